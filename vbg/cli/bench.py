@@ -1,0 +1,216 @@
+"""``vbg bench``: per-stage time, CPU per frame, capacity, latency and memory.
+
+The capacity run is the full per-frame work (decode/read, mask, composite, virtual-camera send
+through pyvirtualcam's recording backend) in one thread, unpaced, so CPU time per frame is exact.
+Latency (capture -> handed to the sink) is measured on the real threaded pipeline, paced at
+30 fps, because it depends on the hand-offs between threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from vbg.capture import open_source
+from vbg.cli.main import UserError
+from vbg.compositor import Compositor
+from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig, OutputConfig
+from vbg.errors import SourceEnded
+from vbg.matting.engine import MaskEngine
+from vbg.matting.registry import load_model
+from vbg.sinks.recording_backend import register_recording_backend
+from vbg.sinks.virtualcam import VirtualCameraSink
+
+DEFAULT_SIZES = ((1280, 720), (1920, 1080))
+
+
+def rss_mb() -> float:
+    """Current resident memory in MB (Linux /proc; elsewhere the peak as an upper bound)."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 if sys.platform != "darwin" else kb / 2**20
+
+
+def _pct(v: list[float], q: float) -> float:
+    return float(np.percentile(v, q)) if v else 0.0
+
+
+def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
+                 on_sample=None) -> dict:  # type: ignore[no-untyped-def]
+    """Run the per-frame work ``frames`` times (or for ``seconds``) and summarise it."""
+    w, h = cfg.capture.width, cfg.capture.height
+    source = open_source(replace(cfg.capture, realtime=False))
+    model = load_model(cfg.matting.model, cfg.matting.threads, cfg.matting.provider)
+    engine = MaskEngine(model, cfg.matting)
+    compositor = Compositor(cfg.background, cfg.output.mirror)
+    register_recording_backend()
+    sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
+    stages: dict[str, list[float]] = {k: [] for k in
+                                      ("read", "prep", "infer", "smooth", "refine", "composite",
+                                       "send", "total")}
+    warm = 10
+    n = 0
+    cpu0 = wall0 = 0.0
+    t_end = time.monotonic() + seconds if seconds else None
+    try:
+        while True:
+            if n == warm:  # measure after warm-up (first inference allocates)
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+            if t_end is None and n >= frames + warm:
+                break
+            if t_end is not None and time.monotonic() >= t_end:
+                break
+            t0 = time.perf_counter()
+            try:
+                image = source.read()
+            except SourceEnded:
+                source.close()
+                source = open_source(replace(cfg.capture, realtime=False))
+                continue
+            t1 = time.perf_counter()
+            alpha = engine.process(image)
+            t2 = time.perf_counter()
+            out = compositor.compose(image, alpha)
+            t3 = time.perf_counter()
+            sink.send(out)
+            t4 = time.perf_counter()
+            if n >= warm:
+                stages["read"].append((t1 - t0) * 1e3)
+                for k, v in engine.timings.items():
+                    stages[k].append(v)
+                stages["composite"].append((t3 - t2) * 1e3)
+                stages["send"].append((t4 - t3) * 1e3)
+                stages["total"].append((t4 - t0) * 1e3)
+            n += 1
+            if on_sample is not None:
+                on_sample(n)
+        cpu = time.process_time() - cpu0
+        wall = time.perf_counter() - wall0
+    finally:
+        source.close()
+        sink.close()
+        compositor.close()
+    measured = max(1, n - warm)
+    return {
+        "size": f"{w}x{h}",
+        "frames": measured,
+        "stages_ms": {k: {"median": _pct(v, 50), "p90": _pct(v, 90)} for k, v in stages.items()},
+        "cpu_ms_per_frame": cpu / measured * 1e3,
+        "fps_capacity": measured / wall if wall > 0 else 0.0,
+        "frames_per_cpu_second": measured / cpu if cpu > 0 else 0.0,
+        "provider": model.provider,
+    }
+
+
+def latency_run(cfg: AppConfig, seconds: float) -> dict:
+    """Median/p90 capture->sink latency of the real threaded pipeline, paced at cfg fps."""
+    from vbg.pipeline import Pipeline
+
+    register_recording_backend()
+    cfg = replace(cfg, capture=replace(cfg.capture, realtime=True),
+                  output=replace(cfg.output, vcam=True, vcam_backend="vbg-recording"))
+    pipe = Pipeline(cfg)
+    pipe.start()
+    try:
+        time.sleep(seconds)
+        lat = pipe.stage_samples("latency")
+        st = pipe.stats()
+    finally:
+        pipe.stop()
+    return {"latency_ms": {"median": _pct(lat, 50), "p90": _pct(lat, 90)},
+            "output_fps": st.output_fps, "frame_interval_ms": 1e3 / cfg.output.fps}
+
+
+def bench_config(a: argparse.Namespace, w: int, h: int) -> AppConfig:
+    try:
+        return AppConfig(
+            capture=CaptureConfig(source=a.source, width=w, height=h, fps=30.0, realtime=False),
+            matting=MattingConfig(model=a.model, threads=a.threads,
+                                  smoothing=not a.no_smoothing, refine=not a.no_refine,
+                                  focus=not a.no_focus, mirror_pass=a.mirror_pass),
+            background=BackgroundConfig.parse(a.background),
+            output=OutputConfig(vcam=False, fps=30.0),
+        )
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def cmd_bench(a: argparse.Namespace) -> int:
+    if a.preview:
+        raise UserError("--preview needs the desktop app, which is not part of this build yet.")
+    sizes = [a.size] if a.size else list(DEFAULT_SIZES)
+    report: dict = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpus": __import__("os").cpu_count()},
+        "settings": {"source": a.source, "model": a.model, "threads": a.threads,
+                     "background": a.background, "smoothing": not a.no_smoothing,
+                     "refine": not a.no_refine, "focus": not a.no_focus,
+                     "mirror_pass": a.mirror_pass},
+        "runs": [],
+    }
+    for w, h in sizes:
+        cfg = bench_config(a, w, h)
+        if a.soak:
+            samples: list[tuple[float, float]] = []
+            t0 = time.monotonic()
+
+            def sample(n: int, t0: float = t0, samples: list = samples) -> None:
+                if n % 30 == 0:
+                    samples.append((time.monotonic() - t0, rss_mb()))
+
+            run = capacity_run(cfg, a.frames, seconds=a.soak, on_sample=sample)
+            settled = [m for t, m in samples if t >= min(30.0, a.soak * 0.1)]
+            run["soak"] = {"seconds": a.soak, "rss_start_mb": settled[0] if settled else 0.0,
+                           "rss_end_mb": settled[-1] if settled else 0.0,
+                           "growth_mb": (settled[-1] - settled[0]) if settled else 0.0}
+        else:
+            run = capacity_run(cfg, a.frames)
+        if a.latency_seconds > 0:
+            run.update(latency_run(cfg, a.latency_seconds))
+        run["rss_mb"] = rss_mb()
+        report["runs"].append(run)
+    report["peak_rss_mb"] = peak_rss_mb()
+    if a.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_table(report))
+    return 0
+
+
+def format_table(report: dict) -> str:
+    lines = [f"vbg bench - {report['machine']['platform']}, {report['machine']['cpus']} CPUs, "
+             f"settings {report['settings']}"]
+    for r in report["runs"]:
+        lines.append(f"\n{r['size']} ({r['frames']} frames, provider {r['provider']})")
+        lines.append(f"  {'stage':10s} {'median ms':>10s} {'p90 ms':>8s}")
+        for k, v in r["stages_ms"].items():
+            lines.append(f"  {k:10s} {v['median']:10.2f} {v['p90']:8.2f}")
+        lines.append(f"  CPU per frame      {r['cpu_ms_per_frame']:.1f} ms")
+        lines.append(f"  capacity           {r['fps_capacity']:.1f} fps "
+                     f"({r['frames_per_cpu_second']:.1f} frames per CPU-second)")
+        if "latency_ms" in r:
+            lines.append(f"  latency (30 fps)   {r['latency_ms']['median']:.1f} ms median, "
+                         f"{r['latency_ms']['p90']:.1f} ms p90 "
+                         f"(frame interval {r['frame_interval_ms']:.1f} ms)")
+        lines.append(f"  RSS                {r['rss_mb']:.0f} MB")
+        if "soak" in r:
+            s = r["soak"]
+            lines.append(f"  soak {s['seconds']:.0f} s: {s['rss_start_mb']:.0f} -> "
+                         f"{s['rss_end_mb']:.0f} MB (growth {s['growth_mb']:+.1f} MB)")
+    lines.append(f"\npeak RSS {report['peak_rss_mb']:.0f} MB")
+    return "\n".join(lines)

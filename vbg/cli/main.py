@@ -1,0 +1,290 @@
+"""Command line: ``vbg`` (the app), ``vbg run`` (headless), ``vbg image``, ``vbg cameras``,
+``vbg models``, ``vbg bench``.
+
+Argument parsing ends here: options become an AppConfig and components never see argparse.
+Logging is configured here only. A user error (VbgError, invalid option) prints one sentence
+and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from vbg.config import (
+    AppConfig,
+    BackgroundConfig,
+    CaptureConfig,
+    MattingConfig,
+    OutputConfig,
+    parse_hex_color,
+    parse_size,
+)
+from vbg.errors import VbgError
+
+log = logging.getLogger("vbg")
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A bad option value; printed as one sentence."""
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_pipeline_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by the app (``vbg``) and ``vbg run``."""
+    p.add_argument("--source", default="auto",
+                   help="camera index (0, 1, ...), a video or image file, 'demo' (no camera "
+                        "needed) or 'auto' (camera 0, else the demo) [auto]")
+    p.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
+                   help="frame size [1280x720]")
+    p.add_argument("--fps", type=float, default=30.0, help="frame rate [30]")
+    p.add_argument("--no-mjpg", action="store_true", help="don't ask the camera for MJPG")
+    p.add_argument("--background", "-b", default="blur",
+                   help="blur, blur:N (1-10), color:#RRGGBB, image:PATH, video:PATH or none "
+                        "[blur]")
+    p.add_argument("--light-wrap", type=float, default=0.0, metavar="0..1",
+                   help="blend a little of the background into the person's edge [0]")
+    p.add_argument("--model", default="selfie_general", help="model name (vbg models) or .onnx")
+    p.add_argument("--threads", type=int, default=1, help="inference threads [1]")
+    p.add_argument("--provider", default="auto",
+                   help="auto, cpu, cuda, directml or coreml [auto]")
+    p.add_argument("--no-smoothing", action="store_true", help="no temporal smoothing")
+    p.add_argument("--no-refine", action="store_true", help="no guided edge refinement")
+    p.add_argument("--no-focus", action="store_true",
+                   help="run the model on the whole frame instead of a crop around the person")
+    p.add_argument("--mirror-pass", action="store_true",
+                   help="average with a mirrored model pass (better edges, 2x inference)")
+    p.add_argument("--mirror", action="store_true", help="flip the output left-right")
+    p.add_argument("--no-vcam", action="store_true", help="don't open a virtual camera")
+    p.add_argument("--vcam-device", default=None, help="virtual camera device (e.g. /dev/video2)")
+    p.add_argument("--vcam-backend", default=None, help=argparse.SUPPRESS)
+
+
+def config_from_args(a: argparse.Namespace) -> AppConfig:
+    """Build the AppConfig; UserError (one sentence) for invalid values."""
+    try:
+        return _config_from_args(a)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _config_from_args(a: argparse.Namespace) -> AppConfig:
+    w, h = a.size
+    background = BackgroundConfig.parse(a.background)
+    if a.light_wrap:
+        background = BackgroundConfig(**{**background.__dict__, "light_wrap": a.light_wrap})
+    return AppConfig(
+        capture=CaptureConfig(source=str(a.source), width=w, height=h, fps=a.fps,
+                              mjpg=not a.no_mjpg),
+        matting=MattingConfig(model=a.model, threads=a.threads, provider=a.provider,
+                              smoothing=not a.no_smoothing, refine=not a.no_refine,
+                              focus=not a.no_focus, mirror_pass=a.mirror_pass),
+        background=background,
+        output=OutputConfig(vcam=not a.no_vcam, vcam_device=a.vcam_device,
+                            vcam_backend=a.vcam_backend, fps=a.fps, mirror=a.mirror,
+                            record=getattr(a, "record", None),
+                            record_mask=getattr(a, "record_mask", None)),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vbg", description="Real-time virtual background for webcams. Without a command, "
+                                "starts the desktop app.")
+    parser.add_argument("--version", action="store_true", help="print the version")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check models, pipeline and virtual camera, then exit")
+    add_pipeline_options(parser)
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run headless (no window)")
+    add_pipeline_options(run)
+    run.add_argument("--record", metavar="OUT", help="also write the output to a video file")
+    run.add_argument("--record-mask", metavar="OUT",
+                     help="write the alpha mask as a lossless greyscale video (.mkv/.avi)")
+    run.add_argument("--frames", type=int, help="stop after N output frames")
+    run.add_argument("--seconds", type=float, help="stop after S seconds")
+
+    img = sub.add_parser("image", help="cut the person out of still images")
+    img.add_argument("inputs", nargs="+", metavar="IN", help="image files")
+    img.add_argument("--out", default=None, help="output folder [next to each input]")
+    img.add_argument("--model", default="selfie_general")
+    img.add_argument("--bg-color", default=None, metavar="#RRGGBB",
+                     help="composite over this colour instead of a transparent PNG")
+    img.add_argument("--threshold", type=float, default=0.5,
+                     help="binary mask threshold, 0..1 [0.5]")
+
+    sub.add_parser("cameras", help="list cameras and the sizes they offer")
+    sub.add_parser("models", help="list built-in and user models")
+
+    bench = sub.add_parser("bench", help="measure speed, CPU, latency and memory")
+    bench.add_argument("--source", default="demo", help="source to benchmark [demo]")
+    bench.add_argument("--size", type=_size, default=None, metavar="WxH",
+                       help="one size (default: 1280x720 and 1920x1080)")
+    bench.add_argument("--frames", type=int, default=300, help="frames per size [300]")
+    bench.add_argument("--background", "-b", default="blur")
+    bench.add_argument("--model", default="selfie_general")
+    bench.add_argument("--threads", type=int, default=1)
+    bench.add_argument("--no-smoothing", action="store_true")
+    bench.add_argument("--no-refine", action="store_true")
+    bench.add_argument("--no-focus", action="store_true")
+    bench.add_argument("--mirror-pass", action="store_true")
+    bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+                       help="run this long and report memory growth")
+    bench.add_argument("--latency-seconds", type=float, default=3.0,
+                       help="length of the paced run that measures latency [3]")
+    bench.add_argument("--preview", action="store_true",
+                       help="also draw every frame in a Qt preview window (needs PySide6)")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"vbg: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from vbg.pipeline import Pipeline, summarise
+
+    cfg = config_from_args(a)
+    if a.frames is not None and a.frames < 1:
+        raise UserError("--frames must be at least 1.")
+    errors: list[Exception] = []
+
+    def on_error(exc: Exception) -> None:
+        errors.append(exc)
+        log.warning("%s", exc)
+
+    pipe = Pipeline(cfg, on_error=on_error, max_frames=a.frames)
+    pipe.start()
+    log.info("running: %s", summarise(cfg))
+    s = pipe.stats()
+    if s.vcam_device:
+        print(f"Virtual camera: {s.vcam_device} - pick it in your video app.", file=sys.stderr)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    deadline = time.monotonic() + a.seconds if a.seconds else None
+    last_report = time.monotonic()
+    try:
+        while not stop.is_set() and not pipe.wait(0.2):
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            if now - last_report >= 5 and a.verbose:
+                last_report = now
+                st = pipe.stats()
+                log.info("%.1f fps out, %.1f fps processed, latency %.0f ms, state %s",
+                         st.output_fps, st.process_fps, st.latency_ms, st.state)
+    finally:
+        pipe.stop()
+    print(f"Sent {pipe.output_count} frames.", file=sys.stderr)
+    return 0
+
+
+def cmd_image(a: argparse.Namespace) -> int:
+    from vbg.stills import StillCutter, read_image, save_cutout
+
+    if not (0.0 < a.threshold < 1.0):
+        raise UserError(f"Threshold {a.threshold} must be between 0 and 1 (e.g. 0.5).")
+    try:
+        color = parse_hex_color(a.bg_color) if a.bg_color else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    out_dir = Path(a.out) if a.out else None
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UserError(f"--out {out_dir} is a file, not a folder; give a folder.")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"Can't create the folder {out_dir} ({exc.strerror}).") from exc
+    images = [(Path(p), read_image(p)) for p in a.inputs]  # all inputs checked before any work
+    cutter = StillCutter(a.model)
+    for path, image in images:
+        written = save_cutout(cutter.cut(image), path, out_dir or path.parent, a.threshold, color)
+        for w in written:
+            print(w)
+    return 0
+
+
+def cmd_cameras(a: argparse.Namespace) -> int:
+    from vbg.capture import list_cameras
+
+    cams = list_cameras()
+    if not cams:
+        print("No camera found. Plug one in, or try `vbg --source demo`.")
+        return 0
+    for c in cams:
+        print(c)
+    return 0
+
+
+def cmd_models(a: argparse.Namespace) -> int:
+    from vbg.matting.registry import DEFAULT_MODEL, list_models, user_models_dir
+
+    for m in list_models():
+        tag = " (default)" if m.key == DEFAULT_MODEL else ""
+        kind = "built-in" if m.builtin else "user"
+        print(f"{m.key:24s} {kind:8s} {m.name}{tag}  [{m.path}]")
+    print(f"\nAdd your own .onnx models to {user_models_dir()}")
+    return 0
+
+
+def cmd_app(a: argparse.Namespace) -> int:
+    try:
+        from vbg.ui.app import run_app
+    except ImportError as exc:
+        raise UserError(
+            f"The desktop app needs PySide6 ({exc}); install it with "
+            "`pip install 'vbg[ui]'`, or use `vbg run` for the headless mode."
+        ) from exc
+    return run_app(config_from_args(a), verbose=a.verbose)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(a, "verbose", False) else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if a.version:
+        from vbg import __version__
+
+        print(f"vbg {__version__}")
+        return 0
+    try:
+        if a.selftest:
+            from vbg.cli.selftest import run_selftest
+
+            return run_selftest()
+        if a.command == "bench":
+            from vbg.cli.bench import cmd_bench
+
+            return cmd_bench(a)
+        handler = {"run": cmd_run, "image": cmd_image, "cameras": cmd_cameras,
+                   "models": cmd_models, None: cmd_app}[a.command]
+        return handler(a)
+    except (VbgError, UserError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

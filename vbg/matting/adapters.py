@@ -1,0 +1,157 @@
+"""Model adapters: one class per model family's input/output layout.
+
+An adapter turns a BGR uint8 picture at the model's input size into a float32 person
+probability of the same size. Families:
+
+- ``sigmoid_nhwc`` (MediaPipe Selfie): input ``[1,H,W,3]`` RGB, output ``[1,H,W,1]`` in [0,1].
+- ``sigmoid_nchw`` (our own trained exports): input ``[1,3,H,W]`` RGB, output ``[1,1,H,W]`` in
+  [0,1].
+- ``softmax2_nchw`` (SINet, PP-HumanSeg): input ``[1,3,H,W]`` RGB, output ``[1,2,H,W]``, class 1 =
+  person; raw logits are soft-maxed, outputs that already are probabilities are used as is.
+
+Normalisation is ``(rgb/255 - mean) / std`` from the model's sidecar JSON.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from vbg.errors import ModelError
+
+
+class Adapter:
+    """Base: owns preallocated input/output buffers; ``infer`` is called from one thread."""
+
+    family: ClassVar[str] = ""
+    expected: ClassVar[str] = ""  # the signature, in words, for error messages
+
+    def __init__(self, session: ort.InferenceSession, input_hw: tuple[int, int],
+                 mean: tuple[float, float, float], std: tuple[float, float, float]) -> None:
+        self.session = session
+        self.input_hw = input_hw
+        self._in_name = session.get_inputs()[0].name
+        self._out_name = session.get_outputs()[0].name
+        # Fold /255, mean and std into one scale and offset per channel.
+        self._scale = (1.0 / (255.0 * np.asarray(std, np.float32))).astype(np.float32)
+        self._offset = (-np.asarray(mean, np.float32) / np.asarray(std, np.float32)).astype(
+            np.float32
+        )
+        h, w = input_hw
+        self._rgb = np.empty((h, w, 3), np.uint8)
+        self._hwc = np.empty((h, w, 3), np.float32)
+
+    @classmethod
+    def matches(cls, in_shape: list, out_shape: list) -> bool:
+        """Whether an ONNX signature (shapes with ints or symbolic names) fits this family."""
+        raise NotImplementedError
+
+    @classmethod
+    def input_size(cls, in_shape: list) -> tuple[int, int] | None:
+        """(H, W) from the input shape, or None when it is symbolic."""
+        raise NotImplementedError
+
+    def _normalised_hwc(self, bgr: np.ndarray) -> np.ndarray:
+        cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
+        np.multiply(self._rgb, self._scale, out=self._hwc, casting="unsafe")
+        self._hwc += self._offset
+        return self._hwc
+
+    def infer(self, bgr: np.ndarray) -> np.ndarray:
+        """Person probability (float32, input-sized H×W in [0,1]) of a BGR input-sized picture."""
+        raise NotImplementedError
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and v > 0
+
+
+class SigmoidNHWC(Adapter):
+    family = "sigmoid_nhwc"
+    expected = "input [1,H,W,3] (RGB) and output [1,H,W,1] (person probability)"
+
+    @classmethod
+    def matches(cls, in_shape: list, out_shape: list) -> bool:
+        return len(in_shape) == 4 and in_shape[3] == 3 and len(out_shape) == 4 and (
+            out_shape[3] == 1
+        )
+
+    @classmethod
+    def input_size(cls, in_shape: list) -> tuple[int, int] | None:
+        h, w = in_shape[1], in_shape[2]
+        return (h, w) if _is_int(h) and _is_int(w) else None
+
+    def infer(self, bgr: np.ndarray) -> np.ndarray:
+        x = self._normalised_hwc(bgr)[None]
+        out = self.session.run([self._out_name], {self._in_name: x})[0]
+        return out[0, :, :, 0]
+
+
+class _NCHW(Adapter):
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        h, w = self.input_hw
+        self._chw = np.empty((1, 3, h, w), np.float32)
+
+    @classmethod
+    def input_size(cls, in_shape: list) -> tuple[int, int] | None:
+        h, w = in_shape[2], in_shape[3]
+        return (h, w) if _is_int(h) and _is_int(w) else None
+
+    def _run(self, bgr: np.ndarray) -> np.ndarray:
+        self._chw[0] = self._normalised_hwc(bgr).transpose(2, 0, 1)
+        return self.session.run([self._out_name], {self._in_name: self._chw})[0]
+
+
+class SigmoidNCHW(_NCHW):
+    family = "sigmoid_nchw"
+    expected = "input [1,3,H,W] (RGB) and output [1,1,H,W] (person probability)"
+
+    @classmethod
+    def matches(cls, in_shape: list, out_shape: list) -> bool:
+        return len(in_shape) == 4 and in_shape[1] == 3 and len(out_shape) == 4 and (
+            out_shape[1] == 1
+        )
+
+    def infer(self, bgr: np.ndarray) -> np.ndarray:
+        return self._run(bgr)[0, 0]
+
+
+class Softmax2NCHW(_NCHW):
+    family = "softmax2_nchw"
+    expected = "input [1,3,H,W] (RGB) and output [1,2,H,W] (background, person)"
+
+    @classmethod
+    def matches(cls, in_shape: list, out_shape: list) -> bool:
+        return len(in_shape) == 4 and in_shape[1] == 3 and len(out_shape) == 4 and (
+            out_shape[1] == 2
+        )
+
+    def infer(self, bgr: np.ndarray) -> np.ndarray:
+        out = self._run(bgr)[0]
+        bg, fg = out[0], out[1]
+        # Already probabilities (a softmax inside the graph)? Then use them directly.
+        if float(bg.min()) >= 0.0 and float(fg.max()) <= 1.0 and abs(float((bg + fg).mean()) - 1) < 1e-3:
+            return fg
+        # Two-class softmax of logits = sigmoid of their difference (numerically stable).
+        return (1.0 / (1.0 + np.exp(bg - fg))).astype(np.float32)
+
+
+FAMILIES: dict[str, type[Adapter]] = {
+    a.family: a for a in (SigmoidNHWC, SigmoidNCHW, Softmax2NCHW)
+}
+
+
+def detect_family(in_shape: list, out_shape: list) -> type[Adapter]:
+    """The adapter whose signature matches, or ModelError listing what was expected."""
+    for adapter in FAMILIES.values():
+        if adapter.matches(in_shape, out_shape):
+            return adapter
+    expected = "; or ".join(a.expected for a in FAMILIES.values())
+    raise ModelError(
+        f"This ONNX file is not a segmentation model vbg understands: it has input {in_shape} "
+        f"and output {out_shape}, but vbg expects {expected}. Add a sidecar JSON to describe it."
+    )

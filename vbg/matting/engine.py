@@ -1,0 +1,149 @@
+"""The mask engine: frame in, full-resolution alpha out.
+
+Per frame: shrink the frame to a small "working" resolution (the whole picture), pick a
+region (person-focused crop or full frame), fit the region into the model input and run it,
+paste the result back into a working-resolution alpha, smooth it over time where the picture is
+still, then upsample it to full resolution guided by the frame so the edge follows hair and
+shoulders. Everything at full resolution is uint8/cv2; float32 only at working size.
+"""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+
+from vbg.config import MattingConfig
+from vbg.matting.fitting import fit_into, unfit
+from vbg.matting.focus import FULL, Region, RegionTracker, person_region
+from vbg.matting.refine import GuidedUpsampler, upsample_plain
+from vbg.matting.registry import LoadedModel
+from vbg.matting.smoothing import TemporalSmoother
+
+VIDEO_WORKING_SIDE = 320
+STILL_WORKING_SIDE = 1024
+
+
+def working_size(width: int, height: int, long_side: int) -> tuple[int, int]:
+    """(w, h) with the frame's aspect and the given long side (never larger than the frame)."""
+    s = min(1.0, long_side / max(width, height))
+    return max(2, round(width * s)), max(2, round(height * s))
+
+
+class MaskEngine:
+    """Turns frames into alpha masks. Not thread-safe: one engine per worker thread.
+
+    ``process`` (video) uses tracking and temporal smoothing; ``process_still`` (photos) uses a
+    full-frame pass to find the person, then a focused pass, optionally averaged with a
+    mirrored pass. Both return a uint8 H×W alpha (255 = person) in a buffer the engine owns and
+    reuses on the next call; copy it to keep it. ``timings`` holds the last call's stage times
+    in ms.
+    """
+
+    def __init__(self, model: LoadedModel, cfg: MattingConfig,
+                 working_side: int = VIDEO_WORKING_SIDE) -> None:
+        self.model = model
+        self.working_side = working_side
+        self.timings: dict[str, float] = {}
+        h, w = model.input_hw
+        self._input = np.empty((h, w, 3), np.uint8)
+        self._input_flip = np.empty((h, w, 3), np.uint8)
+        self._frame_size: tuple[int, int] | None = None
+        self.tracker = RegionTracker()
+        self.smoother = TemporalSmoother()
+        self.configure(cfg)
+
+    def configure(self, cfg: MattingConfig) -> None:
+        """Apply smoothing/refinement/focus settings (the model itself is fixed per engine)."""
+        self.cfg = cfg
+        self.tracker.full_every = cfg.full_frame_every
+        self.smoother = TemporalSmoother(cfg.smooth_strength, cfg.motion_threshold)
+        self.upsampler = GuidedUpsampler(cfg.refine_radius, cfg.refine_eps)
+        self.tracker.reset()
+
+    def reset(self) -> None:
+        """Forget temporal state (tracking, smoothing), e.g. after a camera switch."""
+        self.tracker.reset()
+        self.smoother.reset()
+
+    def _buffers(self, frame: np.ndarray) -> None:
+        fh, fw = frame.shape[:2]
+        if self._frame_size == (fw, fh):
+            return
+        self._frame_size = (fw, fh)
+        ww, wh = working_size(fw, fh, self.working_side)
+        self._small = np.empty((wh, ww, 3), np.uint8)
+        self._gray = np.empty((wh, ww), np.uint8)
+        self._work = np.zeros((wh, ww), np.float32)
+        self._alpha = np.empty((fh, fw), np.uint8)
+        self.reset()
+
+    def _run_region(self, frame: np.ndarray, region: Region, out: np.ndarray,
+                    mirror: bool) -> None:
+        """Run the model on ``region`` of ``frame``; write the probability into the same region
+        of the working alpha ``out`` and zero everything outside it (unseen = background)."""
+        fh, fw = frame.shape[:2]
+        x0, y0, x1, y1 = region.pixels(fw, fh)
+        place = fit_into(frame[y0:y1, x0:x1], self._input, self.model.fit)
+        prob = self.model.adapter.infer(self._input)
+        if mirror:
+            cv2.flip(self._input, 1, dst=self._input_flip)
+            prob = 0.5 * (prob + cv2.flip(self.model.adapter.infer(self._input_flip), 1))
+        wh, ww = out.shape
+        rx0, ry0, rx1, ry1 = region.pixels(ww, wh)
+        if region != FULL:
+            out[:] = 0.0
+        unfit(prob, place, out[ry0:ry1, rx0:rx1])
+
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        """Alpha for one video frame (BGR uint8), using and updating the temporal state."""
+        t0 = time.perf_counter()
+        self._buffers(frame)
+        cv2.resize(frame, self._small.shape[1::-1], dst=self._small, interpolation=cv2.INTER_AREA)
+        cv2.cvtColor(self._small, cv2.COLOR_BGR2GRAY, dst=self._gray)
+        t1 = time.perf_counter()
+        mirror = self.cfg.mirror_pass
+        if not self.cfg.focus:
+            self._run_region(frame, FULL, self._work, mirror)
+        else:
+            region, full_pass = self.tracker.plan()
+            if full_pass:
+                # Detection pass: finds people the tracked crop can't see (someone entering).
+                self._run_region(frame, FULL, self._work, mirror)
+                found = person_region(self._work)
+                if found is not None:
+                    region = found if region is None else region.union(found)
+                else:
+                    region = None
+            if region is not None:
+                self._run_region(frame, region, self._work, mirror)
+            self.tracker.update(self._work)
+        t2 = time.perf_counter()
+        alpha = self.smoother(self._work, self._gray) if self.cfg.smoothing else self._work
+        t3 = time.perf_counter()
+        self._upsample(alpha, frame)
+        t4 = time.perf_counter()
+        self.timings = {"prep": (t1 - t0) * 1e3, "infer": (t2 - t1) * 1e3,
+                        "smooth": (t3 - t2) * 1e3, "refine": (t4 - t3) * 1e3}
+        return self._alpha
+
+    def process_still(self, image: np.ndarray, focus: bool = True,
+                      mirror: bool = True) -> np.ndarray:
+        """Alpha for a still picture: full pass, then (``focus``) a pass on the person's
+        region, each (``mirror``) averaged with a mirrored pass. No temporal state is used."""
+        self._buffers(image)
+        cv2.resize(image, self._small.shape[1::-1], dst=self._small, interpolation=cv2.INTER_AREA)
+        cv2.cvtColor(self._small, cv2.COLOR_BGR2GRAY, dst=self._gray)
+        self._run_region(image, FULL, self._work, mirror)
+        region = person_region(self._work) if focus else None
+        if region is not None and region != FULL:
+            self._run_region(image, region, self._work, mirror)
+        self._upsample(self._work, image)
+        return self._alpha
+
+    def _upsample(self, alpha_small: np.ndarray, frame: np.ndarray) -> None:
+        if self.cfg.refine:
+            self.upsampler(alpha_small, self._gray, frame, out=self._alpha)
+        else:
+            upsample_plain(alpha_small, frame.shape[1::-1], out=self._alpha)

@@ -1,0 +1,151 @@
+"""Model registry: built-in models, user models, and loading one into an adapter.
+
+A model is an ONNX file plus an optional sidecar JSON of the same stem::
+
+    {"name": "...", "family": "sigmoid_nhwc" | "sigmoid_nchw" | "softmax2_nchw",
+     "fit": "stretch" | "crop" | "letterbox", "mean": [r, g, b], "std": [r, g, b],
+     "input_size": [H, W], "license": "...", "source": "..."}
+
+Without a sidecar the family is detected from the input/output signature, the fit is
+"stretch" and normalisation is mean 0 / std 1 for sigmoid families and mean 0.5 / std 0.5 (the
+PP-HumanSeg convention) for two-class softmax models.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from vbg import resources
+from vbg.errors import ModelError
+from vbg.matting.adapters import FAMILIES, Adapter, detect_family
+from vbg.matting.session import create_session, provider_in_use
+
+DEFAULT_MODEL = "selfie_general"
+
+
+def user_models_dir() -> Path:
+    """Where a user drops extra .onnx models (listed by ``vbg models``)."""
+    return Path(platformdirs.user_data_dir("vbg", appauthor=False)) / "models"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model file and what its sidecar says (fields None where it says nothing)."""
+
+    key: str
+    path: Path
+    name: str
+    builtin: bool
+    family: str | None = None
+    fit: str | None = None
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+    input_size: tuple[int, int] | None = None
+    license: str | None = None
+
+
+def _read_sidecar(onnx_path: Path) -> dict:
+    side = onnx_path.with_suffix(".json")
+    if not side.exists():
+        return {}
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"The model sidecar {side} is not valid JSON ({exc}); fix or remove it.")
+    if not isinstance(data, dict):
+        raise ModelError(f"The model sidecar {side} must hold a JSON object; fix or remove it.")
+    family = data.get("family")
+    if family is not None and family not in FAMILIES:
+        raise ModelError(
+            f"The model sidecar {side} names family {family!r}; use one of "
+            f"{', '.join(FAMILIES)}."
+        )
+    return data
+
+
+def _info(path: Path, builtin: bool) -> ModelInfo:
+    d = _read_sidecar(path)
+
+    def triple(key: str) -> tuple[float, float, float] | None:
+        v = d.get(key)
+        return tuple(float(x) for x in v) if v is not None else None  # type: ignore[return-value]
+
+    size = d.get("input_size")
+    return ModelInfo(
+        key=path.stem, path=path, name=d.get("name", path.stem), builtin=builtin,
+        family=d.get("family"), fit=d.get("fit"), mean=triple("mean"), std=triple("std"),
+        input_size=(int(size[0]), int(size[1])) if size else None, license=d.get("license"),
+    )
+
+
+def list_models() -> list[ModelInfo]:
+    """Built-in models first, then the user's, each sorted by key."""
+    found: list[ModelInfo] = []
+    for folder, builtin in ((resources.models_dir(), True), (user_models_dir(), False)):
+        if folder.is_dir():
+            found += [_info(p, builtin) for p in sorted(folder.glob("*.onnx"))]
+    return found
+
+
+def resolve(model: str) -> ModelInfo:
+    """A built-in/user model key, or a path to an .onnx file, to its ModelInfo."""
+    p = Path(model).expanduser()
+    if p.suffix.lower() == ".onnx" or p.exists():
+        if not p.is_file():
+            raise ModelError(f"Model file {p} does not exist; give the path of an .onnx file.")
+        return _info(p, builtin=False)
+    for info in list_models():
+        if info.key == model:
+            return info
+    keys = ", ".join(i.key for i in list_models()) or "none installed"
+    raise ModelError(f"There is no model called {model!r}; choose one of: {keys}.")
+
+
+@dataclass
+class LoadedModel:
+    """A ready-to-run model: its adapter, the fit mode to use and the provider in use."""
+
+    info: ModelInfo
+    adapter: Adapter
+    fit: str
+    provider: str
+
+    @property
+    def input_hw(self) -> tuple[int, int]:
+        return self.adapter.input_hw
+
+
+def load_model(model: str, threads: int = 1, provider: str = "auto",
+               fit: str | None = None) -> LoadedModel:
+    """Resolve, open and wrap a model. ``fit`` overrides the sidecar's fit mode."""
+    info = resolve(model)
+    session = create_session(info.path, threads, provider)
+    ins, outs = session.get_inputs(), session.get_outputs()
+    if len(ins) != 1 or not outs:
+        raise ModelError(
+            f"{info.path.name} has {len(ins)} inputs and {len(outs)} outputs; vbg expects one "
+            "image input and a mask output."
+        )
+    in_shape, out_shape = list(ins[0].shape), list(outs[0].shape)
+    adapter_cls = FAMILIES[info.family] if info.family else detect_family(in_shape, out_shape)
+    if not adapter_cls.matches(in_shape, out_shape):
+        raise ModelError(
+            f"{info.path.name} has input {in_shape} and output {out_shape}, but its sidecar says "
+            f"{adapter_cls.family}, which expects {adapter_cls.expected}."
+        )
+    hw = info.input_size or adapter_cls.input_size(in_shape)
+    if hw is None:
+        raise ModelError(
+            f"{info.path.name} has a variable input size {in_shape}; give \"input_size\": [H, W] "
+            "in a sidecar JSON beside it."
+        )
+    softmax = adapter_cls.family == "softmax2_nchw"
+    mean = info.mean or ((0.5,) * 3 if softmax else (0.0,) * 3)
+    std = info.std or ((0.5,) * 3 if softmax else (1.0,) * 3)
+    adapter = adapter_cls(session, hw, mean, std)
+    return LoadedModel(info=info, adapter=adapter, fit=fit or info.fit or "stretch",
+                       provider=provider_in_use(session))
