@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("cameras", help="list cameras and the sizes they offer")
     sub.add_parser("models", help="list built-in and user models")
 
+    from vbg.cli.evaluate import add_parser as add_eval_parser
+
+    add_eval_parser(sub)
     bench = sub.add_parser("bench", help="measure speed, CPU, latency and memory")
     bench.add_argument("--source", default="demo", help="source to benchmark [demo]")
     bench.add_argument("--size", type=_size, default=None, metavar="WxH",
@@ -273,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from vbg.cli.selftest import run_selftest
 
             return run_selftest()
+        if a.command == "eval":
+            from vbg.cli.evaluate import cmd_eval
+
+            return cmd_eval(a)
         if a.command == "bench":
             from vbg.cli.bench import cmd_bench
 

@@ -134,7 +134,9 @@ class Softmax2NCHW(_NCHW):
         out = self._run(bgr)[0]
         bg, fg = out[0], out[1]
         # Already probabilities (a softmax inside the graph)? Then use them directly.
-        if float(bg.min()) >= 0.0 and float(fg.max()) <= 1.0 and abs(float((bg + fg).mean()) - 1) < 1e-3:
+        already_probabilities = (float(bg.min()) >= 0.0 and float(fg.max()) <= 1.0
+                                 and abs(float((bg + fg).mean()) - 1) < 1e-3)
+        if already_probabilities:
             return fg
         # Two-class softmax of logits = sigmoid of their difference (numerically stable).
         return (1.0 / (1.0 + np.exp(bg - fg))).astype(np.float32)

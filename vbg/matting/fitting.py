@@ -53,7 +53,9 @@ def fit_into(region: np.ndarray, dst: np.ndarray, mode: str) -> Placement:
     rh, rw = region.shape[:2]
     p = placement(rw, rh, in_w, in_h, mode)
     fx0, fy0, fx1, fy1 = p.region_frac
-    src = region[round(fy0 * rh) : max(round(fy1 * rh), 1), round(fx0 * rw) : max(round(fx1 * rw), 1)]
+    rows = slice(round(fy0 * rh), max(round(fy1 * rh), 1))
+    cols = slice(round(fx0 * rw), max(round(fx1 * rw), 1))
+    src = region[rows, cols]
     interp = cv2.INTER_AREA if src.shape[0] > (p.y1 - p.y0) else cv2.INTER_LINEAR
     if mode == "letterbox":
         dst[:] = 128

@@ -55,7 +55,9 @@ def _read_sidecar(onnx_path: Path) -> dict:
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"The model sidecar {side} is not valid JSON ({exc}); fix or remove it.")
+        raise ModelError(
+            f"The model sidecar {side} is not valid JSON ({exc}); fix or remove it."
+        ) from exc
     if not isinstance(data, dict):
         raise ModelError(f"The model sidecar {side} must hold a JSON object; fix or remove it.")
     family = data.get("family")

@@ -1,0 +1,111 @@
+"""``vbg eval``: measure what each mask-quality feature is worth, on data you point it at.
+
+Stills (a folder with images/ + masks/): IoU and boundary F at full resolution for each fit mode
+and for plain / refined / person-focused / focused + mirrored passes. Video: flicker on still
+content with and without temporal smoothing. These are the numbers behind the defaults
+(docs/quality.md, models/MODEL_CARD.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from vbg.cli.main import UserError
+from vbg.config import MattingConfig
+from vbg.evaluation import paired_images, score_stills, video_flicker
+from vbg.matting.engine import MaskEngine
+from vbg.matting.registry import load_model
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="measure mask quality on labelled photos and clips")
+    p.add_argument("--data", action="append", default=[], metavar="DIR",
+                   help="folder with images/ and masks/ (repeatable)")
+    p.add_argument("--video", action="append", default=[], metavar="CLIP",
+                   help="clip for the flicker measurement (repeatable)")
+    p.add_argument("--model", action="append", default=[], help="model(s) [selfie_general]")
+    p.add_argument("--only", default=None, help="only image names starting with this (e.g. d2_)")
+    p.add_argument("--frames", type=int, default=300, help="frames per clip [300]")
+    p.add_argument("--size", default="1280x720", help="clip frame size [1280x720]")
+    p.add_argument("--json", action="store_true")
+
+
+VARIANTS = {
+    # name: (refine, focus, mirror)
+    "single pass, bilinear": (False, False, False),
+    "single pass, refined": (True, False, False),
+    "focused, refined": (True, True, False),
+    "focused + mirrored, refined": (True, True, True),
+}
+
+
+def still_table(model: str, pairs: list, fits: list[str]) -> list[dict]:
+    rows = []
+    for fit in fits:
+        loaded = load_model(model, fit=fit)
+        for name, (refine, focus, mirror) in VARIANTS.items():
+            if fit != loaded.info.fit and name != "single pass, bilinear":
+                continue  # other fits: only the raw model comparison
+            cfg = MattingConfig(model=model, refine=refine, focus=focus, smoothing=False)
+            engine = MaskEngine(loaded, cfg, working_side=1024)
+
+            def predict(img, engine=engine, focus=focus, mirror=mirror):  # noqa: ANN001
+                return engine.process_still(img, focus=focus, mirror=mirror)
+
+            s = score_stills(predict, pairs)
+            rows.append({"model": model, "fit": fit, "variant": name, "iou": s.iou,
+                         "boundary_f": s.boundary_f, "n": s.n})
+    return rows
+
+
+def flicker_table(model: str, clips: list[Path], frames: int, size: tuple[int, int]) -> list[dict]:
+    rows = []
+    loaded = load_model(model)
+    for clip in clips:
+        for smoothing in (False, True):
+            for focus in (False, True):
+                cfg = replace(MattingConfig(model=model), smoothing=smoothing, focus=focus)
+                engine = MaskEngine(loaded, cfg)
+                f = video_flicker(engine.process, clip, frames, size)
+                rows.append({"model": model, "clip": clip.name, "smoothing": smoothing,
+                             "focus": focus, "flicker": f})
+    return rows
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from vbg.config import parse_size
+
+    if not a.data and not a.video:
+        raise UserError("Nothing to measure: give --data DIR (images/ + masks/) or --video CLIP.")
+    models = a.model or ["selfie_general"]
+    out: dict = {"stills": [], "flicker": []}
+    for d in a.data:
+        folder = Path(d)
+        if not (folder / "images").is_dir() or not (folder / "masks").is_dir():
+            raise UserError(f"{folder} must contain images/ and masks/ folders.")
+        pairs = [p for p in paired_images(folder) if not a.only or p[0].name.startswith(a.only)]
+        if not pairs:
+            raise UserError(f"{folder} has no image with a mask of the same name.")
+        for m in models:
+            for row in still_table(m, pairs, ["stretch", "letterbox", "crop"]):
+                out["stills"].append({"data": folder.name, **row})
+    size = parse_size(a.size)
+    for m in models:
+        out["flicker"] += flicker_table(m, [Path(v) for v in a.video], a.frames, size)
+    if a.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    if out["stills"]:
+        print(f"{'data':10s} {'model':16s} {'fit':9s} {'variant':28s} {'IoU':>6s} {'BF':>6s} n")
+        for r in out["stills"]:
+            print(f"{r['data']:10s} {r['model']:16s} {r['fit']:9s} {r['variant']:28s} "
+                  f"{r['iou']:6.3f} {r['boundary_f']:6.3f} {r['n']}")
+    if out["flicker"]:
+        print(f"\n{'clip':24s} {'model':16s} {'smoothing':9s} {'focus':6s} flicker (mean |dα|)")
+        for r in out["flicker"]:
+            print(f"{r['clip']:24s} {r['model']:16s} {r['smoothing']!s:9s} {r['focus']!s:6s} "
+                  f"{r['flicker']:.5f}")
+    return 0

@@ -1,0 +1,129 @@
+"""Mask quality measurements: IoU, boundary F-score, flicker; and runners over photo folders
+and video clips. Pure numpy/cv2 so both ``vbg eval`` and ``vbg.training`` can use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def iou(pred: np.ndarray, truth: np.ndarray, threshold: int = 128) -> float:
+    """Intersection over union of ``pred >= threshold`` and ``truth >= threshold`` (uint8)."""
+    p, t = pred >= threshold, truth >= threshold
+    union = np.count_nonzero(p | t)
+    return 1.0 if union == 0 else np.count_nonzero(p & t) / union
+
+
+def _boundary(mask: np.ndarray) -> np.ndarray:
+    m = mask.astype(np.uint8)
+    return cv2.morphologyEx(m, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+
+
+def boundary_f(pred: np.ndarray, truth: np.ndarray, threshold: int = 128,
+               tolerance: float = 0.0075) -> float:
+    """Boundary F-score (DAVIS-style): boundary pixels of each binary mask that lie within
+    ``tolerance`` × image diagonal of the other's boundary; F = 2PR / (P + R)."""
+    p, t = _boundary(pred >= threshold), _boundary(truth >= threshold)
+    d = max(1, round(tolerance * np.hypot(*pred.shape[:2])))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * d + 1, 2 * d + 1))
+    p_near = cv2.dilate(p.astype(np.uint8), kernel) > 0
+    t_near = cv2.dilate(t.astype(np.uint8), kernel) > 0
+    np_, nt = np.count_nonzero(p), np.count_nonzero(t)
+    if np_ == 0 and nt == 0:
+        return 1.0
+    if np_ == 0 or nt == 0:
+        return 0.0
+    precision = np.count_nonzero(p & t_near) / np_
+    recall = np.count_nonzero(t & p_near) / nt
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+class FlickerMeter:
+    """Mean |Δalpha| (0..1) between consecutive masks, counted only where the picture did not
+    change (grey change below ``still_threshold`` after a light blur): on still content any
+    change of the mask is flicker."""
+
+    def __init__(self, still_threshold: float = 4.0) -> None:
+        self.still_threshold = still_threshold
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None
+        self.total = 0.0
+        self.pixels = 0
+
+    def add(self, frame: np.ndarray, alpha: np.ndarray) -> None:
+        gray = cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+        if self._prev is not None:
+            pg, pa = self._prev
+            still = cv2.absdiff(gray, pg) < self.still_threshold
+            n = int(np.count_nonzero(still))
+            if n:
+                diff = cv2.absdiff(alpha, pa)
+                self.total += float(diff[still].sum()) / 255.0
+                self.pixels += n
+        self._prev = (gray, alpha.copy())
+
+    @property
+    def value(self) -> float:
+        return self.total / self.pixels if self.pixels else 0.0
+
+
+def paired_images(folder: Path) -> list[tuple[Path, Path]]:
+    """(image, mask) pairs from ``folder/images`` and ``folder/masks`` matched by stem."""
+    images = sorted(p for p in (folder / "images").iterdir() if p.suffix.lower() in IMAGE_EXTS)
+    masks = {p.stem: p for p in (folder / "masks").iterdir() if p.suffix.lower() in IMAGE_EXTS}
+    return [(p, masks[p.stem]) for p in images if p.stem in masks]
+
+
+def read_mask(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """A ground-truth mask as uint8 at ``size`` (w, h); a 4-channel PNG's alpha is used."""
+    m = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if m is None:
+        raise ValueError(f"{path} is not a readable mask image.")
+    if m.ndim == 3:
+        m = m[..., 3] if m.shape[2] == 4 else cv2.cvtColor(m, cv2.COLOR_BGR2GRAY)
+    if m.shape[1::-1] != size:
+        m = cv2.resize(m, size, interpolation=cv2.INTER_LINEAR)
+    return m
+
+
+@dataclass(frozen=True)
+class StillScore:
+    iou: float
+    boundary_f: float
+    n: int
+
+
+def score_stills(predict, pairs: Iterable[tuple[Path, Path]]) -> StillScore:  # type: ignore[no-untyped-def]
+    """Mean IoU and boundary F of ``predict(bgr) -> uint8 alpha`` at full resolution."""
+    ious, bfs = [], []
+    for img_path, mask_path in pairs:
+        image = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+        truth = read_mask(mask_path, image.shape[1::-1])
+        pred = predict(image)
+        ious.append(iou(pred, truth))
+        bfs.append(boundary_f(pred, truth))
+    return StillScore(float(np.mean(ious)), float(np.mean(bfs)), len(ious))
+
+
+def video_flicker(process, clip: Path, frames: int = 300,  # type: ignore[no-untyped-def]
+                  size: tuple[int, int] | None = None) -> float:
+    """Flicker of ``process(bgr) -> uint8 alpha`` over the first ``frames`` of ``clip``."""
+    cap = cv2.VideoCapture(str(clip))
+    meter = FlickerMeter()
+    try:
+        for _ in range(frames):
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if size is not None:
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            meter.add(frame, process(frame))
+    finally:
+        cap.release()
+    return meter.value
