@@ -411,7 +411,7 @@ class Pipeline:
         seen = 0
         last: Composite | None = None
         paused_buf: np.ndarray | None = None
-        stale_s = cfg.matting.stale_after_ms / 1e3
+        out_hw = (cfg.capture.height, cfg.capture.width)
         try:
             while not (self._stop.is_set() or stop.is_set()):
                 comp, seq = self._composites.get(seen, timeout=0)
@@ -420,10 +420,11 @@ class Pipeline:
                 if fresh and comp is None:  # the source ended and everything went out
                     self.finished.set()
                     return
-                if fresh:
-                    last = comp
+                if fresh and comp.image.shape[:2] == out_hw:
+                    last = comp  # (a composite of the old size, during a size switch, is skipped)
                 now = time.monotonic()
                 age = now - last.t_capture if last is not None else float("inf")
+                stale_s = self.config.matting.stale_after_ms / 1e3
                 passthrough = self.config.background.kind == "none"
                 if self._user_paused:
                     state = "paused"

@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run headless (no window)")
+    run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
     add_pipeline_options(run)
     run.add_argument("--record", metavar="OUT", help="also write the output to a video file")
     run.add_argument("--record-mask", metavar="OUT",

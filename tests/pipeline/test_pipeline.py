@@ -1,0 +1,217 @@
+"""The whole pipeline: demo source (a real photo) -> real default model -> compositor ->
+pyvirtualcam -> our in-process recording backend."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig, OutputConfig
+from vbg.errors import BackgroundError, ModelError
+from vbg.matting.engine import MaskEngine
+from vbg.pipeline import Pipeline
+
+GREEN = (0, 255, 0)
+W, H = 640, 360
+
+
+def config(background: str = "color:#00FF00", fps: float = 30.0, **matting) -> AppConfig:
+    return AppConfig(
+        capture=CaptureConfig(source="demo", width=W, height=H, fps=fps),
+        matting=MattingConfig(**matting),
+        background=BackgroundConfig.parse(background),
+        output=OutputConfig(vcam=True, vcam_backend="vbg-recording", fps=fps),
+    )
+
+
+def surely_background(frame: np.ndarray) -> np.ndarray:
+    """Top right of the demo picture: wall and rocket, never the astronaut."""
+    h, w = frame.shape[:2]
+    return frame[: h // 2, int(w * 0.8):]
+
+
+def is_green(frame: np.ndarray) -> bool:
+    region = surely_background(frame).reshape(-1, 3)
+    return bool(np.mean(np.all(region == GREEN, axis=1)) > 0.99)
+
+
+def run_for(pipe: Pipeline, frames: int, timeout: float = 30.0) -> None:
+    pipe.max_frames = frames
+    pipe.start()
+    try:
+        assert pipe.wait(timeout), "the pipeline did not produce the frames in time"
+    finally:
+        pipe.stop()
+
+
+def test_frames_arrive_at_requested_size_format_and_rate(recording_backend):
+    errors: list[Exception] = []
+    pipe = Pipeline(config(fps=20.0), on_error=errors.append)
+    run_for(pipe, 40)
+    cam = recording_backend.last()
+    frames, times = cam.recorded()
+    assert len(frames) >= 40 and not errors
+    assert all(f.shape == (H, W, 3) and f.dtype == np.uint8 for f in frames)
+    assert cam.closed and cam.close_calls == 1  # the sink contract: closed exactly once
+    # Paced output: the typical gap is one frame interval (generous bounds: a busy CI box).
+    gaps = np.diff(times[5:])
+    assert 0.5 / 20 < float(np.median(gaps)) < 1.5 / 20
+    # And it composited: the wall behind the astronaut is the chosen colour.
+    assert sum(is_green(f) for f in frames[10:]) >= len(frames[10:]) - 1
+
+
+def test_model_failure_never_shows_the_room(recording_backend, monkeypatch):
+    real = MaskEngine.process
+    calls = {"n": 0}
+
+    def flaky(self, frame):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise RuntimeError("simulated inference failure")
+        return real(self, frame)
+
+    monkeypatch.setattr(MaskEngine, "process", flaky)
+    errors: list[Exception] = []
+    pipe = Pipeline(config(), on_error=errors.append)
+    run_for(pipe, 60)
+    frames, _ = recording_backend.last().recorded()
+    assert frames and all(is_green(f) for f in frames)
+    assert len(errors) == 1 and isinstance(errors[0], ModelError)  # reported once, not per frame
+    assert pipe.stats().state in ("paused", "stopped")
+
+
+def test_model_failing_from_the_start_shows_background_only(recording_backend, monkeypatch):
+    def broken(self, frame):
+        raise RuntimeError("no model")
+
+    monkeypatch.setattr(MaskEngine, "process", broken)
+    pipe = Pipeline(config(), on_error=lambda e: None)
+    run_for(pipe, 20)
+    frames, _ = recording_backend.last().recorded()
+    assert len(frames) >= 20 and all(is_green(f) for f in frames)
+
+
+def test_stalled_model_holds_then_pauses_then_recovers(recording_backend, monkeypatch):
+    real = MaskEngine.process
+    stall = threading.Event()
+    states: set[str] = set()
+
+    def stalling(self, frame):
+        while stall.is_set():
+            time.sleep(0.01)
+        return real(self, frame)
+
+    monkeypatch.setattr(MaskEngine, "process", stalling)
+    pipe = Pipeline(config(stale_after_ms=100.0))
+    pipe.start()
+    try:
+        assert pipe_wait_state(pipe, "running", states)
+        stall.set()
+        assert pipe_wait_state(pipe, "holding", states)
+        assert pipe_wait_state(pipe, "paused", states)
+        stall.clear()
+        assert pipe_wait_state(pipe, "running", states)
+    finally:
+        pipe.stop()
+    frames, _ = recording_backend.last().recorded()
+    assert frames and all(is_green(f) for f in frames)
+
+
+def pipe_wait_state(pipe: Pipeline, state: str, seen: set[str], timeout: float = 15.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        s = pipe.stats().state
+        seen.add(s)
+        if s == state:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_background_none_is_the_only_raw_output(recording_backend):
+    pipe = Pipeline(config("none"))
+    run_for(pipe, 10)
+    frames, _ = recording_backend.last().recorded()
+    assert frames and not any(is_green(f) for f in frames)
+    # Passthrough really is the camera picture: the demo's wall is not flat.
+    assert surely_background(frames[-1]).std() > 5
+
+
+def test_apply_switches_while_running(recording_backend, tmp_path):
+    pipe = Pipeline(config("color:#00FF00"))
+    pipe.start()
+    try:
+        wait_for(lambda: (f := pipe.latest_output()) is not None and is_green(f))
+        pipe.apply(replace(pipe.config, background=BackgroundConfig.parse("color:#FF0000")))
+        red = (0, 0, 255)
+        wait_for(lambda: np.all(surely_background(pipe.latest_output())[0, 0] == red))
+        # A bad background file is refused on the caller's thread; the old one stays.
+        with pytest.raises(BackgroundError):
+            pipe.apply(replace(pipe.config, background=BackgroundConfig(
+                kind="image", path=str(tmp_path / "missing.png"))))
+        assert pipe.config.background.color == red
+        # Model switch (the landscape model) while running.
+        pipe.apply(replace(pipe.config, matting=replace(pipe.config.matting,
+                                                        model="selfie_landscape")))
+        wait_for(lambda: "landscape" in pipe.stats().model)
+        # Size switch: the virtual camera is reopened at the new size.
+        pipe.apply(replace(pipe.config, capture=replace(pipe.config.capture, width=320,
+                                                        height=180)))
+        wait_for(lambda: (f := pipe.latest_output()) is not None and f.shape == (180, 320, 3))
+        assert recording_backend.last().width == 320
+    finally:
+        pipe.stop()
+
+
+def test_stop_is_quick_and_complete(recording_backend):
+    pipe = Pipeline(config())
+    pipe.start()
+    wait_for(lambda: pipe.output_count > 5)
+    t0 = time.monotonic()
+    pipe.stop()
+    assert time.monotonic() - t0 < 1.0
+    assert not pipe.running
+    assert all(cam.closed for cam in recording_backend.instances)
+
+
+def test_missing_virtual_camera_is_one_actionable_error(recording_backend):
+    from vbg.errors import OutputError
+
+    recording_backend.fail_with = "No v4l2 loopback device found at /dev/video*"
+    with pytest.raises(OutputError) as e:
+        Pipeline(config()).start()
+    assert "modprobe v4l2loopback" in str(e.value)
+
+
+def test_stats_report_what_is_used(recording_backend):
+    pipe = Pipeline(config())
+    run_for(pipe, 30)
+    s = pipe.stats()
+    assert s.provider == "cpu" and "general" in s.model
+    assert {"infer", "refine", "composite"} <= set(s.stage_ms)
+    assert s.latency_ms > 0 and s.source_size == (W, H)
+
+
+def wait_for(cond, timeout: float = 15.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if cond():
+                return
+        except (TypeError, AttributeError):
+            pass
+        time.sleep(0.01)
+    raise AssertionError("condition not reached in time")
+
+
+def test_error_callback_gets_worker_errors_not_a_crash(recording_backend, monkeypatch):
+    errors: list[Exception] = []
+    monkeypatch.setattr(MaskEngine, "process", lambda self, f: (_ for _ in ()).throw(
+        ModelError("The model broke.")))
+    pipe = Pipeline(config(), on_error=errors.append)
+    run_for(pipe, 5)
+    assert errors and str(errors[0]) == "The model broke."
