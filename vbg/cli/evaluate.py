@@ -44,10 +44,11 @@ VARIANTS = {
 
 def still_table(model: str, pairs: list, fits: list[str]) -> list[dict]:
     rows = []
+    default_fit = load_model(model).fit
     for fit in fits:
         loaded = load_model(model, fit=fit)
         for name, (refine, focus, mirror) in VARIANTS.items():
-            if fit != loaded.info.fit and name != "single pass, bilinear":
+            if fit != default_fit and name != "single pass, bilinear":
                 continue  # other fits: only the raw model comparison
             cfg = MattingConfig(model=model, refine=refine, focus=focus, smoothing=False)
             engine = MaskEngine(loaded, cfg, working_side=1024)

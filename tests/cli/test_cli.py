@@ -1,0 +1,165 @@
+"""The command line, run in-process through ``vbg.cli.main.main``: every bad input gives one
+sentence on stderr, exit status 2, and no output file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vbg.cli.main import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_sentence(err: str) -> str:
+    lines = [line for line in err.strip().splitlines() if line.startswith("vbg: ")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.fixture
+def photo(portraits, tmp_path) -> Path:
+    """A real portrait copied into tmp_path (never into the repo)."""
+    src = portraits[-1][0]
+    dst = tmp_path / "person.jpg"
+    shutil.copy(src, dst)
+    return dst
+
+
+def test_image_writes_three_files_at_original_resolution(capsys, photo, tmp_path):
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "image", str(photo), "--out", str(out))
+    assert code == 0
+    h, w = cv2.imread(str(photo)).shape[:2]
+    binary = cv2.imread(str(out / "person_mask_binary.png"), cv2.IMREAD_UNCHANGED)
+    soft = cv2.imread(str(out / "person_mask_soft.png"), cv2.IMREAD_UNCHANGED)
+    fg = cv2.imread(str(out / "person_foreground.png"), cv2.IMREAD_UNCHANGED)
+    assert binary.shape == soft.shape == (h, w) and fg.shape == (h, w, 4)
+    assert set(np.unique(binary)) <= {0, 255}
+    assert len(np.unique(soft)) > 2  # soft stays soft
+    np.testing.assert_array_equal(fg[..., 3], soft)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["person_mask_binary.png", "person_mask_soft.png", "person_foreground.png"])
+
+
+def test_image_colour_composite_and_threshold(capsys, photo, tmp_path):
+    code, _, _ = run(capsys, "image", str(photo), "--out", str(tmp_path), "--bg-color",
+                     "#00FF00", "--threshold", "0.9")
+    assert code == 0
+    fg = cv2.imread(str(tmp_path / "person_foreground.png"), cv2.IMREAD_UNCHANGED)
+    soft = cv2.imread(str(tmp_path / "person_mask_soft.png"), cv2.IMREAD_UNCHANGED)
+    assert fg.shape[2] == 3
+    assert np.all(fg[soft == 0] == (0, 255, 0))
+    binary = cv2.imread(str(tmp_path / "person_mask_binary.png"), cv2.IMREAD_UNCHANGED)
+    assert np.all(binary[soft < 229] == 0) and np.all(binary[soft >= 230] == 255)
+
+
+def corrupt_jpeg(folder: Path) -> Path:
+    path = folder / "corrupt.jpg"
+    path.write_bytes(b"\xff\xd8garbage")
+    return path
+
+
+@pytest.mark.parametrize("make, expect", [
+    (lambda d: d / "missing.jpg", "does not exist"),
+    (corrupt_jpeg, "not an image"),
+])
+def test_image_bad_inputs_write_nothing(capsys, photo, tmp_path, make, expect):
+    bad = make(tmp_path)
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "image", str(photo), str(bad), "--out", str(out))
+    assert code == 2 and expect in one_sentence(err)
+    assert not out.exists() or not any(out.iterdir())  # not even for the good input
+
+
+def test_image_unwritable_output(capsys, photo, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(capsys, "image", str(photo), "--out", str(blocker))
+    assert code == 2 and "is a file" in one_sentence(err)
+
+
+def test_image_rejects_a_model_that_is_not_segmentation(capsys, photo, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1000])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1000])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    path = tmp_path / "classifier.onnx"
+    onnx.save(m, str(path))
+    code, _, err = run(capsys, "image", str(photo), "--model", str(path), "--out",
+                       str(tmp_path / "o"))
+    assert code == 2 and "expects input [1,H,W,3]" in one_sentence(err)
+
+
+@pytest.mark.parametrize("argv, expect", [
+    (["run", "--source", "7", "--no-vcam", "--frames", "1"], "No camera at index 7"),
+    (["run", "--source", "/nonexistent/clip.mp4", "--no-vcam", "--frames", "1"],
+     "does not exist"),
+    (["run", "--source", "demo", "--background", "sparkles", "--frames", "1"], "unknown"),
+    (["run", "--source", "demo", "--background", "image:/nope.png", "--frames", "1"],
+     "nope.png"),
+    (["run", "--source", "demo", "--model", "nosuch", "--no-vcam", "--frames", "1"],
+     "no model called"),
+    (["run", "--source", "demo", "--no-vcam", "--record", "/proc/vbg/out.mp4",
+      "--frames", "1"], "/proc/vbg"),
+    (["run", "--source", "demo", "--size", "641x480", "--frames", "1"], "even"),
+    (["run", "--source", "demo", "--provider", "cuda", "--no-vcam", "--frames", "1"],
+     "not available"),
+])
+def test_run_bad_inputs(capsys, argv, expect):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert expect in one_sentence(err)
+
+
+def test_run_corrupt_video(capsys, tmp_path):
+    bad = tmp_path / "clip.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42 definitely not a video")
+    code, _, err = run(capsys, "run", "--source", str(bad), "--no-vcam", "--frames", "1")
+    assert code == 2 and "clip.mp4" in one_sentence(err)
+
+
+def test_run_without_virtual_camera_explains_the_fix(capsys, recording_backend):
+    recording_backend.fail_with = "No v4l2 loopback device found"
+    code, _, err = run(capsys, "run", "--source", "demo", "--vcam-backend", "vbg-recording",
+                       "--frames", "1")
+    assert code == 2 and "modprobe v4l2loopback" in err
+
+
+def test_run_records_video_and_lossless_mask(capsys, tmp_path):
+    out, mask = tmp_path / "out.avi", tmp_path / "mask.mkv"
+    code, _, err = run(capsys, "run", "--source", "demo", "--size", "320x180", "--no-vcam",
+                       "--frames", "15", "--record", str(out), "--record-mask", str(mask))
+    assert code == 0, err
+    cap = cv2.VideoCapture(str(mask))
+    n, values = 0, set()
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        n += 1
+        values |= set(np.unique(f[..., 0]).tolist())
+    assert n >= 15 and 0 in values and 255 in values and len(values) > 10  # soft alpha
+    cap = cv2.VideoCapture(str(out))
+    ok, f = cap.read()
+    assert ok and f.shape == (180, 320, 3)
+
+
+def test_models_and_cameras_list(capsys):
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and "selfie_general" in out and "(default)" in out
+    code, out, _ = run(capsys, "cameras")
+    assert code == 0 and out.strip()

@@ -1,0 +1,68 @@
+"""The shipped default model on real held-out portraits (../shared/data), full resolution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vbg.config import MattingConfig
+from vbg.evaluation import boundary_f, iou, paired_images, read_mask
+from vbg.matting.engine import MaskEngine
+from vbg.matting.registry import load_model
+from vbg.stills import StillCutter, read_image
+
+
+@pytest.fixture(scope="module")
+def street_people(shared):
+    """Every 10th photo of the street/portrait set: varied, people not centred."""
+    return paired_images(shared / "data" / "vikram190")[::10]
+
+
+def scores(predict, pairs):
+    ious, bfs = [], []
+    for img_path, mask_path in pairs:
+        image = read_image(img_path)
+        truth = read_mask(mask_path, image.shape[1::-1])
+        pred = predict(image)
+        assert pred.shape == truth.shape and pred.dtype == np.uint8
+        ious.append(iou(pred, truth))
+        bfs.append(boundary_f(pred, truth))
+    return float(np.mean(ious)), float(np.mean(bfs))
+
+
+def test_still_cutout_meets_the_iou_floor(shared):
+    pairs = [p for p in paired_images(shared / "data" / "aiseg60") if p[0].name[:3] in
+             ("d2_", "d3_")][::3]
+    cutter = StillCutter("selfie_general")
+    mean_iou, mean_bf = scores(lambda im: cutter.cut(im).alpha, pairs)
+    assert mean_iou > 0.95 and mean_bf > 0.85
+
+
+def test_person_focused_pass_beats_a_single_full_frame_pass(street_people):
+    model = load_model("selfie_general")
+    cfg = MattingConfig(smoothing=False)
+    single = MaskEngine(model, cfg, working_side=1024)
+    focused = MaskEngine(model, cfg, working_side=1024)
+    s_iou, s_bf = scores(lambda im: single.process_still(im, focus=False, mirror=False),
+                         street_people)
+    f_iou, f_bf = scores(lambda im: focused.process_still(im, focus=True, mirror=True),
+                         street_people)
+    assert s_iou > 0.8  # the floor for the plain model on these photos
+    assert f_iou > s_iou and f_bf > s_bf
+
+
+def test_video_engine_finds_the_person_in_a_real_clip(shared):
+    import cv2
+
+    cap = cv2.VideoCapture(str(shared / "video" / "office_desk.mp4"))
+    engine = MaskEngine(load_model("selfie_general"), MattingConfig())
+    try:
+        for _ in range(20):
+            ok, frame = cap.read()
+            assert ok
+            alpha = engine.process(frame)
+    finally:
+        cap.release()
+    person = np.count_nonzero(alpha > 127) / alpha.size
+    assert 0.03 < person < 0.6  # someone is there, and it is not the whole room
+    assert engine.tracker.region is not None  # and the focused region follows them
