@@ -101,11 +101,11 @@ class MattingConfig:
     provider: str = "auto"
     fit: str | None = None
     smoothing: bool = True
-    smooth_strength: float = 0.8
+    smooth_strength: float = 0.85
     motion_threshold: float = 12.0
     refine: bool = True
     refine_radius: int = 4
-    refine_eps: float = 1e-3
+    refine_eps: float = 1e-2
     focus: bool = True
     full_frame_every: int = 15
     mirror_pass: bool = False

@@ -157,3 +157,10 @@ def detect_family(in_shape: list, out_shape: list) -> type[Adapter]:
         f"This ONNX file is not a segmentation model vbg understands: it has input {in_shape} "
         f"and output {out_shape}, but vbg expects {expected}. Add a sidecar JSON to describe it."
     )
+
+
+# The temporal family lives in its own module (it keeps state); registered here so the registry
+# knows every family from one dict. Imported last because temporal.py subclasses Adapter.
+from vbg.matting.temporal import TemporalNCHW  # noqa: E402
+
+FAMILIES[TemporalNCHW.family] = TemporalNCHW

@@ -1,0 +1,137 @@
+"""``vbg-train eval``: one table comparing models on labelled photos and clips.
+
+For each model (the app's default is always included): IoU and boundary F at full resolution
+through the engine's live path (``MaskEngine.process`` on each photo from a fresh state:
+person-focused pass, guided upsampling) or its still path (``--mode still``: focused +
+mirrored), flicker on still content (mean |Δalpha| where the picture did not change) through
+the live path with its default smoothing, and the median latency of one model call at the
+model's input size on one thread. Metrics come from ``vbg.evaluation``; no torch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vbg.config import MattingConfig
+from vbg.evaluation import paired_images, score_stills, video_flicker
+from vbg.matting.engine import STILL_WORKING_SIDE, MaskEngine
+from vbg.matting.registry import DEFAULT_MODEL, LoadedModel, load_model
+from vbg.training.errors import DataError
+
+
+@dataclass
+class Row:
+    model: str
+    input_hw: tuple[int, int]
+    params: int | None
+    iou: float
+    boundary_f: float
+    flicker: float | None
+    latency_ms: float
+    n: int
+
+
+def _params(path: Path) -> int | None:
+    try:
+        import onnx
+
+        m = onnx.load(str(path))
+        return int(sum(np.prod(t.dims) for t in m.graph.initializer))
+    except Exception:  # noqa: BLE001 - the count is informative only
+        return None
+
+
+def _is_temporal(loaded: LoadedModel) -> bool:
+    return loaded.adapter.family == "temporal_nchw"
+
+
+def _reset(engine: MaskEngine, loaded: LoadedModel) -> None:
+    engine.reset()
+    if hasattr(loaded.adapter, "reset"):
+        loaded.adapter.reset()
+
+
+def latency_ms(loaded: LoadedModel, runs: int = 60) -> float:
+    h, w = loaded.input_hw
+    img = np.random.default_rng(0).integers(0, 256, (h, w, 3), np.uint8)
+    times = []
+    for _ in range(runs + 5):
+        t = time.perf_counter()
+        loaded.adapter.infer(img)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times[5:]) * 1e3)
+
+
+def evaluate_model(model: str, pairs: list, clips: list[Path], frames: int,
+                   size: tuple[int, int], mode: str = "live") -> Row:
+    loaded = load_model(model, threads=1, provider="cpu")
+    focus = not _is_temporal(loaded)  # the temporal state lives in full-frame coordinates
+    cfg = MattingConfig(model=model, focus=focus)
+    if mode == "still":
+        engine = MaskEngine(loaded, cfg, working_side=STILL_WORKING_SIDE)
+
+        def predict(img: np.ndarray) -> np.ndarray:
+            _reset(engine, loaded)
+            return engine.process_still(img, focus=focus, mirror=True)
+    else:
+        engine = MaskEngine(loaded, cfg)
+
+        def predict(img: np.ndarray) -> np.ndarray:
+            _reset(engine, loaded)
+            return engine.process(img)
+
+    s = score_stills(predict, pairs) if pairs else None
+    flicker = None
+    if clips:
+        vals = []
+        for clip in clips:
+            live = MaskEngine(loaded, cfg)
+            _reset(live, loaded)
+            vals.append(video_flicker(live.process, clip, frames, size))
+        flicker = float(np.mean(vals))
+    return Row(loaded.info.key, loaded.input_hw, _params(loaded.info.path),
+               s.iou if s else float("nan"), s.boundary_f if s else float("nan"), flicker,
+               latency_ms(loaded), s.n if s else 0)
+
+
+def gather_pairs(folders: list[Path], only: list[str] | None) -> list:
+    pairs = []
+    for folder in folders:
+        if not (folder / "images").is_dir() or not (folder / "masks").is_dir():
+            raise DataError(f"{folder} must contain images/ and masks/ folders.")
+        found = [p for p in paired_images(folder)
+                 if not only or p[0].name.startswith(tuple(only))]
+        if not found:
+            raise DataError(f"{folder} has no image with a mask of the same name"
+                            + (f" starting with {' or '.join(only)}." if only else "."))
+        pairs += found
+    return pairs
+
+
+def evaluate(models: list[str], data: list[Path], clips: list[Path], only: list[str] | None = None,
+             frames: int = 300, size: tuple[int, int] = (1280, 720), mode: str = "live"
+             ) -> list[Row]:
+    for clip in clips:
+        if not clip.is_file():
+            raise DataError(f"Clip {clip} does not exist.")
+    if DEFAULT_MODEL not in models:
+        models = [DEFAULT_MODEL, *models]
+    pairs = gather_pairs(data, only)
+    return [evaluate_model(m, pairs, clips, frames, size, mode) for m in models]
+
+
+def format_table(rows: list[Row]) -> str:
+    lines = [f"| {'model':18s} | input   | params  | IoU   | boundary F | flicker (mean dα)   "
+             f"| latency ms | n  |",
+             "|" + "|".join("-" * w for w in (20, 9, 9, 7, 12, 21, 12, 4)) + "|"]
+    for r in rows:
+        params = f"{r.params / 1e6:.2f}M" if r.params else "?"
+        flick = f"{r.flicker:.5f}" if r.flicker is not None else "-"
+        lines.append(f"| {r.model:18s} | {r.input_hw[0]}x{r.input_hw[1]:<3d} | {params:7s} | "
+                     f"{r.iou:.3f} | {r.boundary_f:10.3f} | {flick:19s} | {r.latency_ms:10.2f} | "
+                     f"{r.n:2d} |")
+    return "\n".join(lines)
