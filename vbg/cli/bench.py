@@ -25,10 +25,17 @@ from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig
 from vbg.errors import SourceEnded
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
-from vbg.sinks.recording_backend import register_recording_backend
+from vbg.sinks.recording_backend import RecordingBackend, register_recording_backend
 from vbg.sinks.virtualcam import VirtualCameraSink
 
 DEFAULT_SIZES = ((1280, 720), (1920, 1080))
+
+
+def _lean_recording_backend() -> None:
+    """Register the in-process virtual camera and make it keep one frame: the benchmark wants
+    the cost of a send, not the memory of a test recorder's ring of frames."""
+    register_recording_backend()
+    RecordingBackend.max_frames = 1
 
 
 def rss_mb() -> float:
@@ -58,7 +65,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     model = load_model(cfg.matting.model, cfg.matting.threads, cfg.matting.provider)
     engine = MaskEngine(model, cfg.matting)
     compositor = Compositor(cfg.background, cfg.output.mirror)
-    register_recording_backend()
+    _lean_recording_backend()
     sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
     stages: dict[str, list[float]] = {k: [] for k in
                                       ("read", "prep", "infer", "smooth", "refine", "composite",
@@ -121,7 +128,7 @@ def latency_run(cfg: AppConfig, seconds: float) -> dict:
     """Median/p90 capture->sink latency of the real threaded pipeline, paced at cfg fps."""
     from vbg.pipeline import Pipeline
 
-    register_recording_backend()
+    _lean_recording_backend()
     cfg = replace(cfg, capture=replace(cfg.capture, realtime=True),
                   output=replace(cfg.output, vcam=True, vcam_backend="vbg-recording"))
     pipe = Pipeline(cfg)

@@ -1,0 +1,317 @@
+"""Compositor: every background kind, mask-aware blur, cover-fit, video looping, errors,
+privacy fallback, mirror and light wrap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vbg.compositor import Compositor, fit_cover
+from vbg.config import BackgroundConfig
+from vbg.errors import BackgroundError
+
+H, W = 240, 320
+PERSON = (slice(60, 240), slice(110, 210))  # rows, cols: a "person" touching the bottom edge
+
+
+def _mask() -> np.ndarray:
+    alpha = np.zeros((H, W), np.uint8)
+    alpha[PERSON] = 255
+    return alpha
+
+
+def _frame(rng: np.random.Generator | None = None) -> np.ndarray:
+    """A textured room (noise around grey 100) with a distinct, textured person in it."""
+    rng = rng or np.random.default_rng(0)
+    frame = rng.integers(60, 141, (H, W, 3)).astype(np.uint8)
+    frame[PERSON] = rng.integers(180, 256, (180, 100, 3)).astype(np.uint8)
+    return frame
+
+
+def _far_from_person(margin: int) -> np.ndarray:
+    """Boolean H×W: background at least ``margin`` px from the person."""
+    near = cv2.dilate(_mask(), np.ones((2 * margin + 1, 2 * margin + 1), np.uint8))
+    return near == 0
+
+
+def _write_image(path: Path, image: np.ndarray) -> str:
+    assert cv2.imwrite(str(path), image)
+    return str(path)
+
+
+def _write_video(path: Path, levels: list[int], size: tuple[int, int] = (64, 48)) -> str:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, size)
+    assert writer.isOpened()
+    for level in levels:
+        writer.write(np.full((size[1], size[0], 3), level, np.uint8))
+    writer.release()
+    return str(path)
+
+
+@pytest.fixture()
+def image_path(tmp_path: Path) -> str:
+    rng = np.random.default_rng(5)
+    return _write_image(tmp_path / "bg.png", rng.integers(0, 256, (90, 200, 3), np.uint8))
+
+
+# -- each kind: the person's pixels are untouched, the background is replaced ---------------
+
+
+def test_color_kind() -> None:
+    frame, alpha = _frame(), _mask()
+    out = Compositor(BackgroundConfig(kind="color", color=(10, 20, 30))).compose(frame, alpha)
+    np.testing.assert_array_equal(out[PERSON], frame[PERSON])
+    assert (out[alpha == 0] == (10, 20, 30)).all()
+
+
+def test_image_kind(image_path: str) -> None:
+    frame, alpha = _frame(), _mask()
+    out = Compositor(BackgroundConfig(kind="image", path=image_path)).compose(frame, alpha)
+    expected_bg = fit_cover(cv2.imread(image_path), (W, H))
+    np.testing.assert_array_equal(out[PERSON], frame[PERSON])
+    np.testing.assert_array_equal(out[alpha == 0], expected_bg[alpha == 0])
+
+
+def test_blur_kind_keeps_person_and_blurs_background() -> None:
+    frame, alpha = _frame(), _mask()
+    out = Compositor(BackgroundConfig(kind="blur", blur_level=5)).compose(frame, alpha)
+    np.testing.assert_array_equal(out[PERSON], frame[PERSON])
+    far = _far_from_person(30)
+    bg_in, bg_out = frame[far].astype(float), out[far].astype(float)
+    assert bg_out.std() < 0.25 * bg_in.std()  # the room's texture is blurred away
+    assert abs(bg_out.mean() - bg_in.mean()) < 3  # ...but it is still the room
+
+
+def test_none_kind_is_passthrough() -> None:
+    frame, alpha = _frame(), _mask()
+    comp = Compositor(BackgroundConfig(kind="none"))
+    np.testing.assert_array_equal(comp.compose(frame, alpha), frame)
+
+
+def test_soft_alpha_blends_proportionally() -> None:
+    frame = np.full((H, W, 3), 200, np.uint8)
+    alpha = np.full((H, W), 64, np.uint8)  # a quarter person
+    out = Compositor(BackgroundConfig(kind="color", color=(0, 0, 0))).compose(frame, alpha)
+    assert np.abs(out.astype(int) - round(200 * 64 / 255)).max() <= 1
+
+
+# -- mask-aware blur: no halo ----------------------------------------------------------------
+
+
+def test_blur_has_no_halo_next_to_a_bright_person() -> None:
+    frame = np.full((H, W, 3), 20, np.uint8)
+    frame[PERSON] = 250
+    alpha = _mask()
+    out = Compositor(BackgroundConfig(kind="blur", blur_level=5)).compose(frame, alpha)
+
+    # The background strip right beside the person's left and right edges (2..5 px out).
+    strip = np.zeros((H, W), bool)
+    strip[100:230, 105:109] = True
+    strip[100:230, 211:215] = True
+    assert out[strip].max() <= 30, out[strip].max()
+
+    # A naive blur of the same strength (sigma ≈ 4.7 px here) is bright there: the halo.
+    naive = cv2.GaussianBlur(frame, (0, 0), 0.0195 * H)
+    assert naive[strip].mean() > 60
+
+
+def test_blur_level_changes_strength() -> None:
+    frame, alpha = _frame(), _mask()
+    far = _far_from_person(40)
+    comp = Compositor(BackgroundConfig(kind="blur", blur_level=1))
+    light = comp.compose(frame, alpha)[far].astype(float).std()
+    comp.configure(BackgroundConfig(kind="blur", blur_level=10), mirror=False)
+    strong = comp.compose(frame, alpha)[far].astype(float).std()
+    assert strong < light < frame[far].astype(float).std()
+
+
+# -- image cover-fit ------------------------------------------------------------------------
+
+
+def test_cover_fit_keeps_aspect_of_a_non_matching_image() -> None:
+    src = np.zeros((100, 400, 3), np.uint8)  # 4:1, the frame is 4:3
+    cv2.circle(src, (200, 50), 30, (255, 255, 255), -1)
+    fitted = fit_cover(src, (W, H))
+    assert fitted.shape == (H, W, 3)
+    ys, xs = np.nonzero(fitted[..., 0] > 127)
+    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    assert abs(width / height - 1.0) < 0.05  # still a circle, not an ellipse
+    assert height > 0.5 * H  # scaled to cover: 100 px tall source → 240 px, circle 60 → 144
+    assert abs((xs.min() + xs.max()) / 2 - W / 2) <= 3  # centre-cropped
+
+
+def test_image_background_keeps_aspect_in_the_compositor(tmp_path: Path) -> None:
+    src = np.zeros((100, 400, 3), np.uint8)
+    cv2.circle(src, (200, 50), 30, (255, 255, 255), -1)
+    path = _write_image(tmp_path / "wide.png", src)
+    comp = Compositor(BackgroundConfig(kind="image", path=path))
+    bg = comp.compose(_frame(), np.zeros((H, W), np.uint8))
+    ys, xs = np.nonzero(bg[..., 0] > 127)
+    assert abs((xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1) - 1.0) < 0.05
+
+
+# -- video ----------------------------------------------------------------------------------
+
+
+def test_video_background_advances_and_loops(tmp_path: Path) -> None:
+    levels = [0, 50, 100, 150, 200]
+    path = _write_video(tmp_path / "bg.avi", levels)
+    comp = Compositor(BackgroundConfig(kind="video", path=path))
+    frame, no_person = _frame(), np.zeros((H, W), np.uint8)
+    means = [float(comp.compose(frame, no_person).mean()) for _ in range(12)]
+    comp.close()
+    for i, level in enumerate(levels):
+        assert abs(means[i] - level) < 4, means
+    for i in range(7):
+        assert abs(means[i + 5] - means[i]) < 1, means  # looped back to the start
+
+
+def test_video_person_pixels_are_unchanged(tmp_path: Path) -> None:
+    path = _write_video(tmp_path / "bg.avi", [80, 90])
+    comp = Compositor(BackgroundConfig(kind="video", path=path))
+    frame, alpha = _frame(), _mask()
+    out = comp.compose(frame, alpha)
+    np.testing.assert_array_equal(out[PERSON], frame[PERSON])
+    assert np.abs(out[alpha == 0].astype(int) - 80).max() < 4
+    comp.close()
+    comp.close()  # idempotent
+
+
+# -- errors keep the previous background -----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["image", "video"])
+def test_missing_file_raises_and_previous_background_stays(tmp_path: Path, kind: str) -> None:
+    comp = Compositor(BackgroundConfig(kind="color", color=(1, 2, 3)))
+    missing = str(tmp_path / f"nope.{'png' if kind == 'image' else 'mp4'}")
+    with pytest.raises(BackgroundError, match="nope"):
+        comp.configure(BackgroundConfig(kind=kind, path=missing), mirror=False)
+    assert comp.config.kind == "color"
+    out = comp.compose(_frame(), np.zeros((H, W), np.uint8))
+    assert (out == (1, 2, 3)).all()
+
+
+def test_corrupt_image_raises_and_previous_image_stays(tmp_path: Path, image_path: str) -> None:
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8 this is not really a JPEG")
+    comp = Compositor(BackgroundConfig(kind="image", path=image_path))
+    before = comp.compose(_frame(), np.zeros((H, W), np.uint8)).copy()
+    with pytest.raises(BackgroundError, match="corrupt.jpg"):
+        comp.configure(BackgroundConfig(kind="image", path=str(corrupt)), mirror=False)
+    np.testing.assert_array_equal(comp.compose(_frame(), np.zeros((H, W), np.uint8)), before)
+
+
+def test_wrong_alpha_shape_is_rejected() -> None:
+    comp = Compositor(BackgroundConfig(kind="color"))
+    with pytest.raises(ValueError):
+        comp.compose(_frame(), np.zeros((H, W + 2), np.uint8))
+
+
+# -- privacy fallback -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["blur", "color", "image"])
+def test_background_only_never_shows_the_raw_frame(kind: str, image_path: str) -> None:
+    frame = _frame()
+    cfg = BackgroundConfig(kind=kind, path=image_path if kind == "image" else None)
+    out = Compositor(cfg).background_only(frame)
+    assert out.shape == frame.shape
+    assert not np.array_equal(out, frame)
+    # Nothing of the person's texture survives: mean per-pixel difference stays large.
+    assert np.abs(out[PERSON].astype(int) - frame[PERSON]).mean() > 20
+
+
+def test_background_only_blur_is_darker_than_the_frame() -> None:
+    frame = _frame()
+    out = Compositor(BackgroundConfig(kind="blur")).background_only(frame)
+    assert out.mean() < 0.8 * frame.mean()
+    assert out.astype(float).std() < frame.astype(float).std()
+
+
+def test_background_only_with_none_is_the_frame() -> None:
+    frame = _frame()
+    np.testing.assert_array_equal(
+        Compositor(BackgroundConfig(kind="none")).background_only(frame), frame
+    )
+
+
+# -- mirror ------------------------------------------------------------------------------------
+
+
+def test_mirror_flips_the_output() -> None:
+    frame, alpha = _frame(), _mask()
+    alpha[:, :40] = 255  # make the mask asymmetric
+    cfg = BackgroundConfig(kind="color", color=(0, 90, 180))
+    plain = Compositor(cfg).compose(frame, alpha).copy()
+    mirrored = Compositor(cfg, mirror=True).compose(frame, alpha)
+    np.testing.assert_array_equal(mirrored, plain[:, ::-1])
+
+
+def test_mirror_with_none_flips_passthrough_and_fallback() -> None:
+    frame = _frame()
+    comp = Compositor(BackgroundConfig(kind="none"), mirror=True)
+    np.testing.assert_array_equal(comp.compose(frame, _mask()), frame[:, ::-1])
+    np.testing.assert_array_equal(comp.background_only(frame), frame[:, ::-1])
+
+
+def test_mirror_keeps_an_image_background_readable(image_path: str) -> None:
+    frame, alpha = _frame(), _mask()
+    out = Compositor(BackgroundConfig(kind="image", path=image_path), mirror=True).compose(
+        frame, alpha
+    )
+    bg = fit_cover(cv2.imread(image_path), (W, H))
+    flipped_alpha = alpha[:, ::-1]
+    np.testing.assert_array_equal(out[flipped_alpha == 255], frame[:, ::-1][flipped_alpha == 255])
+    np.testing.assert_array_equal(out[flipped_alpha == 0], bg[flipped_alpha == 0])
+
+
+# -- light wrap -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["color", "blur", "image"])
+def test_light_wrap_changes_only_the_edge_band(kind: str, image_path: str) -> None:
+    frame, alpha = _frame(), _mask()
+    path = image_path if kind == "image" else None
+    base = Compositor(BackgroundConfig(kind=kind, path=path, color=(250, 40, 40)))
+    wrap = Compositor(BackgroundConfig(kind=kind, path=path, color=(250, 40, 40), light_wrap=1))
+    diff = np.abs(
+        wrap.compose(frame, alpha).astype(int) - base.compose(frame, alpha).astype(int)
+    ).max(axis=2)
+
+    kernel = np.ones((41, 41), np.uint8)
+    band = (cv2.dilate(alpha, kernel) > 0) & (cv2.erode(alpha, kernel, borderValue=255) == 0)
+    assert diff[~band].max() == 0  # interior and far background untouched
+    inner_edge = np.zeros((H, W), bool)
+    inner_edge[100:230, 111:114] = True  # just inside the person's left edge
+    assert diff[inner_edge].mean() > 10  # the background does wrap onto the edge
+
+
+# -- switching while running ------------------------------------------------------------------
+
+
+def test_configure_switches_kind_and_same_video_is_not_restarted(tmp_path: Path) -> None:
+    path = _write_video(tmp_path / "bg.avi", [0, 50, 100, 150, 200])
+    comp = Compositor(BackgroundConfig(kind="blur"))
+    frame, no_person = _frame(), np.zeros((H, W), np.uint8)
+    comp.configure(BackgroundConfig(kind="video", path=path), mirror=False)
+    first = float(comp.compose(frame, no_person).mean())
+    # Changing only the light wrap keeps the open video where it is.
+    comp.configure(BackgroundConfig(kind="video", path=path, light_wrap=0.2), mirror=False)
+    second = float(comp.compose(frame, no_person).mean())
+    assert abs(first - 0) < 4 and abs(second - 50) < 4
+    comp.configure(BackgroundConfig(kind="color", color=(7, 7, 7)), mirror=False)
+    assert (comp.compose(frame, no_person) == 7).all()
+    comp.close()
+
+
+def test_frame_size_change_is_handled(image_path: str) -> None:
+    comp = Compositor(BackgroundConfig(kind="blur"))
+    comp.compose(_frame(), _mask())
+    small = np.full((120, 160, 3), 100, np.uint8)
+    out = comp.compose(small, np.zeros((120, 160), np.uint8))
+    assert out.shape == (120, 160, 3)
+    comp.configure(BackgroundConfig(kind="image", path=image_path), mirror=False)
+    assert comp.compose(small, np.zeros((120, 160), np.uint8)).shape == (120, 160, 3)
