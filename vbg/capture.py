@@ -685,9 +685,6 @@ class DemoSource:
         self._index = 0
         self._closed = False
         self._deadline = Pacer(fps) if realtime else None
-        # warpAffine writes into this buffer every frame (no per-frame allocation inside
-        # OpenCV); read() hands out a copy so the caller owns its array.
-        self._buffer = np.empty((height, width, 3), np.uint8)
         self.info = SourceInfo(
             width=width, height=height, fps=float(fps), label="demo (NASA astronaut photo)"
         )
@@ -725,15 +722,18 @@ class DemoSource:
             self._deadline.sleep_until_next_frame()
         t = self._index / self.fps
         self._index += 1
+        # The caller owns (and hands to another thread) each frame, so warp straight into a
+        # new array rather than into a buffer that would then have to be copied.
+        frame = np.empty((self.height, self.width, 3), np.uint8)
         cv2.warpAffine(
             self._photo,
             self._matrix(t),
             (self.width, self.height),
-            dst=self._buffer,
+            dst=frame,
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REFLECT_101,
         )
-        return self._buffer.copy()
+        return frame
 
     def close(self) -> None:
         """Stop the source (idempotent)."""
