@@ -293,6 +293,14 @@ class Pipeline:
     def _capture_loop(self) -> None:
         source = self._source
         seq = 0
+        reported: str | None = None  # an outage is reported once, not at every retry
+
+        def report(exc: VbgError) -> None:
+            nonlocal reported
+            if str(exc) != reported:
+                reported = str(exc)
+                self.on_error(exc)
+
         try:
             while not self._stop.is_set():
                 if self._reopen_capture or source is None:
@@ -305,7 +313,7 @@ class Pipeline:
                     try:
                         source = self._source = open_source(cap_cfg)
                     except VbgError as exc:
-                        self.on_error(exc)
+                        report(exc)
                         self._stop.wait(RETRY_S)
                         continue
                 try:
@@ -315,7 +323,7 @@ class Pipeline:
                     return
                 except CameraError as exc:
                     # Unplugged or taken by another app: report, drop it, retry shortly.
-                    self.on_error(exc)
+                    report(exc)
                     source.close()
                     source = self._source = None
                     self._stop.wait(RETRY_S)
@@ -325,6 +333,7 @@ class Pipeline:
                     self._source_ended.set()
                     return
                 seq += 1
+                reported = None
                 self._frames.put(Frame(image, seq, time.monotonic()))
                 self._rates["capture"].tick()
         finally:

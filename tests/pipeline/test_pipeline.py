@@ -215,3 +215,62 @@ def test_error_callback_gets_worker_errors_not_a_crash(recording_backend, monkey
     pipe = Pipeline(config(), on_error=errors.append)
     run_for(pipe, 5)
     assert errors and str(errors[0]) == "The model broke."
+
+
+def test_unplugged_camera_falls_back_to_background_and_comes_back(recording_backend,
+                                                                  monkeypatch):
+    """A camera that dies mid-stream and is absent for a while: the pipeline reports it once,
+    shows the background only (never a raw frame), and resumes when the camera is back."""
+    import vbg.pipeline as pipeline_mod
+    from vbg.capture import DemoSource
+    from vbg.errors import CameraError
+
+    opens = {"n": 0}
+    unplugged = threading.Event()
+
+    class FlakyCamera:
+        def __init__(self) -> None:
+            self.inner = DemoSource(W, H, fps=30.0)
+            self.info = self.inner.info
+            self.frames = 0
+
+        def read(self):
+            self.frames += 1
+            if opens["n"] == 1 and self.frames > 20:  # the first camera dies mid-stream
+                unplugged.set()
+                raise CameraError("Camera 0 stopped delivering frames (unplugged?).")
+            return self.inner.read()
+
+        def close(self) -> None:
+            self.inner.close()
+
+    absent = threading.Event()
+
+    def fake_open(cfg):
+        opens["n"] += 1
+        if opens["n"] >= 2 and not absent.is_set() and opens["n"] < 100:
+            absent.set()
+        if absent.is_set():
+            raise CameraError("No camera at index 0. Run `vbg cameras` to list them.")
+        return FlakyCamera()
+
+    monkeypatch.setattr(pipeline_mod, "open_source", fake_open)
+    monkeypatch.setattr(pipeline_mod, "RETRY_S", 0.2)
+    errors: list[Exception] = []
+    pipe = Pipeline(config(stale_after_ms=100.0), on_error=errors.append)
+    pipe.start()
+    states: set[str] = set()
+    try:
+        assert unplugged.wait(15)
+        assert pipe_wait_state(pipe, "paused", states)
+        wait_for(lambda: opens["n"] >= 4)  # several failed re-opens while it is away
+        opens["n"] = 100  # plugged back in
+        absent.clear()
+        assert pipe_wait_state(pipe, "running", states)
+    finally:
+        pipe.stop()
+    messages = [str(e) for e in errors]
+    assert messages.count("No camera at index 0. Run `vbg cameras` to list them.") == 1
+    assert any("stopped delivering" in m for m in messages)
+    frames, _ = recording_backend.last().recorded()
+    assert frames and all(is_green(f) for f in frames)
