@@ -1,0 +1,112 @@
+"""Fixtures for the desktop app's tests (pytest-qt, offscreen platform; see tests/conftest.py).
+
+The app runs for real: the real Pipeline on the "synthetic" source at a small size, the real
+pyvirtualcam.Camera with the in-process recording backend behind it. What would touch the
+user's machine is pointed at tmp_path: settings, the backgrounds folder, the autostart folder,
+the file manager (recorded instead of opened) and the model folder (XDG_DATA_HOME).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QUrl
+
+from vbg.app import autostart
+from vbg.app.settings import SettingsStore
+from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
+from vbg.ui.app import make_application
+from vbg.ui.controller import AppController
+from vbg.ui.shell import AppShell
+
+W, H = 320, 240
+WAIT_MS = 20000  # generous: the machine may be busy; waits end as soon as the condition holds
+
+
+def small_config(vcam: bool = True) -> AppConfig:
+    """Synthetic source, small frames, the recording virtual camera (``vcam``: use one)."""
+    return AppConfig(
+        capture=CaptureConfig(source="synthetic", width=W, height=H, fps=30.0),
+        background=BackgroundConfig.parse("blur"),
+        output=OutputConfig(vcam=vcam, vcam_backend="vbg-recording", fps=30.0),
+    )
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every platformdirs path (settings, user models, backgrounds) under tmp_path."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path
+
+
+@pytest.fixture
+def qapp_themed(qapp):  # pytest-qt's QApplication
+    make_application()
+    return qapp
+
+
+@dataclass
+class Harness:
+    """A running app: controller + shell, and what it tried to do outside."""
+
+    controller: AppController
+    shell: AppShell
+    opened_urls: list[QUrl] = field(default_factory=list)
+    quit_calls: list[int] = field(default_factory=list)
+
+    @property
+    def window(self):
+        return self.shell.window
+
+    @property
+    def tray(self):
+        return self.shell.tray
+
+
+@pytest.fixture
+def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
+             ) -> Iterator[Callable[..., Harness]]:
+    """``make_app(config=None, settings_text=None, start=True, cameras=None)`` → Harness.
+
+    ``settings_text`` is written to the settings file first (e.g. a corrupt one).
+    """
+    made: list[Harness] = []
+
+    def make(config: AppConfig | None = None, settings_text: str | None = None,
+             start: bool = True, cameras: list | None = None,
+             show_window: bool = True, clock: Callable[[], float] | None = None) -> Harness:
+        settings_file = tmp_path / "config" / "vbg" / "settings.json"
+        if settings_text is not None:
+            settings_file.parent.mkdir(parents=True, exist_ok=True)
+            settings_file.write_text(settings_text)
+        kw = {"clock": clock} if clock is not None else {}
+        controller = AppController(config or small_config(), SettingsStore(settings_file),
+                                   tmp_path / "backgrounds",
+                                   camera_lister=lambda: list(cameras or []), **kw)
+        h = Harness(controller, None)  # type: ignore[arg-type]
+        shell = AppShell(
+            controller, tray_available=False,
+            open_url=lambda url: h.opened_urls.append(url) or True,
+            autostart_entry=lambda: autostart.entry_for(
+                "linux", ["vbg"], tmp_path / "home", tmp_path / "xdg"),
+            on_quit=lambda: h.quit_calls.append(1),
+        )
+        h.shell = shell
+        qtbot.addWidget(shell.window)
+        made.append(h)
+        if start:
+            shell.start(show_window=show_window)
+            if controller.pipeline is not None:
+                qtbot.waitUntil(lambda: controller.pipeline is None
+                                or controller.pipeline.output_count > 3, timeout=WAIT_MS)
+        return h
+
+    yield make
+    for h in made:
+        h.shell.quit()
+        assert h.controller.pipeline is None
+

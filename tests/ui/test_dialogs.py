@@ -1,0 +1,173 @@
+"""The virtual-camera-missing dialog, the settings dialog and its persistence, the corrupt
+settings file at start-up, and where messages are shown."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialogButtonBox
+
+from tests.ui.conftest import WAIT_MS
+from vbg.errors import VbgError
+from vbg.sinks.virtualcam import virtual_camera_help
+from vbg.ui.vcam_dialog import commands_in, to_html
+
+NO_DEVICE = "no v4l2loopback device found"
+
+
+def test_missing_virtual_camera_shows_help_and_the_preview_keeps_working(
+        make_app, qtbot, recording_backend) -> None:
+    recording_backend.fail_with = NO_DEVICE
+    h = make_app()
+    c, dialog = h.controller, h.shell.vcam_dialog
+    assert dialog is not None and dialog.isVisible()
+    # The per-OS fix, as vbg.sinks.virtualcam words it for this OS.
+    expected_start = virtual_camera_help(sys.platform)[:40]
+    assert dialog.help_text.startswith(expected_start)
+    assert NO_DEVICE in dialog.help_text
+    # The preview runs without the virtual camera.
+    assert c.pipeline is not None and not c.pipeline.config.output.vcam
+    seq = c.latest_frame()[0]
+    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: h.window.preview.frames_drawn > 0, timeout=WAIT_MS)
+    assert "Virtual camera off" in h.window.vcam_pill.text()
+
+
+def test_retry_while_still_missing_then_after_the_fix(make_app, qtbot, recording_backend
+                                                     ) -> None:
+    recording_backend.fail_with = NO_DEVICE
+    h = make_app()
+    c, dialog = h.controller, h.shell.vcam_dialog
+    recording_backend.fail_with = "still no device"
+    dialog.retry_button.click()
+    qtbot.waitUntil(lambda: "still no device" in dialog.help_text, timeout=WAIT_MS)
+    assert dialog.isVisible() and "Still not available" in dialog.status.text()
+    assert not c.vcam_wanted and c.pipeline is not None
+    seq = c.latest_frame()[0]
+    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)  # preview alive
+
+    recording_backend.fail_with = None  # the user loaded v4l2loopback
+    dialog.retry_button.click()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+    assert c.vcam_device == "vbg-recording" and c.pipeline.config.output.vcam
+    qtbot.waitUntil(lambda: recording_backend.last().frames_sent > 3, timeout=WAIT_MS)
+    assert "Virtual camera on" in h.window.message_label.text()
+    assert "vbg-recording" in h.window.vcam_pill.text()
+
+
+def test_virtual_camera_failing_mid_stream_falls_back_to_the_preview(make_app, qtbot
+                                                                     ) -> None:
+    from vbg.errors import OutputError
+
+    h = make_app()
+    c = h.controller
+    threading.Thread(target=c.pipeline.on_error,
+                     args=(OutputError("The virtual camera vbg-recording stopped."),)).start()
+    qtbot.waitUntil(lambda: h.shell.vcam_dialog is not None
+                    and h.shell.vcam_dialog.isVisible(), timeout=WAIT_MS)
+    assert not c.pipeline.config.output.vcam
+    seq = c.latest_frame()[0]
+    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)
+
+
+def test_help_text_commands_are_code_and_copyable(qtbot) -> None:
+    text = "Load it with `sudo modprobe v4l2loopback` then <retry> & `echo 1`."
+    assert commands_in(text) == ["sudo modprobe v4l2loopback", "echo 1"]
+    html = to_html(text)
+    assert "<code" in html and "&lt;retry&gt; &amp;" in html
+
+
+def test_settings_dialog_round_trip_and_restart(make_app, qtbot, tmp_path: Path) -> None:
+    h = make_app()
+    dialog = h.shell.show_settings()
+    dialog.threads.setValue(2)
+    dialog.smoothing.setChecked(False)
+    dialog.refinement.setChecked(False)
+    dialog.mirror.setChecked(True)
+    dialog.size.setCurrentIndex(dialog.size.findData("640x480"))
+    dialog.fps.setValue(20)
+    dialog.model.setCurrentIndex(dialog.model.findData("selfie_landscape"))
+    dialog.camera.setCurrentIndex(dialog.camera.findData("demo"))
+    dialog.autostart.setChecked(True)
+    dialog.start_hidden.setChecked(True)
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+
+    c = h.controller
+    m = c.pipeline.config.matting
+    assert (m.threads, m.smoothing, m.refine, m.model) == (2, False, False, "selfie_landscape")
+    assert c.pipeline.config.output.mirror
+    saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
+    assert saved["threads"] == 2 and saved["camera"] == "demo" and saved["autostart"] is True
+    assert (saved["width"], saved["height"], saved["fps"]) == (640, 480, 20.0)
+    desktop = tmp_path / "xdg" / "autostart" / "vbg.desktop"
+    assert desktop.is_file()
+
+    # A restart reads them back (the command line gives no options this time).
+    from vbg.config import AppConfig, CaptureConfig, OutputConfig
+
+    plain = AppConfig(capture=CaptureConfig(source="auto"),
+                      output=OutputConfig(vcam_backend="vbg-recording"))
+    h2 = make_app(config=plain, start=False)
+    s = h2.controller.settings
+    assert (s.threads, s.smoothing, s.mirror, s.camera, s.width, s.autostart) == (
+        2, False, True, "demo", 640, True)
+    assert h2.controller.config().capture.source == "demo"
+
+    # Turning autostart off removes the entry.
+    d2 = h.shell.show_settings()
+    d2.autostart.setChecked(False)
+    d2.accept()
+    assert not desktop.exists()
+
+
+def test_corrupt_settings_file_at_startup(make_app, tmp_path: Path) -> None:
+    h = make_app(settings_text="{ this is not json")
+    c = h.controller
+    assert c.running and c.pipeline is not None  # started anyway, with defaults
+    assert c.settings.background == "blur:5"
+    shown = h.window.message_label.text()
+    assert "not valid JSON" in shown and "settings.json.bak" in shown
+    bak = tmp_path / "config" / "vbg" / "settings.json.bak"
+    assert bak.read_text() == "{ this is not json"
+    c.change(mirror=True)  # the next save writes a fresh file; the .bak stays
+    assert json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())["mirror"]
+    assert bak.read_text() == "{ this is not json"
+
+
+def test_messages_go_to_the_tray_when_the_window_is_hidden(make_app, qtbot
+                                                          ) -> None:
+    h = make_app()
+    notes: list[tuple[str, str]] = []
+    h.tray.notify = lambda text, level="info": notes.append((text, level))  # type: ignore[method-assign]
+    h.window.hide()
+    threading.Thread(target=h.controller.pipeline.on_error,
+                     args=(VbgError("Hidden window problem."),)).start()
+    qtbot.waitUntil(lambda: bool(notes), timeout=WAIT_MS)
+    assert notes == [("Hidden window problem.", "error")]
+    assert h.window.message_label.text() == "Hidden window problem."  # also in the status bar
+
+
+def test_an_autostart_failure_is_shown_and_not_saved(make_app, tmp_path: Path) -> None:
+    h = make_app()
+    blocker = tmp_path / "xdg"
+    blocker.write_text("a file where the folder should be")
+    d = h.shell.show_settings()
+    d.autostart.setChecked(True)
+    d.accept()
+    assert "starting at login" in h.window.message_label.text()
+    assert not h.controller.settings.autostart
+
+
+def test_settings_show_the_real_autostart_state(make_app, tmp_path: Path) -> None:
+    h = make_app()
+    entry = tmp_path / "xdg" / "autostart" / "vbg.desktop"
+    entry.parent.mkdir(parents=True)
+    entry.write_text("[Desktop Entry]\n")  # put in place outside vbg
+    d = h.shell.show_settings()
+    assert d.autostart.isChecked()
+    d.autostart.setChecked(False)
+    d.accept()
+    assert not entry.exists() and not h.controller.settings.autostart

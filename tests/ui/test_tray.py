@@ -1,0 +1,205 @@
+"""Every entry of the tray menu, triggered as a QAction, does what it says.
+
+The menu is rebuilt from the state each time it opens; ``open_menu`` emits ``aboutToShow`` as
+opening it does, so each lookup sees a fresh menu.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMenu
+
+from tests.ui.conftest import WAIT_MS
+from vbg.app import backgrounds as bgs
+from vbg.ui.menus import find_action
+
+
+def open_menu(h) -> QMenu:
+    h.tray.menu.aboutToShow.emit()
+    return h.tray.menu
+
+
+def trigger(h, *path: str) -> None:
+    find_action(open_menu(h), *path).trigger()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(cameras=[(0, "Camera 0 (Test cam)", ((640, 480), (1280, 720)))])
+
+
+def test_menu_shows_the_current_state(app) -> None:
+    menu = open_menu(app)
+    texts = [a.text() for a in menu.actions() if not a.isSeparator()]
+    assert texts[1:4] == ["On", "Pause (show background only)", "Background"]
+    assert find_action(menu, "On").isChecked()
+    assert find_action(menu, "Background", "Blur (light)").isChecked()
+    assert not find_action(menu, "Background", "Blur (strong)").isChecked()
+    caption = menu.actions()[0]
+    assert not caption.isEnabled() and "synthetic" in caption.text()
+
+
+def test_on_off(app, qtbot) -> None:
+    trigger(app, "On")
+    assert not app.controller.running and app.controller.pipeline is None
+    assert not find_action(open_menu(app), "On").isChecked()
+    assert app.tray.icon.toolTip().startswith("vbg — off")
+    trigger(app, "On")
+    assert app.controller.running and app.controller.pipeline is not None
+
+
+def test_pause(app) -> None:
+    trigger(app, "Pause (show background only)")
+    assert app.controller.paused and app.controller.pipeline.paused
+    assert app.tray.state == "paused"
+    trigger(app, "Pause (show background only)")
+    assert not app.controller.paused
+
+
+@pytest.mark.parametrize("title, spec", [
+    ("None (camera as is)", "none"),
+    ("Blur (light)", "blur:5"),
+    ("Blur (strong)", "blur:10"),
+    *[(bgs.title_of(s), s) for s in bgs.color_specs()],
+])
+def test_background_presets(app, title: str, spec: str) -> None:
+    if spec == "blur:5":
+        trigger(app, "Background", "Blur (strong)")  # so that choosing light is a change
+    trigger(app, "Background", title)
+    assert app.controller.background == spec
+    assert app.controller.pipeline.config.background == app.controller.config().background
+    assert find_action(open_menu(app), "Background", title).isChecked()
+
+
+def test_background_pictures_from_the_folder_with_thumbnails(app) -> None:
+    c = app.controller
+    builtin = [f for f in c.backgrounds if f.builtin]
+    assert builtin
+    for f in builtin:
+        action = find_action(open_menu(app), "Background", f.title)
+        assert not action.icon().isNull()  # the thumbnail
+        action.trigger()
+        assert c.background == f.spec
+        assert c.pipeline.config.background.path == str(f.path)
+
+
+def test_new_files_in_the_folder_show_up_next_time_the_menu_opens(app, tmp_path: Path
+                                                                 ) -> None:
+    folder = tmp_path / "backgrounds"
+    folder.mkdir(exist_ok=True)
+    cv2.imwrite(str(folder / "lake_view.png"), np.zeros((36, 64, 3), np.uint8))
+    trigger(app, "Background", "Lake view")
+    assert app.controller.background == f"image:{folder / 'lake_view.png'}"
+
+
+def test_add_image_or_video(app, tmp_path: Path) -> None:
+    src = tmp_path / "picked.jpg"
+    cv2.imwrite(str(src), np.zeros((36, 64, 3), np.uint8))
+    app.shell.ask_open_media = lambda: str(src)
+    trigger(app, "Background", "Add image or video…")
+    assert app.controller.background == f"image:{tmp_path / 'backgrounds' / 'picked.jpg'}"
+    app.shell.ask_open_media = lambda: ""  # cancelled: nothing changes
+    trigger(app, "Background", "Add image or video…")
+    assert app.controller.background.endswith("picked.jpg")
+
+
+def test_open_backgrounds_folder(app, tmp_path: Path) -> None:
+    trigger(app, "Background", "Open backgrounds folder")
+    assert [u.toLocalFile() for u in app.opened_urls] == [str(tmp_path / "backgrounds")]
+    assert (tmp_path / "backgrounds").is_dir()
+
+
+def test_camera_sizes(app, qtbot) -> None:
+    c = app.controller
+    menu = open_menu(app)
+    assert find_action(menu, "Camera", "Camera 0 (Test cam)", "640 × 480")
+    trigger(app, "Camera", "Demo picture (no camera)", "640 × 480")
+    assert c.config().capture.source == "demo"
+    assert (c.config().capture.width, c.config().capture.height) == (640, 480)
+    qtbot.waitUntil(lambda: c.pipeline.stats().source.startswith("demo"), timeout=WAIT_MS)
+    assert find_action(open_menu(app), "Camera", "Demo picture (no camera)",
+                       "640 × 480").isChecked()
+    assert c.settings.camera == "demo"
+
+
+def test_model(app) -> None:
+    c = app.controller
+    landscape = next(m for m in c.models if m.key == "selfie_landscape")
+    text = landscape.name if landscape.name == landscape.key else \
+        f"{landscape.name} ({landscape.key})"
+    trigger(app, "Model", text)
+    assert c.settings.model == "selfie_landscape"
+    assert c.pipeline.config.matting.model == "selfie_landscape"
+    assert find_action(open_menu(app), "Model", text).isChecked()
+
+
+def test_open_models_folder(app, tmp_path: Path) -> None:
+    trigger(app, "Model", "Open models folder")
+    assert app.opened_urls[-1].toLocalFile() == str(tmp_path / "data" / "vbg" / "models")
+
+
+def test_mirror(app) -> None:
+    trigger(app, "Mirror")
+    assert app.controller.pipeline.config.output.mirror
+    assert find_action(open_menu(app), "Mirror").isChecked()
+
+
+def test_show_preview(app) -> None:
+    assert find_action(open_menu(app), "Show preview").isChecked()
+    trigger(app, "Show preview")
+    assert not app.window.isVisible()
+    assert not find_action(open_menu(app), "Show preview").isChecked()
+    trigger(app, "Show preview")
+    assert app.window.isVisible()
+
+
+def test_cut_out_a_photo_opens_the_stills_window(app) -> None:
+    trigger(app, "Cut out a photo…")
+    assert app.shell.stills is not None and app.shell.stills.isVisible()
+
+
+def test_settings_opens_the_dialog(app) -> None:
+    trigger(app, "Settings…")
+    assert app.shell.settings_dialog is not None and app.shell.settings_dialog.isVisible()
+    app.shell.settings_dialog.reject()
+
+
+def test_virtual_camera_help_entry(app, recording_backend) -> None:
+    assert "Virtual camera help…" not in [a.text() for a in open_menu(app).actions()]
+    app.controller.set_running(False)
+    trigger(app, "Virtual camera help…")
+    assert app.shell.vcam_dialog is not None and app.shell.vcam_dialog.isVisible()
+    assert "virtual camera" in app.shell.vcam_dialog.help_text.lower()
+
+
+def test_quit(app) -> None:
+    trigger(app, "Quit")
+    assert app.quit_calls == [1]
+    assert app.controller.pipeline is None and not app.window.isVisible()
+
+
+def test_tooltip_shows_camera_fps_and_virtual_camera(app, qtbot) -> None:
+    c = app.controller
+
+    def tooltip_ready() -> bool:
+        c.poll_stats()
+        return "Virtual camera: on (vbg-recording)" in app.tray.icon.toolTip()
+
+    qtbot.waitUntil(tooltip_ready, timeout=WAIT_MS)
+    lines = app.tray.icon.toolTip().splitlines()
+    assert lines[0] == "vbg — on" and lines[1].startswith("synthetic 320×240")
+    assert lines[1].endswith("fps")
+
+
+def test_rebuilding_does_not_leak_submenus(app, qtbot) -> None:
+    open_menu(app)
+    qtbot.wait(50)  # lets the event loop run the deleteLater()s
+    count = len(app.tray.menu.findChildren(QMenu))
+    for _ in range(5):
+        open_menu(app)
+    qtbot.wait(50)
+    assert len(app.tray.menu.findChildren(QMenu)) == count

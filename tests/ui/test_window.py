@@ -1,0 +1,256 @@
+"""The preview window: every key, the buttons, the picker, drag and drop, the preview itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import QApplication
+
+from tests.ui.conftest import WAIT_MS
+from vbg.app import backgrounds as bgs
+
+
+@pytest.fixture
+def app(make_app, qtbot):
+    h = make_app()
+    w = h.window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=WAIT_MS)  # shortcuts need the active window
+    return h
+
+
+def press(qtbot, widget, key) -> None:
+    qtbot.keyClick(widget, key)
+
+
+def test_b_cycles_the_colour_palette(app, qtbot) -> None:
+    c = app.controller
+    colors = bgs.color_specs()
+    press(qtbot, app.window, Qt.Key.Key_B)
+    assert c.background == colors[0]
+    press(qtbot, app.window.picker, Qt.Key.Key_B)  # focus elsewhere: still the window's key
+    assert c.background == colors[1]
+    assert c.pipeline.config.background.color == c.config().background.color
+
+
+def test_n_and_p_step_through_the_picker_order(app, qtbot) -> None:
+    c = app.controller
+    order = bgs.choices(c.backgrounds)
+    start = order.index(c.background)
+    press(qtbot, app.window, Qt.Key.Key_N)
+    assert c.background == order[start + 1]
+    press(qtbot, app.window, Qt.Key.Key_P)
+    press(qtbot, app.window, Qt.Key.Key_P)
+    assert c.background == order[start - 1]
+    assert app.window.picker.currentItem().data(Qt.ItemDataRole.UserRole) == c.background
+
+
+def test_m_toggles_mirror(app, qtbot) -> None:
+    c = app.controller
+    press(qtbot, app.window, Qt.Key.Key_M)
+    assert c.config().output.mirror and c.pipeline.config.output.mirror
+    assert app.window.mirror_button.isChecked()
+    press(qtbot, app.window, Qt.Key.Key_M)
+    assert not c.config().output.mirror
+
+
+def test_space_pauses_and_resumes(app, qtbot) -> None:
+    c = app.controller
+    press(qtbot, app.window, Qt.Key.Key_Space)
+    assert c.paused and c.pipeline.paused
+    assert app.window.preview.badge and "background only" in app.window.preview.badge
+    assert app.window.pause_button.isChecked()
+    press(qtbot, app.window, Qt.Key.Key_Space)
+    assert not c.paused and app.window.preview.badge is None
+
+
+def test_f_toggles_the_fps_overlay(app, qtbot) -> None:
+    w = app.window
+    qtbot.waitUntil(lambda: bool(w.preview.overlay_lines), timeout=WAIT_MS)
+    assert "fps out" in w.preview.overlay_lines[0]
+    assert w.preview.show_overlay
+    press(qtbot, w, Qt.Key.Key_F)
+    assert not w.preview.show_overlay and not app.controller.settings.fps_overlay
+    press(qtbot, w, Qt.Key.Key_F)
+    assert w.preview.show_overlay
+
+
+def _qimage_array(image) -> np.ndarray:
+    """A QImage's pixels as an H×W×3 BGR array."""
+    image = image.convertToFormat(QImage.Format.Format_BGR888)
+    w, h = image.width(), image.height()
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    return data.reshape(h, image.bytesPerLine())[:, :w * 3].reshape(h, w, 3).copy()
+
+
+def test_preview_draws_exactly_what_the_virtual_camera_got(app, qtbot, recording_backend
+                                                           ) -> None:
+    w, c = app.window, app.controller
+    # A still output (solid colour, paused): then "the same frame" is checkable exactly.
+    c.set_background("color:#FF0000")
+    c.set_paused(True)
+    red = np.array([0, 0, 255])
+
+    def vcam_is_red() -> bool:
+        frames, _ = recording_backend.last().recorded()
+        return bool(frames) and np.array_equal(frames[-1][120, 160], red)
+
+    qtbot.waitUntil(vcam_is_red, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.preview.current_image() is not None
+                    and np.array_equal(_qimage_array(w.preview.current_image())[120, 160],
+                                       red), timeout=WAIT_MS)
+    frames, _ = recording_backend.last().recorded()
+    shown = _qimage_array(w.preview.current_image())
+    assert shown.shape == frames[-1].shape  # the window is larger: no scaling
+    assert np.array_equal(shown, frames[-1])
+    assert w.preview.frames_drawn > 0
+
+
+def test_preview_stops_drawing_while_hidden(app, qtbot) -> None:
+    w = app.window
+    assert w.preview.drawing
+    w.hide()
+    assert not w.preview.drawing
+    drawn = w.preview.frames_drawn
+    qtbot.wait(200)
+    assert w.preview.frames_drawn == drawn
+    w.show()
+    assert w.preview.drawing
+
+
+def test_mask_view_shows_the_alpha(app, qtbot) -> None:
+    w = app.window
+    w.mask_button.click()
+    assert w.mask_view and app.controller.latest_mask()[1] is not None
+    qtbot.waitUntil(lambda: w.preview.current_image() is not None
+                    and w.preview.current_image().isGrayscale(), timeout=WAIT_MS)
+    w.mask_button.click()
+    qtbot.waitUntil(lambda: w.preview.current_image() is not None
+                    and not w.preview.current_image().isGrayscale(), timeout=WAIT_MS)
+
+
+def test_buttons(app, qtbot) -> None:
+    w, c = app.window, app.controller
+    w.mirror_button.click()
+    assert c.config().output.mirror
+    w.pause_button.click()
+    assert c.paused
+    w.fps_button.click()
+    assert not c.settings.fps_overlay
+    w.on_button.click()
+    assert not c.running and c.pipeline is None
+    assert "Off" in w.preview.placeholder and not w.pause_button.isEnabled()
+    w.on_button.click()
+    assert c.running and c.pipeline is not None
+
+
+def test_picker_click_sets_the_background(app, qtbot) -> None:
+    w, c = app.window, app.controller
+    spec = bgs.color_specs()[3]
+    item = w.picker.tile(spec)
+    rect = w.picker.visualItemRect(item)
+    qtbot.mouseClick(w.picker.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert c.background == spec
+    builtin = next(f for f in c.backgrounds if f.builtin)
+    w.picker.itemClicked.emit(w.picker.tile(builtin.spec))
+    assert c.background == builtin.spec
+
+
+def test_picker_add_tile_asks_for_a_file(app, qtbot, tmp_path: Path) -> None:
+    src = tmp_path / "chosen.jpg"
+    cv2.imwrite(str(src), np.zeros((36, 64, 3), np.uint8))
+    app.shell.ask_open_media = lambda: str(src)
+    app.window.picker.itemClicked.emit(app.window.picker.tile("__add__"))
+    assert app.controller.background == f"image:{tmp_path / 'backgrounds' / 'chosen.jpg'}"
+
+
+def _drop(widget, paths: list[Path]) -> tuple[bool, bool]:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(widget.rect().center())
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return enter.isAccepted(), drop.isAccepted()
+
+
+def test_dropping_an_image_makes_it_the_background(app, tmp_path: Path) -> None:
+    src = tmp_path / "dropped.png"
+    cv2.imwrite(str(src), np.full((72, 128, 3), (200, 100, 50), np.uint8))
+    entered, dropped = _drop(app.window, [src])
+    assert entered and dropped
+    copy = tmp_path / "backgrounds" / "dropped.png"
+    assert copy.read_bytes() == src.read_bytes()
+    assert app.controller.background == f"image:{copy}"
+    assert app.controller.pipeline.config.background.path == str(copy)
+    assert not app.window.preview.drop_hint
+    assert "dropped.png" in app.window.message_label.text()
+
+
+def test_dropping_a_video_makes_it_the_background(app, tmp_path: Path) -> None:
+    src = tmp_path / "waves.avi"
+    writer = cv2.VideoWriter(str(src), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 36))
+    for i in range(5):
+        writer.write(np.full((36, 64, 3), i * 40, np.uint8))
+    writer.release()
+    _drop(app.window, [src])
+    assert app.controller.background == f"video:{tmp_path / 'backgrounds' / 'waves.avi'}"
+
+
+def test_dropping_something_else_is_refused(app, tmp_path: Path) -> None:
+    txt = tmp_path / "notes.txt"
+    txt.write_text("x")
+    before = app.controller.background
+    entered, dropped = _drop(app.window, [txt])
+    assert not entered and not dropped
+    assert app.controller.background == before
+
+
+def test_menubar_carries_the_controls(app, qtbot) -> None:
+    from vbg.ui.menus import find_action
+
+    w, c = app.window, app.controller
+    find_action(w.menu("Background"), "Blur (strong)").trigger()
+    assert c.background == "blur:10"
+    find_action(w.menu("View"), "Mask view").trigger()
+    assert w.mask_view
+    find_action(w.menu("vbg"), "On").trigger()
+    assert not c.running
+    assert not find_action(w.menu("vbg"), "On").isChecked()
+
+
+def test_closing_without_a_tray_quits(app) -> None:
+    app.window.close()
+    assert app.quit_calls == [1] and app.controller.pipeline is None
+
+
+def test_closing_with_a_tray_hides(make_app) -> None:
+    h = make_app()
+    h.window.quit_on_close = False  # as when a tray is available
+    h.window.close()
+    assert h.quit_calls == [] and h.controller.running
+    assert not h.window.isVisible()
+
+
+
+def test_pictures_added_to_the_folder_by_hand_appear_in_the_picker(app, qtbot, tmp_path: Path
+                                                                   ) -> None:
+    new = tmp_path / "backgrounds" / "by_hand.png"
+    cv2.imwrite(str(new), np.zeros((36, 64, 3), np.uint8))
+
+    def listed() -> bool:
+        try:
+            app.window.picker.tile(f"image:{new}")
+        except KeyError:
+            return False
+        return True
+
+    qtbot.waitUntil(listed, timeout=WAIT_MS)

@@ -1,0 +1,8 @@
+"""UI-free application logic of the desktop app (no Qt here: an import-linter contract checks it).
+
+Everything the app decides that can be tested without a window lives in this package:
+``settings`` (the persisted choices), ``backgrounds`` (the backgrounds folder and cycling order),
+``menu`` (the tray/menu-bar description built from the current state), ``status`` (tooltip and
+overlay text, error throttling) and ``autostart`` (start at login, per OS). The Qt layer in
+``vbg.ui`` only turns these descriptions into widgets and calls back.
+"""

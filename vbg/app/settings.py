@@ -1,0 +1,271 @@
+"""The user's choices, persisted across restarts in ``settings.json`` (no Qt).
+
+Where: :func:`settings_path`, i.e. ``platformdirs.user_config_dir("vbg")/settings.json``
+(``~/.config/vbg`` on Linux, ``%LOCALAPPDATA%\\vbg`` on Windows, ``~/Library/Application
+Support/vbg`` on macOS).
+
+Contract of :func:`load_settings`: it never raises and never loses the user's file. A file
+that is not JSON, not an object, unreadable, or holds values that don't validate is moved aside
+to ``settings.json.bak`` (``.bak2``, ... when that name is taken), the defaults (plus whatever
+valid values could be read) are used, and a warning sentence is returned for the UI to show. If
+the bad file can't even be moved aside, ``writable`` is False and :func:`save_settings` is not
+to be called, so it is never overwritten silently. Saving writes a temporary file in the same
+folder and renames it over the old one (``os.replace``), so a crash never leaves half a file.
+
+Command-line options and settings: the app starts from the command line's AppConfig; each
+option given there (a value other than the command line's default) overrides the saved setting
+for this run without being saved (:func:`cli_overrides`). Changing that setting in the UI drops
+the override and saves the new value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from vbg.app.backgrounds import spec_of
+from vbg.config import AppConfig, BackgroundConfig, CaptureConfig
+from vbg.errors import VbgError
+
+SETTINGS_VERSION = 1
+FILE_NAME = "settings.json"
+
+# The AppConfig the command line builds when no option is given (`vbg` alone): a field that
+# differs from it was given explicitly. Kept in step with vbg.cli.main.add_pipeline_options.
+CLI_DEFAULTS = AppConfig(capture=CaptureConfig(source="auto"))
+
+
+class SettingsError(VbgError):
+    """The settings file can't be written."""
+
+
+def settings_path() -> Path:
+    """Where the settings live (see the module docstring)."""
+    return Path(platformdirs.user_config_dir("vbg", appauthor=False)) / FILE_NAME
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app remembers. ``camera`` is a capture source: "auto" (camera 0 when there
+    is one, else the demo), a camera index such as "0", "demo", or a video/image path.
+    ``background`` is a spec string (``blur:5``, ``color:#283040``, ``image:PATH``...).
+    ``start_hidden``: start in the tray without showing the window (sensible with autostart).
+    ``fps_overlay``: show the FPS/timing overlay on the preview."""
+
+    camera: str = "auto"
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    background: str = "blur:5"
+    model: str = "selfie_general"
+    smoothing: bool = True
+    refinement: bool = True
+    mirror: bool = False
+    threads: int = 1
+    autostart: bool = False
+    start_hidden: bool = False
+    fps_overlay: bool = True
+
+    def validate(self) -> Settings:
+        """Return self, or raise ``ValueError`` (a user sentence) for a value the engine would
+        refuse; checks go through the engine's own config validation."""
+        to_config(self, CLI_DEFAULTS)
+        return self
+
+
+def to_config(settings: Settings, base: AppConfig) -> AppConfig:
+    """``base`` with the settings' fields put in (everything settings don't cover, such as the
+    provider or the virtual camera device, is kept from ``base``). ``ValueError`` for an
+    invalid value."""
+    bg = BackgroundConfig.parse(settings.background)
+    bg = replace(bg, light_wrap=base.background.light_wrap)
+    return replace(
+        base,
+        capture=replace(base.capture, source=settings.camera, width=settings.width,
+                        height=settings.height, fps=settings.fps),
+        matting=replace(base.matting, model=settings.model, smoothing=settings.smoothing,
+                        refine=settings.refinement, threads=settings.threads),
+        background=bg,
+        output=replace(base.output, fps=settings.fps, mirror=settings.mirror),
+    )
+
+
+def _settings_view(config: AppConfig) -> dict[str, Any]:
+    """The settings fields as they appear in ``config``."""
+    return {
+        "camera": config.capture.source, "width": config.capture.width,
+        "height": config.capture.height, "fps": config.capture.fps,
+        "background": spec_of(config.background), "model": config.matting.model,
+        "smoothing": config.matting.smoothing, "refinement": config.matting.refine,
+        "mirror": config.output.mirror, "threads": config.matting.threads,
+    }
+
+
+def cli_overrides(config: AppConfig) -> dict[str, Any]:
+    """Settings fields whose value in ``config`` differs from the command line's defaults:
+    those were given as options and win over the saved settings for this run."""
+    given, default = _settings_view(config), _settings_view(CLI_DEFAULTS)
+    return {k: v for k, v in given.items() if v != default[k]}
+
+
+def effective_config(settings: Settings, overrides: Mapping[str, Any],
+                     base: AppConfig) -> AppConfig:
+    """The config to run: ``settings`` with ``overrides`` on top, onto ``base``."""
+    return to_config(replace(settings, **dict(overrides)), base)
+
+
+# ------------------------------------------------------------------------------ file I/O
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """``settings`` to use; ``warning``: a sentence for the user when the file was bad;
+    ``backup``: where the bad file was moved; ``writable``: False when saving would overwrite a
+    bad file that could not be moved aside."""
+
+    settings: Settings
+    warning: str | None = None
+    backup: Path | None = None
+    writable: bool = True
+
+
+def _from_dict(data: Mapping[str, Any]) -> tuple[Settings, list[str]]:
+    """Settings from a JSON object, keeping each valid field; names of the bad ones."""
+    defaults = Settings()
+    good: dict[str, Any] = {}
+    bad: list[str] = []
+    for f in fields(Settings):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        expected = type(getattr(defaults, f.name))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not expected:
+            bad.append(f.name)
+            continue
+        try:
+            replace(defaults, **good, **{f.name: value}).validate()
+        except ValueError:
+            bad.append(f.name)
+            continue
+        good[f.name] = value
+    return replace(defaults, **good), bad
+
+
+def _backup_path(path: Path) -> Path:
+    candidate = path.with_name(path.name + ".bak")
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak{n}")
+        n += 1
+    return candidate
+
+
+def load_settings(path: Path | None = None) -> LoadResult:
+    """Read the settings; see the module docstring for what happens with a bad file."""
+    path = path or settings_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return LoadResult(Settings())
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return _set_aside(path, Settings(), f"could not be read ({reason})")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return _set_aside(path, Settings(), f"is not valid JSON ({exc})")
+    if not isinstance(data, dict):
+        return _set_aside(path, Settings(), "does not hold a JSON object")
+    settings, bad = _from_dict(data)
+    if bad:
+        return _set_aside(path, settings, f"has invalid values for {', '.join(bad)}")
+    return LoadResult(settings)
+
+
+def _set_aside(path: Path, settings: Settings, problem: str) -> LoadResult:
+    backup = _backup_path(path)
+    try:
+        os.replace(path, backup)
+    except OSError as exc:
+        return LoadResult(
+            settings,
+            f"The settings file {path} {problem} and could not be moved aside "
+            f"({exc.strerror or exc}); vbg uses default settings and will not save changes "
+            "until you fix or delete that file.",
+            None, writable=False,
+        )
+    return LoadResult(
+        settings,
+        f"The settings file {path} {problem}; vbg started with default settings and kept the "
+        f"old file as {backup.name}.",
+        backup,
+    )
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write ``settings`` atomically (temporary file + ``os.replace``); ``SettingsError``
+    (a user sentence) when the folder can't be written."""
+    path = path or settings_path()
+    data = {"version": SETTINGS_VERSION, **asdict(settings)}
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())  # the rename must not land before the data
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise SettingsError(
+            f"Could not save the settings to {path} ({exc.strerror or exc}); your changes "
+            "apply until vbg quits."
+        ) from exc
+
+
+def resolve_source(source: str, camera_indices: list[int]) -> str:
+    """"auto" becomes the first camera, or "demo" when there is none; anything else stays."""
+    if source.strip().lower() != "auto":
+        return source
+    return str(camera_indices[0]) if camera_indices else "demo"
+
+
+
+def settings_from_config(config: AppConfig) -> Settings:
+    """The settings a config corresponds to (UI-only fields at their defaults)."""
+    return replace(Settings(), **_settings_view(config))
+
+
+class SettingsStore:
+    """Loads and saves the settings at ``path``; ``path=None`` keeps them in memory only
+    (benchmarks, tests). After a load that could not move a bad file aside, saving is
+    switched off so that file is never overwritten silently."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.writable = path is not None
+
+    def load(self) -> LoadResult:
+        if self.path is None:
+            return LoadResult(Settings())
+        result = load_settings(self.path)
+        self.writable = result.writable
+        return result
+
+    def save(self, settings: Settings) -> None:
+        """Write (atomically); a no-op when not writable. ``SettingsError`` on failure."""
+        if self.path is not None and self.writable:
+            save_settings(settings, self.path)

@@ -1,0 +1,134 @@
+"""The Settings dialog: camera, size, rate, model, quality switches, threads, start-up.
+
+It edits a copy of :class:`~vbg.app.settings.Settings` and hands back a new one
+(:meth:`SettingsDialog.result_settings`); the shell applies it through the controller, which
+switches the running pipeline and saves. The background is not here: the picker, the menus and
+the keys choose it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vbg.app.menu import CameraChoice, ModelChoice
+from vbg.app.settings import Settings
+from vbg.config import parse_size
+
+COMMON_SIZES = ((640, 480), (960, 540), (1280, 720), (1920, 1080))
+
+
+def _select(combo: QComboBox, value: object) -> None:
+    i = combo.findData(value)
+    if i < 0:
+        combo.addItem(str(value), value)
+        i = combo.count() - 1
+    combo.setCurrentIndex(i)
+
+
+class SettingsDialog(QDialog):
+    """Edits ``settings``; ``cameras``/``models`` are the choices to offer."""
+
+    def __init__(self, settings: Settings, cameras: tuple[CameraChoice, ...],
+                 models: list[ModelChoice], settings_file: Path | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("vbg settings")
+        self.setMinimumWidth(460)
+        self._settings = settings
+
+        self.camera = QComboBox()
+        self.camera.addItem("Automatic (first camera, else the demo)", "auto")
+        for cam in cameras:
+            self.camera.addItem(cam.label, cam.source)
+        _select(self.camera, settings.camera)
+        sizes = list(COMMON_SIZES)
+        for cam in cameras:
+            sizes += [s for s in cam.sizes if s not in sizes]
+        self.size = QComboBox()
+        # Item data is "WxH" text: a tuple would come back from Qt as a list.
+        for w, h in sorted(set(sizes), key=lambda s: s[0] * s[1]):
+            self.size.addItem(f"{w} × {h}", f"{w}x{h}")
+        _select(self.size, f"{settings.width}x{settings.height}")
+        self.fps = QDoubleSpinBox()
+        self.fps.setRange(5, 60)
+        self.fps.setDecimals(0)
+        self.fps.setSuffix(" fps")
+        self.fps.setValue(settings.fps)
+
+        self.model = QComboBox()
+        for m in models:
+            self.model.addItem(m.name + ("" if m.builtin else " (yours)"), m.key)
+        _select(self.model, settings.model)
+        self.smoothing = QCheckBox("Smooth the mask over time (less flicker)")
+        self.smoothing.setChecked(settings.smoothing)
+        self.refinement = QCheckBox("Refine edges with the full-resolution picture")
+        self.refinement.setChecked(settings.refinement)
+        self.threads = QSpinBox()
+        self.threads.setRange(1, max(1, os.cpu_count() or 1))
+        self.threads.setValue(min(settings.threads, self.threads.maximum()))
+        self.threads.setToolTip("1 keeps CPU free for the video call itself")
+
+        self.mirror = QCheckBox("Mirror the picture")
+        self.mirror.setChecked(settings.mirror)
+        self.fps_overlay = QCheckBox("Show FPS and timings on the preview")
+        self.fps_overlay.setChecked(settings.fps_overlay)
+        self.autostart = QCheckBox("Start vbg when I log in")
+        self.autostart.setChecked(settings.autostart)
+        self.start_hidden = QCheckBox("Start in the tray without opening the window")
+        self.start_hidden.setChecked(settings.start_hidden)
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(12)
+        layout.addWidget(self._group("Camera", [("Camera", self.camera), ("Size", self.size),
+                                                ("Frame rate", self.fps)]))
+        layout.addWidget(self._group("Person detection", [
+            ("Model", self.model), ("", self.smoothing), ("", self.refinement),
+            ("Threads", self.threads)]))
+        layout.addWidget(self._group("App", [("", self.mirror), ("", self.fps_overlay),
+                                             ("", self.autostart), ("", self.start_hidden)]))
+        if settings_file is not None:
+            where = QLabel(f"Saved in {settings_file}")
+            where.setStyleSheet("color: #9aa3b2;")
+            where.setWordWrap(True)
+            layout.addWidget(where)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    @staticmethod
+    def _group(title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        for label, widget in rows:
+            form.addRow(label, widget) if label else form.addRow(widget)
+        return box
+
+    def result_settings(self) -> Settings:
+        """The settings as edited (UI fields the dialog doesn't show are kept)."""
+        w, h = parse_size(self.size.currentData())
+        return replace(
+            self._settings, camera=self.camera.currentData(), width=w, height=h,
+            fps=float(self.fps.value()), model=self.model.currentData(),
+            smoothing=self.smoothing.isChecked(), refinement=self.refinement.isChecked(),
+            threads=self.threads.value(), mirror=self.mirror.isChecked(),
+            fps_overlay=self.fps_overlay.isChecked(), autostart=self.autostart.isChecked(),
+            start_hidden=self.start_hidden.isChecked(),
+        )

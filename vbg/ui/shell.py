@@ -1,0 +1,229 @@
+"""The shell: owns the windows, the tray and the dialogs, and dispatches every Action.
+
+The tray menu, the window's menu bar, its buttons, keys, picker and drops all produce
+:class:`~vbg.app.menu.Action` values; :meth:`AppShell.perform` is the one place that maps a verb
+to what happens (mostly a controller call). Messages from the controller go to the status bar
+and, when the window is hidden and a tray is shown, to a tray notification.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
+
+from vbg.app import autostart, menu
+from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from vbg.app.menu import Action
+from vbg.app.settings import Settings
+from vbg.errors import VbgError
+from vbg.ui.controller import AppController
+from vbg.ui.settings_dialog import SettingsDialog
+from vbg.ui.stills_window import StillsWindow
+from vbg.ui.tray import Tray
+from vbg.ui.vcam_dialog import VcamHelpDialog
+from vbg.ui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+MEDIA_FILTER = "Images and videos (" + " ".join(
+    f"*{e}" for e in sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS)) + ")"
+
+
+class AppShell(QObject):
+    """See the module docstring.
+
+    ``tray_available``: None asks ``QSystemTrayIcon.isSystemTrayAvailable()``. ``open_url``,
+    ``ask_open_media`` and ``autostart_entry`` are seams for tests (no desktop, no real
+    autostart folder). ``on_quit`` is called after everything stopped (the app's event loop
+    exit).
+    """
+
+    def __init__(self, controller: AppController, *, tray_available: bool | None = None,
+                 open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
+                 autostart_entry: Callable[[], autostart.AutostartEntry] =
+                 autostart.current_entry,
+                 on_quit: Callable[[], object] | None = None,
+                 stills_factory: Callable[[], StillsWindow] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._open_url = open_url
+        self._autostart_entry = autostart_entry
+        self._on_quit = on_quit or (lambda: QApplication.instance().quit())  # type: ignore[union-attr]
+        self._stills_factory = stills_factory or (
+            lambda: StillsWindow(model=controller.settings.model))
+        self.ask_open_media: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
+            self.window, "Add a background", "", MEDIA_FILTER)[0]
+        self.window = MainWindow(controller, self.perform)
+        self.tray = Tray(controller, self.perform, self.window.isVisible, self)
+        if tray_available is None:
+            tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+        self.tray_available = tray_available
+        self.window.quit_on_close = not tray_available
+        self.vcam_dialog: VcamHelpDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.stills: StillsWindow | None = None
+        self.quitting = False
+        self.last_vcam_help: str | None = None
+        controller.message.connect(self._notify)
+        controller.vcam_problem.connect(self.show_vcam_help)
+        controller.vcam_ok.connect(self._vcam_ok)
+        self._handlers: dict[str, Callable[[object], None]] = {
+            menu.RUNNING: lambda on: controller.set_running(bool(on)),
+            menu.PAUSE: lambda on: controller.set_paused(bool(on)),
+            menu.BACKGROUND: lambda spec: controller.set_background(str(spec)),
+            menu.ADD_BACKGROUND: lambda _: self.add_background(),
+            menu.IMPORT_BACKGROUND: lambda path: controller.import_background(str(path)),
+            menu.OPEN_BACKGROUNDS: lambda _: self.open_folder(controller.backgrounds_dir),
+            menu.CAMERA: lambda arg: controller.set_camera(*arg),  # type: ignore[misc]
+            menu.MODEL: lambda key: controller.set_model(str(key)),
+            menu.OPEN_MODELS: lambda _: self.open_models_folder(),
+            menu.MIRROR: lambda on: controller.set_mirror(bool(on)),
+            menu.PREVIEW: lambda on: self.set_preview_visible(bool(on)),
+            menu.MASK_VIEW: lambda on: self.window.set_mask_view(bool(on)),
+            menu.FPS_OVERLAY: lambda on: controller.change(fps_overlay=bool(on)),
+            menu.STILLS: lambda _: self.show_stills(),
+            menu.SETTINGS: lambda _: self.show_settings(),
+            menu.VCAM_HELP: lambda _: self.show_vcam_help(None),
+            menu.QUIT: lambda _: self.quit(),
+        }
+
+    # ----------------------------------------------------------------- startup
+    def start(self, show_window: bool | None = None) -> None:
+        """Show the tray (where there is one) and the window (unless the user asked to start
+        hidden and a tray can bring it back), then turn the pipeline on."""
+        if self.tray_available:
+            self.tray.show()
+        if show_window is None:
+            show_window = not (self.tray_available and self.controller.settings.start_hidden)
+        if show_window:
+            self.window.show()
+        if self.controller.load_warning:
+            self._notify(self.controller.load_warning, "warning")
+        self.controller.start()
+
+    # ----------------------------------------------------------------- dispatch
+    def perform(self, action: Action) -> None:
+        """Do what ``action`` says; a VbgError is shown, never raised into Qt."""
+        handler = self._handlers.get(action.verb)
+        if handler is None:
+            log.error("no handler for action %r", action)
+            return
+        try:
+            handler(action.arg)
+        except VbgError as exc:
+            self._notify(str(exc), "error")
+
+    # ----------------------------------------------------------------- verbs
+    def set_preview_visible(self, visible: bool) -> None:
+        if visible:
+            self.window.show()
+            self.window.raise_()
+            self.window.activateWindow()
+        else:
+            self.window.hide()
+
+    def add_background(self) -> None:
+        path = self.ask_open_media()
+        if path:
+            self.controller.import_background(path)
+
+    def open_folder(self, folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._notify(f"Could not create {folder} ({exc.strerror}).", "error")
+            return
+        if not self._open_url(QUrl.fromLocalFile(str(folder))):
+            self._notify(f"Could not open a file manager; the folder is {folder}.", "warning")
+
+    def open_models_folder(self) -> None:
+        from vbg.matting.registry import user_models_dir
+
+        self.open_folder(user_models_dir())
+
+    def show_stills(self) -> StillsWindow:
+        if self.stills is None:
+            self.stills = self._stills_factory()
+        self.stills.show()
+        self.stills.raise_()
+        return self.stills
+
+    def show_settings(self) -> SettingsDialog:
+        """Open the settings dialog; OK applies (and saves) what changed."""
+        c = self.controller
+        # Show whether start-at-login is really in place (the user may have removed it).
+        shown = replace(c.settings, autostart=self._autostart_in_place(c.settings.autostart))
+        dialog = SettingsDialog(shown, c.cameras, c.models, c.store.path, self.window)
+        self.settings_dialog = dialog
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
+        dialog.open()
+        return dialog
+
+    def _autostart_in_place(self, fallback: bool) -> bool:
+        try:
+            return autostart.autostart_enabled(self._autostart_entry())
+        except (VbgError, OSError):
+            return fallback
+
+    def apply_settings(self, new: Settings) -> None:
+        """Apply the dialog's settings; start-at-login is switched here (it is not the
+        engine's business), and stays as it was when switching fails."""
+        old_autostart = self._autostart_in_place(self.controller.settings.autostart)
+        if new.autostart != old_autostart:
+            try:
+                autostart.set_autostart(new.autostart, self._autostart_entry())
+            except VbgError as exc:
+                self._notify(str(exc), "error")
+                new = replace(new, autostart=old_autostart)
+        self.controller.apply_settings(new)
+
+    def show_vcam_help(self, text: str | None) -> VcamHelpDialog:
+        """The virtual-camera dialog with ``text`` (None: the last known help, else this OS's
+        general help)."""
+        if text is None:
+            text = self.last_vcam_help
+        if text is None:
+            from vbg.sinks.virtualcam import virtual_camera_help
+
+            text = virtual_camera_help()
+        self.last_vcam_help = text
+        if self.vcam_dialog is None:
+            self.vcam_dialog = VcamHelpDialog(self.window if self.window.isVisible() else None)
+            self.vcam_dialog.retry_requested.connect(self.controller.retry_vcam)
+        self.vcam_dialog.set_help(text)
+        self.vcam_dialog.show()
+        self.vcam_dialog.raise_()
+        return self.vcam_dialog
+
+    def _vcam_ok(self, device: str) -> None:
+        if self.vcam_dialog is not None and self.vcam_dialog.isVisible():
+            self.vcam_dialog.accept()
+            self._notify(f"Virtual camera on: pick “{device}” in your video app.", "info")
+
+    # ----------------------------------------------------------------- messages
+    def _notify(self, text: str, level: str) -> None:
+        self.window.show_message(text, level)
+        if not self.window.isVisible():
+            self.tray.notify(text, level)
+
+    # ----------------------------------------------------------------- quitting
+    def quit(self) -> None:
+        """Stop the pipeline, close every window, hide the tray, leave the event loop."""
+        if self.quitting:
+            return
+        self.quitting = True
+        self.controller.shutdown()
+        for w in (self.vcam_dialog, self.settings_dialog, self.stills):
+            if w is not None:
+                w.close()
+        self.window.quit_on_close = False
+        self.window.close()
+        self.tray.close()
+        self._on_quit()

@@ -1,0 +1,334 @@
+"""Cutting the person out of a still image: open or drop a photo, see the cut-out, save the
+transparent PNG or the mask.
+
+The cut runs on a worker thread (the model's full-quality still pass takes a moment) and comes
+back through the bridge; opening another photo meanwhile makes the older result stale, and it
+is dropped rather than shown (napari's "cancel stale work"). The model is loaded once, on first
+use.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QImage,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vbg.capture import IMAGE_EXTENSIONS
+from vbg.errors import VbgError
+from vbg.stills import Cutout, StillCutter, read_image, write_png_atomic
+from vbg.ui.bridge import MainThreadBridge
+from vbg.ui.icons import app_icon, bgr_to_qimage, line_icon
+
+log = logging.getLogger(__name__)
+
+Cutter = Callable[[np.ndarray], Cutout]
+IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ")"
+
+
+def checkerboard(size: QSize, cell: int = 12) -> QPixmap:
+    """The usual grey checkerboard that shows transparency."""
+    pix = QPixmap(size)
+    pix.fill(QColor("#3a3f48"))
+    p = QPainter(pix)
+    for y in range(0, size.height(), cell):
+        for x in range((y // cell % 2) * cell, size.width(), 2 * cell):
+            p.fillRect(x, y, cell, cell, QColor("#2c3038"))
+    p.end()
+    return pix
+
+
+class ImagePane(QLabel):
+    """Shows a QImage scaled to fit, optionally over a checkerboard."""
+
+    def __init__(self, caption: str, checker: bool = False) -> None:
+        super().__init__()
+        self._image: QImage | None = None
+        self._checker = checker
+        self._caption = caption
+        self.setMinimumSize(320, 320)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("background: #15171b; border-radius: 10px; color: #9aa3b2;")
+        self.setText(caption)
+
+    def set_image(self, image: QImage | None, caption: str | None = None) -> None:
+        self._image = image
+        if caption is not None:
+            self._caption = caption
+        self._render()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        super().resizeEvent(event)
+        self._render()
+
+    def _render(self) -> None:
+        if self._image is None:
+            self.setPixmap(QPixmap())
+            self.setText(self._caption)
+            return
+        scaled = self._image.scaled(self.size() - QSize(16, 16),
+                                    Qt.AspectRatioMode.KeepAspectRatio,
+                                    Qt.TransformationMode.SmoothTransformation)
+        pix = checkerboard(scaled.size()) if self._checker else QPixmap(scaled.size())
+        if not self._checker:
+            pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.drawImage(0, 0, scaled)
+        p.end()
+        self.setPixmap(pix)
+
+
+class StillsWindow(QWidget):
+    """See the module docstring. ``cutter_factory`` builds the cutting function once (tests
+    pass a fast fake); ``ask_open``/``ask_save`` replace the file dialogs in tests."""
+
+    def __init__(self, model: str = "selfie_general",
+                 cutter_factory: Callable[[], Cutter] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle("Cut out a photo — vbg")
+        self.setWindowIcon(app_icon("on"))
+        self.setAcceptDrops(True)
+        self.resize(980, 620)
+        self._factory = cutter_factory or (lambda: StillCutter(model).cut)
+        self._cutter: Cutter | None = None
+        self._lock = threading.Lock()
+        self._generation = 0
+        self.bridge = MainThreadBridge(self)
+        self.source_path: Path | None = None
+        self.image: np.ndarray | None = None
+        self.cutout: Cutout | None = None
+        self.busy = False
+        self.ask_open: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
+            self, "Open a photo", "", IMAGE_FILTER)[0]
+        self.ask_save: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
+            self, title, name, "PNG image (*.png)")[0]
+
+        def tool(icon: str, text: str, slot: Callable[[], object]) -> QToolButton:
+            b = QToolButton()
+            b.setIcon(line_icon(icon))
+            b.setText(text)
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            b.clicked.connect(lambda _=False: slot())
+            return b
+
+        self.open_button = tool("open", "Open photo…", self.choose_image)
+        self.save_button = tool("save", "Save cut-out (PNG)…", self.choose_save_cutout)
+        self.save_mask_button = tool("mask", "Save mask…", self.choose_save_mask)
+        self.mask_kind = QComboBox()
+        self.mask_kind.addItem("Soft mask", "soft")
+        self.mask_kind.addItem("Binary mask", "binary")
+        self.mask_kind.currentIndexChanged.connect(self._update_result)
+        self.threshold = QSlider(Qt.Orientation.Horizontal)
+        self.threshold.setRange(5, 95)
+        self.threshold.setValue(50)
+        self.threshold.setFixedWidth(120)
+        self.threshold.setToolTip("Threshold of the binary mask")
+        self.threshold.valueChanged.connect(self._update_result)
+        self.view = QComboBox()
+        self.view.addItem("Show cut-out", "cutout")
+        self.view.addItem("Show mask", "mask")
+        self.view.currentIndexChanged.connect(self._update_result)
+
+        row = QHBoxLayout()
+        for w in (self.open_button, self.save_button, self.save_mask_button):
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self.view)
+        row.addWidget(self.mask_kind)
+        row.addWidget(self.threshold)
+
+        self.original = ImagePane("Open a photo or drop one here")
+        self.result = ImagePane("The cut-out appears here", checker=True)
+        panes = QHBoxLayout()
+        panes.setSpacing(12)
+        panes.addWidget(self.original)
+        panes.addWidget(self.result)
+        self.status = QLabel("")
+        self.status.setStyleSheet("color: #9aa3b2;")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(10)
+        layout.addLayout(row)
+        layout.addLayout(panes, 1)
+        layout.addWidget(self.status)
+        self._sync_buttons()
+
+    # ----------------------------------------------------------------- opening
+    def choose_image(self) -> None:
+        path = self.ask_open()
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str | Path) -> bool:
+        """Load ``path`` and start cutting it on a worker thread; False (message shown) when
+        it is not a readable image."""
+        try:
+            image = read_image(path)
+        except VbgError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self.source_path = Path(path)
+        self.image, self.cutout = image, None
+        self.original.set_image(bgr_to_qimage(image))
+        self.result.set_image(None, "Cutting out…")
+        self._generation += 1
+        generation = self._generation
+        self.busy = True
+        self._sync_buttons()
+        self._say(f"Cutting out {self.source_path.name}…")
+        threading.Thread(target=self._work, args=(image, generation), name="vbg-still",
+                         daemon=True).start()
+        return True
+
+    def _work(self, image: np.ndarray, generation: int) -> None:
+        try:
+            with self._lock:  # one model, used by one cut at a time
+                if self._cutter is None:
+                    self._cutter = self._factory()
+                result: Cutout | BaseException = self._cutter(image)
+        except Exception as exc:  # delivered to the Qt thread and shown there
+            result = exc
+        self.bridge.call(lambda: self._done(result, generation))
+
+    def _done(self, result: Cutout | BaseException, generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer photo was opened meanwhile
+        self.busy = False
+        if isinstance(result, BaseException):
+            if not isinstance(result, VbgError):
+                log.error("cutting out failed", exc_info=result)
+            self._say(f"Could not cut out the photo: {result}", error=True)
+            self.result.set_image(None, "No cut-out")
+        else:
+            self.cutout = result
+            name = self.source_path.name if self.source_path else "photo"
+            self._say(f"{name}: {result.image.shape[1]}×{result.image.shape[0]}. "
+                      "Save the cut-out as a transparent PNG, or the mask.")
+            self._update_result()
+        self._sync_buttons()
+
+    # ----------------------------------------------------------------- showing
+    def mask(self) -> np.ndarray | None:
+        """The mask as chosen (soft alpha or thresholded), or None before a cut."""
+        if self.cutout is None:
+            return None
+        if self.mask_kind.currentData() == "binary":
+            return self.cutout.binary(self.threshold.value() / 100)
+        return self.cutout.alpha
+
+    def _update_result(self) -> None:
+        self.threshold.setEnabled(self.mask_kind.currentData() == "binary")
+        if self.cutout is None:
+            return
+        if self.view.currentData() == "mask":
+            m = np.ascontiguousarray(self.mask())
+            img = QImage(m.data, m.shape[1], m.shape[0], m.strides[0],
+                         QImage.Format.Format_Grayscale8).copy()
+        else:
+            bgra = np.ascontiguousarray(self.cutout.foreground())
+            img = QImage(bgra.data, bgra.shape[1], bgra.shape[0], bgra.strides[0],
+                         QImage.Format.Format_ARGB32).copy()  # BGRA bytes = ARGB32 (LE)
+        self.result.set_image(img)
+
+    # ----------------------------------------------------------------- saving
+    def _suggest(self, suffix: str) -> str:
+        if self.source_path is None:
+            return f"cutout{suffix}.png"
+        return str(self.source_path.with_name(f"{self.source_path.stem}{suffix}.png"))
+
+    def choose_save_cutout(self) -> None:
+        path = self.ask_save("Save the cut-out", self._suggest("_cutout"))
+        if path:
+            self.save_cutout(path)
+
+    def choose_save_mask(self) -> None:
+        path = self.ask_save("Save the mask", self._suggest("_mask"))
+        if path:
+            self.save_mask(path)
+
+    def save_cutout(self, path: str | Path) -> bool:
+        """Write the transparent PNG (BGRA, alpha = the soft mask)."""
+        if self.cutout is None:
+            return False
+        return self._write(Path(path), self.cutout.foreground())
+
+    def save_mask(self, path: str | Path) -> bool:
+        """Write the mask (soft or binary, as chosen) as a greyscale PNG."""
+        mask = self.mask()
+        return mask is not None and self._write(Path(path), mask)
+
+    def _write(self, path: Path, image: np.ndarray) -> bool:
+        if path.suffix.lower() != ".png":
+            path = path.with_suffix(path.suffix + ".png") if path.suffix else \
+                path.with_suffix(".png")
+        try:
+            write_png_atomic(path, image)
+        except VbgError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self._say(f"Saved {path}.")
+        return True
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(f"color: {'#ff6b6b' if error else '#9aa3b2'};")
+
+    def _sync_buttons(self) -> None:
+        ready = self.cutout is not None and not self.busy
+        self.save_button.setEnabled(ready)
+        self.save_mask_button.setEnabled(ready)
+
+    # ----------------------------------------------------------------- drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
+        if self._dropped(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # Qt override
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt override
+        path = self._dropped(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_image(path)
+
+    @staticmethod
+    def _dropped(event: QDragEnterEvent | QDropEvent) -> Path | None:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_EXTENSIONS:
+                return Path(url.toLocalFile())
+        return None
