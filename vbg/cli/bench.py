@@ -159,7 +159,7 @@ def bench_config(a: argparse.Namespace, w: int, h: int) -> AppConfig:
 
 def cmd_bench(a: argparse.Namespace) -> int:
     if a.preview:
-        raise UserError("--preview needs the desktop app, which is not part of this build yet.")
+        return preview_bench(a)
     sizes = [a.size] if a.size else list(DEFAULT_SIZES)
     report: dict = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
@@ -196,6 +196,32 @@ def cmd_bench(a: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(format_table(report))
+    return 0
+
+
+def preview_bench(a: argparse.Namespace) -> int:
+    """Pipeline throughput with the preview window open vs closed (alternating runs, so load
+    from elsewhere hits both alike). The capture is unpaced: processed fps is the capacity."""
+    try:
+        from vbg.ui.bench_preview import run_preview_bench
+    except ImportError as exc:
+        raise UserError(f"--preview needs PySide6 ({exc}); install vbg[ui].") from exc
+    w, h = a.size or DEFAULT_SIZES[0]
+    cfg = bench_config(a, w, h)
+    cfg = replace(cfg, output=replace(cfg.output, vcam=True, vcam_backend="vbg-recording"))
+    _lean_recording_backend()
+    seconds = max(3.0, a.latency_seconds)
+    runs = [run_preview_bench(cfg, seconds, preview=p) for p in (False, True, False, True)]
+    headless = [r["process_fps"] for r in runs if not r["preview"]]
+    shown = [r["process_fps"] for r in runs if r["preview"]]
+    result = {"size": f"{w}x{h}", "seconds_per_run": seconds, "runs": runs,
+              "headless_fps": float(np.mean(headless)), "preview_fps": float(np.mean(shown))}
+    result["preview_cost_percent"] = 100 * (1 - result["preview_fps"] / result["headless_fps"])
+    if a.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{w}x{h}: headless {result['headless_fps']:.1f} fps processed, with preview "
+              f"{result['preview_fps']:.1f} fps ({result['preview_cost_percent']:+.1f} % cost)")
     return 0
 
 

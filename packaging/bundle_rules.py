@@ -1,0 +1,159 @@
+"""What goes into the PyInstaller bundle and what stays out; used by ``vbg.spec``.
+
+Plain functions on the paths PyInstaller reports (``dest`` names inside the bundle, '/' or
+'\\' separated), so the rules can be unit-tested without running a build
+(``tests/packaging/test_bundle_rules.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# Python packages the runtime never imports but that the analysis can reach through optional
+# imports of our dependencies (or that sit in a developer's environment).
+EXCLUDED_MODULES: list[str] = [
+    # Training stack and heavy science packages (vbg.training is the only torch user).
+    "vbg.training", "torch", "torchvision", "torchaudio", "tensorflow", "tf2onnx", "onnx",
+    "ai_edge_litert", "jax", "matplotlib", "skimage", "scipy", "pandas", "sympy", "sklearn",
+    "PIL", "imageio", "tifffile", "networkx", "IPython", "notebook", "jupyter",
+    # GUI toolkits other than PySide6, and the Tk that Python ships.
+    "tkinter", "_tkinter", "PyQt5", "PyQt6", "PySide2", "wx", "gi",
+    # onnxruntime's offline tools (quantisation, transformer optimisers) pull onnx/sympy.
+    "onnxruntime.quantization", "onnxruntime.transformers", "onnxruntime.tools",
+    "onnxruntime.training", "coloredlogs", "humanfriendly",
+    # Test and dev tools.
+    "pytest", "pytestqt", "_pytest", "importlinter", "grimp", "ruff", "psutil", "setuptools",
+    "pkg_resources", "distutils", "lib2to3", "pydoc_data",
+    # Never used at run time; readline would also bundle the system's GPL libreadline.
+    "yaml", "readline", "curses", "ssl", "_ssl", "xmlrpc", "http.server", "pdb", "doctest",
+    # hashlib falls back to Python's own sha256/md5/... without OpenSSL's _hashlib, which would
+    # bundle the build machine's libcrypto (4.5 MB).
+    "_hashlib",
+    # Qt modules the app does not use (PySide6's hooks collect a module only when imported,
+    # but listing them keeps an accidental import from dragging in QML/Quick or WebEngine).
+    *[f"PySide6.{m}" for m in (
+        "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
+        "QtBluetooth", "QtCharts", "QtConcurrent", "QtDataVisualization", "QtDesigner",
+        "QtGraphs", "QtHelp", "QtHttpServer", "QtLabsStyleKit", "QtLocation", "QtMultimedia",
+        "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL",
+        "QtOpenGLWidgets", "QtPdf", "QtPdfWidgets", "QtPositioning", "QtPrintSupport", "QtQml",
+        "QtQmlFeatures", "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickTest",
+        "QtQuickWidgets", "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus",
+        "QtSerialPort", "QtSpatialAudio", "QtSql", "QtStateMachine", "QtTest",
+        "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore", "QtWebEngineQuick",
+        "QtWebEngineWidgets", "QtWebSockets", "QtWebView", "QtXml",
+    )],
+]
+
+# Qt shared libraries that may be dragged in by plugins even though no module imports them.
+_QT_LIB_DROP = re.compile(
+    r"(?:lib)?Qt6(?:Quick\w*|Qml\w*|Designer\w*|Help|Labs\w*|Lottie\w*|Network|OpenGL\w*|Pdf\w*|"
+    r"PrintSupport|Sql|Test|UiTools|VirtualKeyboard\w*|WaylandCompositor\w*|WebEngine\w*|"
+    r"3D\w*|Multimedia\w*|Xml|ShaderTools|Concurrent|EglFS\w*|EglFsKms\w*)\b",
+    re.IGNORECASE,
+)
+# Qt plugin folders the app does not need (everything under plugins/<folder>/): embedded
+# (eglfs, evdev input), OpenGL-on-Wayland integrations (QtWidgets draws through shared
+# memory), printing, SQL, networking, QML tooling.
+_QT_PLUGIN_DIR_DROP = {
+    "designer", "qmltooling", "sqldrivers", "printsupport", "networkinformation", "tls",
+    "egldeviceintegrations", "generic", "wayland-graphics-integration-client",
+    "wayland-graphics-integration-server", "vectorimageformats", "multimedia", "position",
+    "sensors", "canbus", "texttospeech", "webview", "geoservices", "renderers",
+    "sceneparsers", "assetimporters",
+}
+# Single plugins dropped from folders that are otherwise kept (name without lib prefix and
+# extension). platforms: keep xcb, wayland, offscreen, minimal (Linux), windows, cocoa.
+# platformthemes: the GTK3 theme drags in a private copy of GTK's stack (cairo, pango, ...)
+# that can clash with the system's GTK; the XDG portal theme covers file dialogs.
+_QT_PLUGIN_DROP = {
+    "platforms": {"qeglfs", "qlinuxfb", "qminimalegl", "qvnc", "qvkkhrdisplay", "qdirect2d"},
+    "platformthemes": {"qgtk3"},
+    "imageformats": {"qtiff", "qwebp", "qtga", "qwbmp", "qpdf", "qmacheif", "qmacjp2"},
+    "wayland-shell-integration": {"fullscreen-shell-v1", "ivi-shell", "qt-shell",
+                                  "wl-shell-plugin"},
+    "platforminputcontexts": {"qtvirtualkeyboardplugin"},
+}
+
+
+# Binaries built with debug information (the interpreter from pyenv/python.org builds);
+# stripping them saves ~25 MB. Wheel libraries are NOT stripped: auditwheel/delocate patched
+# them with patchelf, and binutils' strip corrupts such files ("ELF load command
+# address/offset not page-aligned").
+STRIP_GLOBS: tuple[str, ...] = ("libpython3*.so*", "python3*/lib-dynload/*.so")
+
+
+def _parts(dest: str) -> list[str]:
+    return [p for p in re.split(r"[\\/]", dest) if p]
+
+
+def _qt_part(dest: str) -> list[str] | None:
+    """The path below ``PySide6/Qt`` (Linux/macOS) or ``PySide6`` (Windows), else None."""
+    parts = _parts(dest)
+    if not parts or parts[0] != "PySide6":
+        return None
+    return parts[2:] if len(parts) > 1 and parts[1] == "Qt" else parts[1:]
+
+
+def _plugin_stem(filename: str) -> str:
+    stem = filename.split(".", 1)[0]
+    return stem[3:] if stem.startswith("lib") else stem
+
+
+def keep_binary(dest: str) -> bool:
+    """False for Qt libraries and plugins the app does not use."""
+    parts = _parts(dest)
+    if not parts:
+        return True
+    if _QT_LIB_DROP.search(parts[-1]):
+        return False
+    qt = _qt_part(dest)
+    if qt and len(qt) >= 3 and qt[0] == "plugins":
+        folder, stem = qt[1], _plugin_stem(qt[-1])
+        if folder in _QT_PLUGIN_DIR_DROP or stem in _QT_PLUGIN_DROP.get(folder, ()):
+            return False
+    return True
+
+
+def keep_data(dest: str) -> bool:
+    """False for Qt data the app does not use: QML files, and the translations (the app's
+    texts are English only; translated Qt buttons among them would read worse than none)."""
+    qt = _qt_part(dest)
+    if not qt:
+        return True
+    if qt[0] in ("qml", "translations", "metatypes", "typesystems", "include", "glue"):
+        return False
+    if qt[0] == "plugins" and len(qt) >= 2 and qt[1] in _QT_PLUGIN_DIR_DROP:
+        return False
+    return True
+
+
+# Files of models/ that ship: the networks, their sidecars, licences and model cards.
+_MODEL_FILES = re.compile(
+    r".+\.(?:onnx|json)$|(?:LICENSE|LICENCE|NOTICE|MODEL_CARD|README)[\w.-]*$", re.IGNORECASE
+)
+# Files of assets/ that don't ship (sources of generated pictures, editor droppings).
+_ASSET_SKIP = re.compile(r"\.(?:xcf|kra|psd|blend|py|pyc)$|^\.|~$", re.IGNORECASE)
+
+
+def model_and_asset_datas(root: Path) -> list[tuple[str, str]]:
+    """``(source file, bundle folder)`` pairs for ``models/`` and ``assets/`` under ``root``.
+
+    Paths are kept relative to their top folder, so ``vbg.resources`` finds ``models/x.onnx``
+    and ``assets/demo/astronaut.png`` at the same place in the bundle as in the source tree.
+    Only the top level of ``models/`` ships (``models/source`` holds the conversion inputs).
+    """
+    pairs: list[tuple[str, str]] = []
+    models = root / "models"
+    if models.is_dir():
+        for f in sorted(models.iterdir()):
+            if f.is_file() and _MODEL_FILES.fullmatch(f.name):
+                pairs.append((str(f), "models"))
+    assets = root / "assets"
+    if assets.is_dir():
+        for f in sorted(assets.rglob("*")):
+            rel = f.relative_to(root)
+            if f.is_file() and not any(_ASSET_SKIP.search(p) for p in rel.parts):
+                pairs.append((str(f), rel.parent.as_posix()))
+    return pairs
