@@ -8,8 +8,6 @@ file first and renamed into place, so a failure never leaves a half-written file
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import numpy as np
 
 from vbg.config import MattingConfig
 from vbg.errors import OutputError, SourceError
+from vbg.fileio import atomic_output
 from vbg.matting.engine import STILL_WORKING_SIDE, MaskEngine
 from vbg.matting.registry import load_model
 
@@ -48,18 +47,11 @@ def write_png_atomic(path: Path, image: np.ndarray) -> None:
     if not ok:
         raise OutputError(f"Could not encode {path.name} as PNG.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(f"Can't write into {path.parent} ({exc.strerror}); choose another "
-                          "folder with --out.") from exc
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_output(path) as f:
             f.write(buf.tobytes())
-        os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"Can't write {path} ({exc.strerror}); choose another folder with "
-                          "--out.") from exc
+        raise OutputError(f"Can't write {path} ({exc.strerror or exc}); choose another folder "
+                          "with --out.") from exc
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,7 @@ two blur strengths, the colour palette, then the bundled pictures, then the user
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from vbg import resources
 from vbg.capture import IMAGE_EXTENSIONS
 from vbg.config import COLOR_PALETTE, BackgroundConfig
 from vbg.errors import BackgroundError
+from vbg.fileio import atomic_output
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
 
@@ -140,14 +139,8 @@ def import_background(src: str | Path, folder: Path) -> Path:
                     _digest(existing.path) == digest:
                 return existing.path
         target = _free_name(folder, src.stem, src.suffix.lower())
-        fd, tmp = tempfile.mkstemp(prefix=".import-", suffix=src.suffix.lower(), dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
-                shutil.copyfileobj(inp, out)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(target) as out, src.open("rb") as inp:
+            shutil.copyfileobj(inp, out)
     except OSError as exc:
         raise BackgroundError(
             f"Could not copy {src.name} into {folder} ({exc.strerror or exc}); check that the "

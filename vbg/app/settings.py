@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -33,6 +32,7 @@ import platformdirs
 from vbg.app.backgrounds import spec_of
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig
 from vbg.errors import VbgError
+from vbg.fileio import atomic_output
 
 SETTINGS_VERSION = 1
 FILE_NAME = "settings.json"
@@ -219,16 +219,8 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     text = json.dumps(data, indent=2, sort_keys=False) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())  # the rename must not land before the data
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(path, "w", encoding="utf-8") as f:
+            f.write(text)
     except OSError as exc:
         raise SettingsError(
             f"Could not save the settings to {path} ({exc.strerror or exc}); your changes "
