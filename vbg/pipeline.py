@@ -108,17 +108,21 @@ class Pipeline:
         Raises the VbgError of whatever can't be opened, with nothing left running.
         """
         cfg = self.config
-        self._check_background(cfg)
-        source = open_source(cfg.capture)
+        # The background first: a bad background file must fail before the camera turns on.
+        self._compositor = Compositor(cfg.background, cfg.output.mirror)
+        self._fallback = Compositor(cfg.background, cfg.output.mirror)
+        source = None
         try:
+            source = open_source(cfg.capture)
             self._model = load_model(cfg.matting.model, cfg.matting.threads,
                                      cfg.matting.provider, cfg.matting.fit)
             self._engine = MaskEngine(self._model, cfg.matting)
-            self._compositor = Compositor(cfg.background, cfg.output.mirror)
-            self._fallback = Compositor(cfg.background, cfg.output.mirror)
             self._sinks = self._open_sinks(cfg)
         except BaseException:
-            source.close()
+            if source is not None:
+                source.close()
+            self._compositor.close()
+            self._fallback.close()
             self._close_sinks()
             raise
         self._source = source
@@ -164,10 +168,6 @@ class Pipeline:
         switches happen on the capture thread; their errors arrive through ``on_error``.
         """
         old = self.config
-        compositor = None
-        if config.background != old.background or config.output.mirror != old.output.mirror:
-            compositor = Compositor(config.background, config.output.mirror)
-            fallback = Compositor(config.background, config.output.mirror)
         engine = None
         if (config.matting.model, config.matting.threads, config.matting.provider,
                 config.matting.fit) != (old.matting.model, old.matting.threads,
@@ -175,6 +175,16 @@ class Pipeline:
             model = load_model(config.matting.model, config.matting.threads,
                                config.matting.provider, config.matting.fit)
             engine = MaskEngine(model, config.matting)
+        compositor = fallback = None
+        if config.background != old.background or config.output.mirror != old.output.mirror:
+            compositor = Compositor(config.background, config.output.mirror)
+            fallback = Compositor(config.background, config.output.mirror)
+        if not self._threads:  # not running: the new config is used by the next start()
+            for c in (compositor, fallback):
+                if c is not None:
+                    c.close()
+            self.config = config
+            return
         with self._lock:
             if compositor is not None:
                 self._pending_compositor = compositor
@@ -236,10 +246,6 @@ class Pipeline:
         return self._window.values(name)
 
     # ----------------------------------------------------------------- helpers
-    @staticmethod
-    def _check_background(cfg: AppConfig) -> None:
-        Compositor(cfg.background, cfg.output.mirror).close()
-
     def _open_sinks(self, cfg: AppConfig) -> list[Sink]:
         w, h, fps = cfg.capture.width, cfg.capture.height, cfg.output.fps
         sinks: list[Sink] = []

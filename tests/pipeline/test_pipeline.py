@@ -274,3 +274,13 @@ def test_unplugged_camera_falls_back_to_background_and_comes_back(recording_back
     assert any("stopped delivering" in m for m in messages)
     frames, _ = recording_backend.last().recorded()
     assert frames and all(is_green(f) for f in frames)
+
+
+def test_apply_before_start_only_changes_the_config(recording_backend):
+    pipe = Pipeline(config())
+    new = replace(pipe.config, background=BackgroundConfig.parse("color:#FF0000"))
+    pipe.apply(new)
+    assert pipe.config == new and not pipe.running and not recording_backend.instances
+    run_for(pipe, 5)
+    frames, _ = recording_backend.last().recorded()
+    assert np.all(surely_background(frames[-1])[0, 0] == (0, 0, 255))
