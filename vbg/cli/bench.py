@@ -14,6 +14,7 @@ import platform
 import resource
 import sys
 import time
+from collections import deque
 from dataclasses import replace
 
 import numpy as np
@@ -29,6 +30,7 @@ from vbg.sinks.recording_backend import RecordingBackend, register_recording_bac
 from vbg.sinks.virtualcam import VirtualCameraSink
 
 DEFAULT_SIZES = ((1280, 720), (1920, 1080))
+SAMPLES = 3000  # stage-time samples kept per stage (the most recent ones)
 
 
 def _lean_recording_backend() -> None:
@@ -53,8 +55,8 @@ def peak_rss_mb() -> float:
     return kb / 1024 if sys.platform != "darwin" else kb / 2**20
 
 
-def _pct(v: list[float], q: float) -> float:
-    return float(np.percentile(v, q)) if v else 0.0
+def _pct(v, q: float) -> float:  # type: ignore[no-untyped-def]
+    return float(np.percentile(list(v), q)) if v else 0.0
 
 
 def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
@@ -67,9 +69,11 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     compositor = Compositor(cfg.background, cfg.output.mirror)
     _lean_recording_backend()
     sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
-    stages: dict[str, list[float]] = {k: [] for k in
-                                      ("read", "prep", "infer", "smooth", "refine", "composite",
-                                       "send", "total")}
+    # Bounded: a soak runs for tens of thousands of frames and must measure the pipeline's
+    # memory, not the growth of its own sample lists.
+    stages: dict[str, deque[float]] = {k: deque(maxlen=SAMPLES) for k in
+                                       ("read", "prep", "infer", "smooth", "refine", "composite",
+                                        "send", "total")}
     warm = 10
     n = 0
     cpu0 = wall0 = 0.0
