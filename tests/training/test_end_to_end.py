@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -30,10 +31,15 @@ def test_tiny_run_learns_exports_and_runs_in_the_engine(tiny_data: Path, tmp_pat
     assert len(hist) == 4
     assert hist[-1]["val_loss"] < 0.8 * before, (before, [h["val_loss"] for h in hist])
     assert hist[-1]["train_loss"] < hist[0]["train_loss"]
-    for name in ("best.pt", "last.pt", "curves.png", "timelapse.gif", "config.json",
-                 "history.json"):
+    for name in ("best.pt", "last.pt", "curves.png", "timelapse.gif", "timelapse.mp4",
+                 "config.json", "history.json"):
         assert (out / name).is_file(), name
     assert len(list((out / "strips").glob("epoch_*.png"))) == 4
+    video = cv2.VideoCapture(str(out / "timelapse.mp4"))
+    n_frames = 0
+    while video.read()[0]:
+        n_frames += 1
+    assert n_frames == 4  # one frame per epoch's strip
     best = torch.load(out / "best.pt", weights_only=True)
     assert all(isinstance(v, torch.Tensor) for v in best.values())
 

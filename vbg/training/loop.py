@@ -6,7 +6,7 @@ IoU, save ``last.pt`` (model + optimiser + scheduler + history, for ``resume``) 
 validation IoU improves, ``best.pt`` (the model's state_dict only). Every checkpoint is loaded
 with ``weights_only=True``. Curves (``curves.png``), a strip [input | target | prediction] of
 a few fixed validation images (``strips/epoch_NNN.png``) and their timelapse
-(``timelapse.gif``) are written to the run folder.
+(``timelapse.gif`` and ``timelapse.mp4``) are written to the run folder.
 """
 
 from __future__ import annotations
@@ -229,7 +229,9 @@ class Run:
         sdir = self.out / "strips"
         sdir.mkdir(exist_ok=True)
         cv2.imwrite(str(sdir / f"epoch_{self.epoch:03d}.png"), strip)
-        save_timelapse(sorted(sdir.glob("epoch_*.png")), self.out / "timelapse.gif")
+        strips = sorted(sdir.glob("epoch_*.png"))
+        save_timelapse(strips, self.out / "timelapse.gif")
+        save_timelapse_video(strips, self.out / "timelapse.mp4")
 
     @torch.no_grad()
     def strip(self) -> np.ndarray:
@@ -275,6 +277,25 @@ def save_timelapse(frames: list[Path], path: Path, ms_per_frame: int = 400) -> N
         return
     imgs = [Image.open(f).convert("RGB") for f in frames]
     imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=ms_per_frame, loop=0)
+
+
+def save_timelapse_video(frames: list[Path], path: Path, fps: float = 2.5) -> None:
+    """The same timelapse as an MP4 (OpenCV's mp4v: no H.264 encoder here), for players and
+    slides that don't animate GIFs. Written to a temporary name, then renamed."""
+    if not frames:
+        return
+    first = cv2.imread(str(frames[0]))
+    h, w = first.shape[:2]
+    size = (w - w % 2, h - h % 2)  # codecs want even sizes
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    try:
+        for f in frames:
+            img = cv2.imread(str(f))
+            writer.write(cv2.resize(img, size) if img.shape[1::-1] != size else img)
+    finally:
+        writer.release()
+    tmp.replace(path)
 
 
 def train(cfg: TrainConfig) -> Run:
