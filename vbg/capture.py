@@ -139,7 +139,8 @@ def _quiet_opencv() -> Iterator[None]:
 
 
 def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale ``image`` to exactly ``width``×``height`` (aspect not kept).
+    """Scale ``image`` to cover ``width``×``height`` and crop the middle (aspect kept, like a
+    camera app fills its window: a 4:3 or portrait clip is not squashed into 16:9).
 
     INTER_AREA when shrinking (no aliasing), INTER_LINEAR when enlarging (INTER_AREA is slow
     and blocky there). Returns ``image`` itself when it already has the size.
@@ -147,9 +148,12 @@ def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     h, w = image.shape[:2]
     if (w, h) == (width, height):
         return image
-    shrinking = width <= w and height <= h
-    interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    return cv2.resize(image, (width, height), interpolation=interp)
+    scale = max(width / w, height / h)
+    cw, ch = min(w, round(width / scale)), min(h, round(height / scale))
+    x0, y0 = (w - cw) // 2, (h - ch) // 2
+    crop = image[y0 : y0 + ch, x0 : x0 + cw]
+    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    return cv2.resize(crop, (width, height), interpolation=interp)
 
 
 def _as_bgr(image: np.ndarray) -> np.ndarray:

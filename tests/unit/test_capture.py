@@ -466,3 +466,17 @@ def test_opencv_log_level_is_restored_after_probing() -> None:
     with pytest.raises(CameraError):
         CameraSource(97)
     assert cv2.utils.logging.getLogLevel() == before
+
+
+def test_files_are_cover_fitted_not_squashed(tmp_path):
+    """A square picture shown at 16:9 keeps its proportions (the middle is cropped)."""
+    img = np.zeros((400, 400, 3), np.uint8)
+    img[100:300, 100:300] = 255  # a white square
+    path = tmp_path / "square.png"
+    cv2.imwrite(str(path), img)
+    src = ImageSource([str(path)], 320, 180)
+    frame = src.read()
+    assert frame.shape == (180, 320, 3)
+    ys, xs = np.nonzero(frame[..., 0] > 127)
+    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    assert abs(width - height) <= 2  # still a square (stretching would give 160 x 90)
