@@ -13,7 +13,6 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg import capture
 from vbg.capture import (
     CameraInfo,
     CameraSource,
@@ -26,6 +25,8 @@ from vbg.capture import (
     list_cameras,
     open_source,
 )
+from vbg.capture import base as capture_base
+from vbg.capture import camera as capture_camera
 from vbg.config import CaptureConfig
 from vbg.errors import CameraError, SourceEnded, SourceError
 
@@ -246,7 +247,7 @@ def test_demo_does_not_import_scikit_image() -> None:
         "f = DemoSource(64, 36, realtime=False).read(); "
         "assert f.shape == (36, 64, 3); assert 'skimage' not in sys.modules; print('ok')"
     )
-    root = Path(capture.__file__).resolve().parent.parent
+    root = Path(capture_base.__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
     )
@@ -383,7 +384,7 @@ def fake_camera(monkeypatch: pytest.MonkeyPatch):
     FakeCapture.instances = []
     options: dict[str, object] = {}
     monkeypatch.setattr(cv2, "VideoCapture", lambda *a: FakeCapture(*a, **options))
-    monkeypatch.setattr(capture, "_linux_device_missing", lambda index: False)
+    monkeypatch.setattr(capture_camera, "_linux_device_missing", lambda index: False)
     return options
 
 
@@ -446,8 +447,8 @@ def test_list_cameras_reports_accepted_sizes(
     fake_camera: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake_camera["modes"] = ((640, 480), (1280, 720))
-    monkeypatch.setattr(capture, "_candidate_indices", lambda max_index: [0, 2])
-    monkeypatch.setattr(capture, "_linux_device_name", lambda index: None)
+    monkeypatch.setattr(capture_camera, "_candidate_indices", lambda max_index: [0, 2])
+    monkeypatch.setattr(capture_camera, "_linux_device_name", lambda index: None)
     cams = list_cameras()
     assert [c.index for c in cams] == [0, 2]
     assert all(isinstance(c, CameraInfo) for c in cams)
@@ -458,8 +459,8 @@ def test_list_cameras_reports_accepted_sizes(
 
 def test_opencv_log_level_is_restored_after_probing() -> None:
     before = cv2.utils.logging.getLogLevel()
-    with capture._quiet_opencv():
-        with capture._quiet_opencv():  # overlapping uses (two threads) restore only at the end
+    with capture_base.quiet_opencv():
+        with capture_base.quiet_opencv():  # overlapping uses (two threads) restore only at the end
             assert cv2.utils.logging.getLogLevel() == cv2.utils.logging.LOG_LEVEL_ERROR
         assert cv2.utils.logging.getLogLevel() == cv2.utils.logging.LOG_LEVEL_ERROR
     assert cv2.utils.logging.getLogLevel() == before
