@@ -221,7 +221,7 @@ def test_unplugged_camera_falls_back_to_background_and_comes_back(recording_back
                                                                   monkeypatch):
     """A camera that dies mid-stream and is absent for a while: the pipeline reports it once,
     shows the background only (never a raw frame), and resumes when the camera is back."""
-    import vbg.pipeline as pipeline_mod
+    import vbg.pipeline.runner as pipeline_mod
     from vbg.capture import DemoSource
     from vbg.errors import CameraError
 
@@ -284,3 +284,95 @@ def test_apply_before_start_only_changes_the_config(recording_backend):
     run_for(pipe, 5)
     frames, _ = recording_backend.last().recorded()
     assert np.all(surely_background(frames[-1])[0, 0] == (0, 0, 255))
+
+
+# --- lifecycle defects (issue 12): outputs across restarts, one closing thread, restart -------
+
+
+class CountingSink:
+    """An extra sink that remembers what it got and which thread closed it."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.after_close = 0
+        self.close_threads: list[str] = []
+
+    def send(self, frame: np.ndarray) -> None:
+        if self.close_threads:
+            self.after_close += 1
+            return
+        self.frames += 1
+
+    def close(self) -> None:
+        self.close_threads.append(threading.current_thread().name)
+
+
+def test_extra_sink_keeps_receiving_after_an_output_restart(recording_backend):
+    sink = CountingSink()
+    pipe = Pipeline(config(fps=30.0), extra_sinks=[sink])
+    pipe.start()
+    try:
+        wait_for(lambda: sink.frames > 10)
+        pipe.apply(replace(pipe.config, output=replace(pipe.config.output, fps=15.0)))
+        wait_for(lambda: recording_backend.last().fps == 15.0)
+        before = sink.frames
+        wait_for(lambda: sink.frames > before + 10)
+    finally:
+        pipe.stop()
+    wait_for(lambda: sink.close_threads)
+    assert sink.after_close == 0
+    assert sink.close_threads == ["vbg-output"]  # closed exactly once, by the output thread
+    assert [cam.close_calls for cam in recording_backend.instances] == [1, 1]
+
+
+def test_every_compositor_is_closed_once_the_pipeline_stops(recording_backend, monkeypatch):
+    from vbg.compositor import Compositor
+
+    made: list[Compositor] = []
+    closes: dict[int, int] = {}
+    real_init, real_close = Compositor.__init__, Compositor.close
+
+    def init(self, *a, **k):
+        real_init(self, *a, **k)
+        made.append(self)
+
+    def close(self):
+        closes[id(self)] = closes.get(id(self), 0) + 1
+        real_close(self)
+
+    monkeypatch.setattr(Compositor, "__init__", init)
+    monkeypatch.setattr(Compositor, "close", close)
+    pipe = Pipeline(config())
+    pipe.start()
+    try:
+        wait_for(lambda: pipe.output_count > 5)
+        pipe.apply(replace(pipe.config, background=BackgroundConfig.parse("color:#FF0000")))
+        wait_for(lambda: np.all(surely_background(pipe.latest_output())[0, 0] == (0, 0, 255)))
+    finally:
+        pipe.stop()
+    wait_for(lambda: not pipe.running)
+    assert len(made) >= 4  # picture + background-only, at start and after the switch
+    assert all(closes.get(id(c), 0) >= 1 for c in made)
+
+
+def test_a_pipeline_can_be_started_again_after_stop(recording_backend):
+    pipe = Pipeline(config())
+    run_for(pipe, 10)
+    first = recording_backend.last()
+    run_for(pipe, 10)
+    second = recording_backend.last()
+    assert second is not first
+    frames, _ = second.recorded()
+    assert len(frames) >= 10 and all(is_green(f) for f in frames[3:])
+    assert first.close_calls == 1 and second.close_calls == 1
+
+
+def test_starting_a_running_pipeline_is_a_clear_error(recording_backend):
+    pipe = Pipeline(config())
+    pipe.start()
+    try:
+        with pytest.raises(RuntimeError, match="already running"):
+            pipe.start()
+    finally:
+        pipe.stop()
+    assert len(recording_backend.instances) == 1

@@ -9,11 +9,11 @@ never queues them):
   frame is not composited.
 - output: paced at the output rate (pyvirtualcam's ``sleep_until_next_frame``); re-sends the last
   composite when nothing new is ready, because conferencing apps stall on irregular streams.
+  It owns the sinks (:class:`~vbg.pipeline.sinkset.SinkSet`) and the background-only
+  compositor, and is the only thread that sends to, reopens or closes them.
 
-Privacy fails closed: the output thread sends a composite only while it is fresh (younger than
-``stale_after_ms``); a late one is held (re-sent) for ``HOLD_S``, after which the output shows the
-background alone, marked "paused", until fresh composites return. A raw camera frame goes out
-only when the user chose background "none".
+What each tick sends is :func:`~vbg.pipeline.decision.decide_output` (privacy fails closed).
+What ``apply`` rebuilds is :func:`~vbg.pipeline.plan.plan_apply`.
 """
 
 from __future__ import annotations
@@ -29,19 +29,20 @@ import numpy as np
 
 from vbg.capture import Source, open_source
 from vbg.compositor import Compositor
-from vbg.config import AppConfig
+from vbg.config import AppConfig, MattingConfig
 from vbg.errors import CameraError, ModelError, OutputError, SourceEnded, VbgError
 from vbg.frames import Frame, LatestSlot
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import LoadedModel, load_model
-from vbg.sinks.base import Pacer, Sink
-from vbg.sinks.file import VideoFileSink
-from vbg.sinks.virtualcam import VirtualCameraSink
+from vbg.pipeline.decision import HOLD_S, OutputState, decide_output
+from vbg.pipeline.pictures import paused_picture
+from vbg.pipeline.plan import plan_apply
+from vbg.pipeline.sinkset import SinkSet
+from vbg.sinks.base import Sink
 from vbg.stats import Rate, Stats, Window
 
 log = logging.getLogger(__name__)
 
-HOLD_S = 1.0          # how long a late composite is repeated before showing the background only
 RETRY_S = 1.0         # camera re-open interval after a failure
 JOIN_S = 0.5          # per-thread join budget on stop
 RING = 4              # composite buffers in rotation (the output thread reads while we write)
@@ -65,8 +66,15 @@ class Pipeline:
     """Owns the threads and the components; ``start``/``stop``/``apply``; reports through
     callbacks (called on worker threads: the UI must move them to its own thread).
 
-    ``extra_sinks`` receive exactly what the virtual camera receives (e.g. a preview).
+    ``extra_sinks`` receive exactly what the virtual camera receives, e.g.
+    ``Pipeline(cfg, extra_sinks=[PreviewSink(show)])``. The pipeline owns them from the first
+    ``start()``: they are kept across output restarts (a rate or size change) and closed once,
+    by the output thread, when the pipeline stops.
     ``max_frames``: stop after that many output frames (``finished`` is set).
+
+    Lifecycle: ``start()`` → ``stop()`` may be repeated (each start opens source, model and
+    outputs afresh); ``start()`` while running raises ``RuntimeError``, and so does starting
+    again a pipeline whose extra sinks were closed by the previous stop.
     """
 
     def __init__(self, config: AppConfig, on_error: ErrorCallback | None = None,
@@ -78,71 +86,89 @@ class Pipeline:
         self.max_frames = max_frames
         self.finished = threading.Event()
         self._extra_sinks = list(extra_sinks or [])
+        self._extra_closed = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._frames: LatestSlot[Frame] = LatestSlot()
-        self._composites: LatestSlot[Composite] = LatestSlot()
         self._lock = threading.Lock()
-        self._pending_source: Source | None = None
-        self._reopen_capture = False
-        self._pending_engine: MaskEngine | None = None
-        self._pending_matting = None
-        self._pending_compositor: Compositor | None = None
-        self._user_paused = False
-        self._source_ended = threading.Event()
         self._window = Window()
         self._rates = {k: Rate() for k in ("capture", "process", "output")}
-        self._state = "stopped"
-        self._last_sent: np.ndarray | None = None
+        self._state = OutputState.STOPPED
+        self._user_paused = False
         self._model: LoadedModel | None = None
         self._source: Source | None = None
-        self._sinks: list[Sink] = []
-        self._vcam: VirtualCameraSink | None = None
-        self._mask_sink: VideoFileSink | None = None
+        self._sinks: SinkSet | None = None
+        self._reset_run_state()
+
+    def _reset_run_state(self) -> None:
+        """Everything one run (start → stop) uses and the next must not inherit."""
+        self.finished.clear()
+        self._source_ended = threading.Event()
+        self._frames: LatestSlot[Frame] = LatestSlot()
+        self._composites: LatestSlot[Composite] = LatestSlot()
+        self._pending_engine: MaskEngine | None = None
+        self._pending_matting: MattingConfig | None = None
+        self._pending_compositor: Compositor | None = None
+        self._pending_fallback: Compositor | None = None
+        self._pending_output: AppConfig | None = None
+        self._reopen_capture = False
+        self._last_sent: np.ndarray | None = None
         self.output_count = 0
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Open source, model, background and outputs, then start the threads.
 
-        Raises the VbgError of whatever can't be opened, with nothing left running.
+        Raises the VbgError of whatever can't be opened, with nothing left running; raises
+        ``RuntimeError`` when the pipeline is running (or its threads are still finishing).
         """
+        if any(t.is_alive() for t in self._threads):
+            raise RuntimeError("This pipeline is already running; stop() it before starting "
+                               "it again.")
+        if self._extra_closed and self._extra_sinks:
+            raise RuntimeError("This pipeline's extra sinks were closed when it stopped; make a "
+                               "new Pipeline with new sinks to start again.")
         cfg = self.config
+        self._reset_run_state()
         # The background first: a bad background file must fail before the camera turns on.
-        self._compositor = Compositor(cfg.background, cfg.output.mirror)
-        self._fallback = Compositor(cfg.background, cfg.output.mirror)
+        compositor = Compositor(cfg.background, cfg.output.mirror)
+        fallback = Compositor(cfg.background, cfg.output.mirror)
         source = None
         try:
             source = open_source(cfg.capture)
             self._model = load_model(cfg.matting.model, cfg.matting.threads,
                                      cfg.matting.provider, cfg.matting.fit)
-            self._engine = MaskEngine(self._model, cfg.matting)
-            self._sinks = self._open_sinks(cfg)
+            engine = MaskEngine(self._model, cfg.matting)
+            # No thread runs yet, so closing on this thread after a failure is safe.
+            sinks = SinkSet(cfg, self._extra_sinks, self.on_error)
         except BaseException:
             if source is not None:
                 source.close()
-            self._compositor.close()
-            self._fallback.close()
-            self._close_sinks()
+            compositor.close()
+            fallback.close()
             raise
-        self._source = source
+        self._source, self._sinks = source, sinks
         self._stop.clear()
-        self._state = "running"
+        self._state = OutputState.RUNNING
         self._threads = [
-            threading.Thread(target=self._capture_loop, name="vbg-capture", daemon=True),
-            threading.Thread(target=self._process_loop, name="vbg-process", daemon=True),
-            self._output_thread(),
+            threading.Thread(target=self._capture_loop, args=(source,), name="vbg-capture",
+                             daemon=True),
+            threading.Thread(target=self._process_loop, args=(engine, compositor),
+                             name="vbg-process", daemon=True),
+            threading.Thread(target=self._output_loop, args=(sinks, fallback),
+                             name="vbg-output", daemon=True),
         ]
+        self._extra_closed = True  # from here on the output thread closes them at its end
         for t in self._threads:
             t.start()
 
     def stop(self) -> None:
-        """Stop all threads (one event, bounded joins) and close everything exactly once."""
+        """Stop all threads (one event, bounded joins). Each thread closes what it owns, once;
+        a thread that misses its join budget finishes (and closes) in the background."""
         self._stop.set()
         for t in self._threads:
             t.join(JOIN_S)
-        self._threads = []
-        self._state = "stopped"
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._state = OutputState.STOPPED
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until ``max_frames`` went out or a finite source ended; True if so."""
@@ -165,44 +191,45 @@ class Pipeline:
 
         What can fail for a user reason (a background file, a model) is checked here, on the
         caller's thread, and raised as VbgError with the old setting still active. Camera
-        switches happen on the capture thread; their errors arrive through ``on_error``.
+        switches happen on the capture thread and output restarts on the output thread; their
+        errors arrive through ``on_error``.
         """
-        old = self.config
+        plan = plan_apply(self.config, config)
         engine = None
-        if (config.matting.model, config.matting.threads, config.matting.provider,
-                config.matting.fit) != (old.matting.model, old.matting.threads,
-                                        old.matting.provider, old.matting.fit):
-            model = load_model(config.matting.model, config.matting.threads,
-                               config.matting.provider, config.matting.fit)
-            engine = MaskEngine(model, config.matting)
+        if plan.load_model:
+            m = config.matting
+            engine = MaskEngine(load_model(m.model, m.threads, m.provider, m.fit), m)
         compositor = fallback = None
-        if config.background != old.background or config.output.mirror != old.output.mirror:
+        if plan.rebuild_compositor:
             compositor = Compositor(config.background, config.output.mirror)
-            fallback = Compositor(config.background, config.output.mirror)
-        if not self._threads:  # not running: the new config is used by the next start()
-            for c in (compositor, fallback):
-                if c is not None:
-                    c.close()
-            self.config = config
-            return
+            try:
+                fallback = Compositor(config.background, config.output.mirror)
+            except BaseException:
+                compositor.close()
+                raise
         with self._lock:
+            if self._stop.is_set() or not self._threads:
+                # Not running (or stopping): the new config is used by the next start().
+                for c in (compositor, fallback):
+                    if c is not None:
+                        c.close()
+                self.config = config
+                return
+            # Anything still pending from an earlier apply was never picked up: replace it.
+            for old in (self._pending_compositor, self._pending_fallback):
+                if old is not None and compositor is not None:
+                    old.close()
             if compositor is not None:
-                self._pending_compositor = compositor
-                old_fallback, self._fallback = self._fallback, fallback
-                old_fallback.close()
+                self._pending_compositor, self._pending_fallback = compositor, fallback
             if engine is not None:
-                self._pending_engine = engine
-            elif config.matting != old.matting:
+                self._pending_engine, self._pending_matting = engine, None
+            elif plan.configure_matting:
                 self._pending_matting = config.matting
-            if config.capture != old.capture:
+            if plan.reopen_capture:
                 self._reopen_capture = True
+            if plan.restart_output:
+                self._pending_output = config
             self.config = config
-        if (config.output.fps, config.output.vcam, config.output.vcam_device,
-                config.output.vcam_backend) != (old.output.fps, old.output.vcam,
-                                                old.output.vcam_device, old.output.vcam_backend) \
-                or (config.capture.width, config.capture.height) != (old.capture.width,
-                                                                     old.capture.height):
-            self._restart_output(config)
 
     def set_paused(self, paused: bool) -> None:
         """User privacy pause: the output shows the background only until unpaused."""
@@ -225,6 +252,7 @@ class Pipeline:
         """A snapshot of rates, stage medians, latency, mask age and state."""
         comp = self._composites.peek()[0]
         src = self._source
+        sinks = self._sinks
         return Stats(
             capture_fps=self._rates["capture"].value(),
             process_fps=self._rates["process"].value(),
@@ -235,69 +263,18 @@ class Pipeline:
             dropped=self._frames.dropped,
             provider=self._model.provider if self._model else "",
             model=self._model.info.name if self._model else "",
-            state=self._state,
+            state=str(self._state),
             source=src.info.label if src else "",
             source_size=(src.info.width, src.info.height) if src else (0, 0),
-            vcam_device=self._vcam.device if self._vcam else None,
+            vcam_device=sinks.device if sinks is not None else None,
         )
 
     def stage_samples(self, name: str) -> list[float]:
         """Recent raw samples (ms) of one stage, for benchmarks."""
         return self._window.values(name)
 
-    # ----------------------------------------------------------------- helpers
-    def _open_sinks(self, cfg: AppConfig) -> list[Sink]:
-        w, h, fps = cfg.capture.width, cfg.capture.height, cfg.output.fps
-        sinks: list[Sink] = []
-        self._vcam = self._mask_sink = None
-        try:
-            if cfg.output.vcam:
-                self._vcam = VirtualCameraSink(w, h, fps, device=cfg.output.vcam_device,
-                                               backend=cfg.output.vcam_backend)
-                sinks.append(self._vcam)
-            if cfg.output.record:
-                sinks.append(VideoFileSink(cfg.output.record, w, h, fps))
-            if cfg.output.record_mask:
-                self._mask_sink = VideoFileSink(cfg.output.record_mask, w, h, fps,
-                                                grayscale=True)
-        except BaseException:
-            for s in sinks:
-                s.close()
-            raise
-        return sinks + self._extra_sinks
-
-    def _close_sinks(self) -> None:
-        for s in [*self._sinks, *([self._mask_sink] if self._mask_sink else [])]:
-            try:
-                s.close()
-            except Exception as exc:  # a failing close must not hide the others
-                self.on_error(exc)
-        self._sinks, self._mask_sink, self._vcam = [], None, None
-
-    def _restart_output(self, config: AppConfig) -> None:
-        """Re-open the outputs with new rate/size/device: stop the output thread, reopen."""
-        out_threads = [t for t in self._threads if t.name == "vbg-output"]
-        self._output_stop.set()
-        for t in out_threads:
-            t.join(JOIN_S)
-        self._close_sinks()
-        try:
-            self._sinks = self._open_sinks(config)
-        except VbgError as exc:
-            self.on_error(exc)
-            self._sinks = list(self._extra_sinks)
-        t = self._output_thread()
-        self._threads = [x for x in self._threads if x not in out_threads] + [t]
-        t.start()
-
     # ----------------------------------------------------------------- threads
-    def _output_thread(self) -> threading.Thread:
-        self._output_stop = threading.Event()
-        return threading.Thread(target=self._output_loop, args=(self._output_stop,),
-                                name="vbg-output", daemon=True)
-
-    def _capture_loop(self) -> None:
-        source = self._source
+    def _capture_loop(self, source: Source | None) -> None:
         seq = 0
         reported: str | None = None  # an outage is reported once, not at every retry
 
@@ -346,14 +323,14 @@ class Pipeline:
             if source is not None:
                 source.close()
 
-    def _process_loop(self) -> None:
+    def _process_loop(self, engine: MaskEngine, compositor: Compositor) -> None:
         seen = 0
         ring: list[tuple[np.ndarray, np.ndarray]] = []
         ring_i = 0
         failing: str | None = None
         try:
             while not self._stop.is_set():
-                self._take_pending()
+                engine, compositor = self._take_pending(engine, compositor)
                 frame, seen = self._frames.get(seen, timeout=0.1)
                 if frame is None:
                     if self._source_ended.is_set():
@@ -366,7 +343,7 @@ class Pipeline:
                     if self.config.background.kind == "none":
                         alpha = None
                     else:
-                        alpha = self._engine.process(image)
+                        alpha = engine.process(image)
                 except Exception as exc:  # any model failure: report once, composite nothing
                     msg = f"{type(exc).__name__}: {exc}"
                     if msg != failing:
@@ -377,7 +354,7 @@ class Pipeline:
                     continue
                 failing = None
                 t1 = time.perf_counter()
-                out = self._compositor.compose(image, alpha) if alpha is not None else (
+                out = compositor.compose(image, alpha) if alpha is not None else (
                     cv2.flip(image, 1) if self.config.output.mirror else image)
                 t2 = time.perf_counter()
                 if len(ring) < RING or ring[ring_i][0].shape != out.shape:
@@ -395,24 +372,30 @@ class Pipeline:
                     alpha_buf.fill(255)
                 self._composites.put(Composite(img_buf, alpha_buf, frame.seq, frame.t_capture))
                 self._rates["process"].tick()
-                for k, v in self._engine.timings.items():
+                for k, v in engine.timings.items():
                     self._window.add(k, v)
                 self._window.add("composite", (t2 - t1) * 1e3)
                 self._window.add("process", (t2 - t0) * 1e3)
         finally:
-            self._compositor.close()
+            compositor.close()
+            with self._lock:  # an apply() that came too late: nobody else will close it
+                if self._pending_compositor is not None:
+                    self._pending_compositor.close()
+                    self._pending_compositor = None
 
-    def _take_pending(self) -> None:
+    def _take_pending(self, engine: MaskEngine,
+                      compositor: Compositor) -> tuple[MaskEngine, Compositor]:
         with self._lock:
             if self._pending_compositor is not None:
-                self._compositor.close()
-                self._compositor, self._pending_compositor = self._pending_compositor, None
+                compositor.close()
+                compositor, self._pending_compositor = self._pending_compositor, None
             if self._pending_engine is not None:
-                self._engine, self._pending_engine = self._pending_engine, None
-                self._model = self._engine.model
+                engine, self._pending_engine = self._pending_engine, None
+                self._model = engine.model
             if self._pending_matting is not None:
-                self._engine.configure(self._pending_matting)
+                engine.configure(self._pending_matting)
                 self._pending_matting = None
+        return engine, compositor
 
     def _conform(self, image: np.ndarray) -> np.ndarray:
         w, h = self.config.capture.width, self.config.capture.height
@@ -420,15 +403,29 @@ class Pipeline:
             return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         return image
 
-    def _output_loop(self, stop: threading.Event) -> None:
+    def _output_loop(self, sinks: SinkSet, fallback: Compositor) -> None:
         cfg = self.config
-        pacer = self._vcam if self._vcam is not None else Pacer(cfg.output.fps)
+        pacer = sinks.pacer()
         seen = 0
         last: Composite | None = None
         paused_buf: np.ndarray | None = None
         out_hw = (cfg.capture.height, cfg.capture.width)
         try:
-            while not (self._stop.is_set() or stop.is_set()):
+            while not self._stop.is_set():
+                with self._lock:
+                    restart, self._pending_output = self._pending_output, None
+                    new_fallback, self._pending_fallback = self._pending_fallback, None
+                if new_fallback is not None:
+                    fallback.close()
+                    fallback = new_fallback
+                if restart is not None:
+                    # Reopen on this thread: the sinks are sent to and closed here only.
+                    try:
+                        sinks.reopen(restart)
+                    except VbgError as exc:
+                        self.on_error(exc)
+                    pacer = sinks.pacer()
+                    out_hw = (restart.capture.height, restart.capture.width)
                 comp, seq = self._composites.get(seen, timeout=0)
                 fresh = seq != seen
                 seen = seq
@@ -437,33 +434,31 @@ class Pipeline:
                     return
                 if fresh and comp.image.shape[:2] == out_hw:
                     last = comp  # (a composite of the old size, during a size switch, is skipped)
+                if last is not None and last.image.shape[:2] != out_hw:
+                    last = None
                 now = time.monotonic()
-                age = now - last.t_capture if last is not None else float("inf")
-                stale_s = self.config.matting.stale_after_ms / 1e3
-                passthrough = self.config.background.kind == "none"
-                if self._user_paused:
-                    state = "paused"
-                elif last is not None and (age <= stale_s or passthrough):
-                    state = "running"
-                elif last is not None and age <= stale_s + HOLD_S:
-                    state = "holding"
-                else:
-                    state = "paused"
+                state = decide_output(
+                    now - last.t_capture if last is not None else None,
+                    stale_s=self.config.matting.stale_after_ms / 1e3,
+                    user_paused=self._user_paused,
+                    passthrough=self.config.background.kind == "none",
+                    hold_s=HOLD_S,
+                )
                 self._state = state
-                if state == "paused":
-                    paused_buf = self._paused_picture(paused_buf)
-                    if paused_buf is None:  # nothing captured yet: wait for a frame
-                        pacer.sleep_until_next_frame()
-                        continue
-                    image, alpha = paused_buf, None
-                else:
+                if state.sends_composite:
                     image, alpha = last.image, last.alpha  # type: ignore[union-attr]
                     if fresh:
                         self._window.add("latency", (now - last.t_capture) * 1e3)  # type: ignore[union-attr]
-                for sink in self._sinks:
-                    sink.send(image)
-                if self._mask_sink is not None:
-                    self._mask_sink.send(alpha if alpha is not None else self._zero_mask(image))
+                else:
+                    frame, _ = self._frames.peek()
+                    if frame is None:  # nothing captured yet: wait for a frame
+                        pacer.sleep_until_next_frame()
+                        continue
+                    paused_buf = paused_picture(fallback, self._conform(frame.image),
+                                                self.config.background.kind == "none",
+                                                paused_buf)
+                    image, alpha = paused_buf, None
+                sinks.send(image, alpha)
                 self._last_sent = image
                 self._rates["output"].tick()
                 self.output_count += 1
@@ -476,39 +471,10 @@ class Pipeline:
         except Exception as exc:  # a sink failing mid-stream (device removed, disk full)
             self.on_error(OutputError(f"The output failed ({type(exc).__name__}: {exc})."))
         finally:
-            if not stop.is_set():  # not a restart by apply(): the output is over
-                self.finished.set()
-                self._close_sinks()
-
-    def _zero_mask(self, image: np.ndarray) -> np.ndarray:
-        z = getattr(self, "_zeros", None)
-        if z is None or z.shape != image.shape[:2]:
-            z = self._zeros = np.zeros(image.shape[:2], np.uint8)
-        return z
-
-    def _paused_picture(self, buf: np.ndarray | None) -> np.ndarray | None:
-        """The background alone with a visible "paused" badge; never the raw room."""
-        frame, _ = self._frames.peek()
-        if frame is None:
-            return None
-        bg = self._fallback.background_only(self._conform(frame.image))
-        if self.config.background.kind == "none":
-            # The user chose passthrough, but a pause still must not show the room.
-            bg = cv2.blur(cv2.resize(bg, (32, 18)), (5, 5))
-            bg = cv2.resize(bg, (frame.image.shape[1], frame.image.shape[0]))
-        if buf is None or buf.shape != bg.shape:
-            buf = np.empty_like(bg)
-        np.copyto(buf, bg)
-        h = buf.shape[0]
-        scale = max(0.5, h / 720)
-        cv2.putText(buf, "paused", (int(24 * scale), int(48 * scale)), cv2.FONT_HERSHEY_SIMPLEX,
-                    1.2 * scale, (255, 255, 255), max(1, int(2 * scale)), cv2.LINE_AA)
-        return buf
-
-
-def summarise(config: AppConfig) -> str:
-    """One line describing a configuration, for logs and the CLI."""
-    c, m, b = config.capture, config.matting, config.background
-    return (f"source {c.source} {c.width}x{c.height}@{c.fps:g}, model {m.model} "
-            f"({m.threads} thread(s), {m.provider}), background {b.kind}")
-
+            self.finished.set()
+            sinks.close()
+            fallback.close()
+            with self._lock:  # an apply() that came too late: nobody else will close it
+                if self._pending_fallback is not None:
+                    self._pending_fallback.close()
+                    self._pending_fallback = None

@@ -1,0 +1,36 @@
+"""The real-time pipeline (threads and hand-offs) and its pure pieces. No Qt.
+
+- :mod:`~vbg.pipeline.runner`: :class:`Pipeline`, the three threads (capture → process →
+  output) joined by latest-wins slots; :class:`Composite`.
+- :mod:`~vbg.pipeline.decision`: what each output tick sends (privacy fails closed).
+- :mod:`~vbg.pipeline.plan`: what ``Pipeline.apply(new)`` rebuilds.
+- :mod:`~vbg.pipeline.sinkset`: the outputs, owned by the output thread alone.
+- :mod:`~vbg.pipeline.pictures`: the pictures shown instead of a composite.
+"""
+
+from __future__ import annotations
+
+from vbg.config import AppConfig
+from vbg.pipeline.decision import HOLD_S, OutputState, decide_output
+from vbg.pipeline.plan import ApplyPlan, plan_apply
+from vbg.pipeline.runner import Composite, Pipeline
+from vbg.pipeline.sinkset import SinkSet
+
+__all__ = [
+    "HOLD_S",
+    "ApplyPlan",
+    "Composite",
+    "OutputState",
+    "Pipeline",
+    "SinkSet",
+    "decide_output",
+    "plan_apply",
+    "summarise",
+]
+
+
+def summarise(config: AppConfig) -> str:
+    """One line describing a configuration, for logs and the CLI."""
+    c, m, b = config.capture, config.matting, config.background
+    return (f"source {c.source} {c.width}x{c.height}@{c.fps:g}, model {m.model} "
+            f"({m.threads} thread(s), {m.provider}), background {b.kind}")

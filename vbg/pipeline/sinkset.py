@@ -1,0 +1,118 @@
+"""The outputs of a running pipeline, owned by its output thread alone.
+
+A :class:`SinkSet` is opened on the caller's thread by ``Pipeline.start()`` (so a missing
+virtual camera is an error there, before anything runs) and then handed to the output thread,
+which is the only thread that calls ``send``, ``reopen`` and ``close`` from then on. That keeps
+the sink contract (:mod:`vbg.sinks.base`): every sink is closed exactly once, from the thread
+that sends to it.
+
+Two kinds of sink live here: the ones the configuration opens (virtual camera, recording, mask
+recording), which ``reopen`` closes and opens again with a new rate or size, and the caller's
+``extra`` sinks (e.g. a preview), which are kept across reopens and closed once by ``close``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from vbg.config import AppConfig
+from vbg.sinks.base import Pacer, Sink
+from vbg.sinks.file import VideoFileSink
+from vbg.sinks.virtualcam import VirtualCameraSink
+
+log = logging.getLogger(__name__)
+
+
+class SinkSet:
+    """Opens the configured sinks; see the module docstring for who may call what.
+
+    Raises the sinks' ``OutputError`` when one can't be opened, with the others closed again.
+    ``on_error`` receives failures of ``close`` (one failing sink must not keep the others open).
+    """
+
+    def __init__(self, cfg: AppConfig, extra: Sequence[Sink] = (),
+                 on_error: Callable[[Exception], None] | None = None) -> None:
+        self._extra = list(extra)
+        self._on_error = on_error or (lambda e: log.error("%s", e))
+        self._closed = False
+        self.vcam: VirtualCameraSink | None = None
+        self._own: list[Sink] = []
+        self._mask: VideoFileSink | None = None
+        self._fps = cfg.output.fps
+        self._open(cfg)
+
+    def _open(self, cfg: AppConfig) -> None:
+        w, h, fps = cfg.capture.width, cfg.capture.height, cfg.output.fps
+        opened: list[Sink] = []
+        vcam = mask = None
+        try:
+            if cfg.output.vcam:
+                vcam = VirtualCameraSink(w, h, fps, device=cfg.output.vcam_device,
+                                         backend=cfg.output.vcam_backend)
+                opened.append(vcam)
+            if cfg.output.record:
+                opened.append(VideoFileSink(cfg.output.record, w, h, fps))
+            if cfg.output.record_mask:
+                mask = VideoFileSink(cfg.output.record_mask, w, h, fps, grayscale=True)
+                opened.append(mask)
+        except BaseException:
+            self._close_all(opened)
+            raise
+        self.vcam, self._mask, self._fps = vcam, mask, fps
+        self._own = [s for s in opened if s is not mask]
+
+    @property
+    def device(self) -> str | None:
+        """The virtual camera's device name, None without one."""
+        return self.vcam.device if self.vcam is not None else None
+
+    def pacer(self) -> VirtualCameraSink | Pacer:
+        """What paces the output: pyvirtualcam's adaptive timing, or a plain Pacer."""
+        return self.vcam if self.vcam is not None else Pacer(self._fps)
+
+    def reopen(self, cfg: AppConfig) -> None:
+        """Close the configured sinks and open them for ``cfg``; the extra sinks stay.
+
+        On failure the configured sinks stay closed (the extra ones keep receiving) and the
+        ``OutputError`` is raised for the caller to report.
+        """
+        self._close_all([*self._own, *([self._mask] if self._mask else [])])
+        self._own, self._mask, self.vcam = [], None, None
+        self._fps = cfg.output.fps
+        self._open(cfg)
+
+    def send(self, image: np.ndarray, alpha: np.ndarray | None) -> None:
+        """``image`` to every picture sink; ``alpha`` (or an all-background mask when None) to
+        the mask recording."""
+        if self._closed:
+            raise RuntimeError("send() after close()")
+        for s in self._own:
+            s.send(image)
+        for s in self._extra:
+            s.send(image)
+        if self._mask is not None:
+            self._mask.send(alpha if alpha is not None else self._zeros(image))
+
+    def _zeros(self, image: np.ndarray) -> np.ndarray:
+        z = getattr(self, "_zero_buf", None)
+        if z is None or z.shape != image.shape[:2]:
+            z = self._zero_buf = np.zeros(image.shape[:2], np.uint8)
+        return z
+
+    def close(self) -> None:
+        """Close every sink, the extra ones included, exactly once (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close_all([*self._own, *([self._mask] if self._mask else []), *self._extra])
+        self._own, self._mask, self.vcam, self._extra = [], None, None, []
+
+    def _close_all(self, sinks: Sequence[Sink]) -> None:
+        for s in sinks:
+            try:
+                s.close()
+            except Exception as exc:  # a failing close must not hide the others
+                self._on_error(exc)
