@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -233,3 +235,15 @@ def test_resolve_source() -> None:
     assert resolve_source("auto", [2, 3]) == "2"
     assert resolve_source("AUTO", []) == "demo"
     assert resolve_source("1", []) == "1"
+
+
+def test_temporaries_of_a_save_that_was_killed_are_removed_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    save_settings(Settings(mirror=True), path)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    leftover = tmp_path / f".settings.json.{dead}.0123abcd.tmp"
+    leftover.write_text('{"mirror": fal')  # killed mid-write
+    result = SettingsStore(path).load()
+    assert result.settings.mirror and result.warning is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]

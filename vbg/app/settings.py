@@ -32,7 +32,7 @@ import platformdirs
 from vbg.app.backgrounds import spec_of
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig
 from vbg.errors import VbgError
-from vbg.fileio import atomic_output
+from vbg.fileio import atomic_output, remove_stale_temporaries
 
 SETTINGS_VERSION = 1
 FILE_NAME = "settings.json"
@@ -286,8 +286,11 @@ class SettingsStore:
         self.writable = path is not None
 
     def load(self) -> LoadResult:
+        """Read the settings (see :func:`load_settings`), after removing the temporary files
+        of saves that a killed vbg never finished."""
         if self.path is None:
             return LoadResult(Settings())
+        remove_stale_temporaries(self.path)
         result = load_settings(self.path)
         self.writable = result.writable
         return result
