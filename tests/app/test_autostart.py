@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import configparser
+import os
 import plistlib
 import shlex
+import stat
 import sys
 from pathlib import Path
 
@@ -118,3 +120,13 @@ def test_current_entry_on_linux_uses_xdg_config_home(tmp_path: Path,
     e = au.current_entry()
     assert e.path == tmp_path / "autostart" / "vbg.desktop"
     assert f"Exec={sys.executable} -m vbg" in e.content
+
+
+def test_the_desktop_entry_is_readable_by_others_like_any_new_file(tmp_path: Path) -> None:
+    e = au.entry_for("linux", CMD, tmp_path, tmp_path / "cfg")
+    old = os.umask(0o022)
+    try:
+        au.set_autostart(True, e)
+    finally:
+        os.umask(old)
+    assert e.path is not None and stat.S_IMODE(e.path.stat().st_mode) == 0o644

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,6 +101,40 @@ def test_invalid_values_keep_the_valid_ones(tmp_path: Path) -> None:
     for name in ("threads", "width", "background"):
         assert name in result.warning
     assert result.backup is not None and result.backup.exists()
+    assert "default settings" not in result.warning  # the valid ones are used
+
+
+def test_the_valid_values_of_a_partly_bad_file_are_written_back(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"mirror": True, "model": "selfie_landscape", "fps": "fast"}))
+    first = load_settings(path)
+    assert first.warning is not None
+    second = load_settings(path)  # the next start: nothing lost, nothing to warn about
+    assert second.warning is None
+    assert second.settings == Settings(mirror=True, model="selfie_landscape")
+    assert json.loads(first.backup.read_text())["fps"] == "fast"  # the original is kept
+
+
+@pytest.mark.parametrize("saved", [{"width": 1280, "height": "tall"},
+                                   {"width": -5, "height": 540},
+                                   {"width": 640, "height": 0}])
+def test_width_and_height_fall_back_together(tmp_path: Path, saved: dict) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({**saved, "mirror": True}))
+    result = load_settings(path)
+    default = Settings()
+    assert (result.settings.width, result.settings.height) == (default.width, default.height)
+    assert result.settings.mirror
+    assert f"{default.width}×{default.height}" in result.warning
+
+
+def test_the_warning_says_what_was_kept_and_what_was_reset(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"mirror": True, "threads": "two"}))
+    warning = load_settings(path).warning
+    assert "threads" in warning and "threads (1)" in warning
+    assert "other settings" in warning and "default settings" not in warning
+    assert "settings.json.bak" in warning
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
@@ -199,3 +235,15 @@ def test_resolve_source() -> None:
     assert resolve_source("auto", [2, 3]) == "2"
     assert resolve_source("AUTO", []) == "demo"
     assert resolve_source("1", []) == "1"
+
+
+def test_temporaries_of_a_save_that_was_killed_are_removed_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    save_settings(Settings(mirror=True), path)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    leftover = tmp_path / f".settings.json.{dead}.0123abcd.tmp"
+    leftover.write_text('{"mirror": fal')  # killed mid-write
+    result = SettingsStore(path).load()
+    assert result.settings.mirror and result.warning is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]

@@ -3,7 +3,9 @@ sentence on stderr, exit status 2, and no output file."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import cv2
@@ -163,3 +165,19 @@ def test_models_and_cameras_list(capsys):
     assert code == 0 and "selfie_general" in out and "(default)" in out
     code, out, _ = run(capsys, "cameras")
     assert code == 0 and out.strip()
+
+
+def test_image_files_get_the_usual_mode_and_keep_an_existing_one(capsys, photo, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    kept = out / "person_mask_soft.png"
+    kept.write_bytes(b"old")
+    kept.chmod(0o640)
+    old_umask = os.umask(0o022)
+    try:
+        code, _, _ = run(capsys, "image", str(photo), "--out", str(out))
+    finally:
+        os.umask(old_umask)
+    assert code == 0
+    assert stat.S_IMODE((out / "person_mask_binary.png").stat().st_mode) == 0o644
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_bytes() != b"old"

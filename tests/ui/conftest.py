@@ -70,7 +70,7 @@ class Harness:
 @pytest.fixture
 def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
              ) -> Iterator[Callable[..., Harness]]:
-    """``make_app(config=None, settings_text=None, start=True, cameras=None)`` → Harness.
+    """``make_app(config=None, settings_text=None, start=True, cameras=None, ...)`` → Harness.
 
     ``settings_text`` is written to the settings file first (e.g. a corrupt one).
     """
@@ -78,7 +78,8 @@ def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
 
     def make(config: AppConfig | None = None, settings_text: str | None = None,
              start: bool = True, cameras: list | None = None,
-             show_window: bool = True, clock: Callable[[], float] | None = None) -> Harness:
+             show_window: bool = True, clock: Callable[[], float] | None = None,
+             camera_lister: Callable[[], list] | None = None) -> Harness:
         settings_file = tmp_path / "config" / "vbg" / "settings.json"
         if settings_text is not None:
             settings_file.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,8 @@ def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
         kw = {"clock": clock} if clock is not None else {}
         controller = AppController(config or small_config(), SettingsStore(settings_file),
                                    tmp_path / "backgrounds",
-                                   camera_lister=lambda: list(cameras or []), **kw)
+                                   camera_lister=camera_lister or (lambda: list(cameras or [])),
+                                   **kw)
         h = Harness(controller, None)  # type: ignore[arg-type]
         shell = AppShell(
             controller, tray_available=False,

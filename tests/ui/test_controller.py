@@ -9,6 +9,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PySide6.QtCore import QTimer
 
 from tests.ui.conftest import WAIT_MS, small_config
 from vbg.app.settings import Settings
@@ -112,7 +113,7 @@ def test_repeated_camera_errors_are_shown_once_and_recovery_is_announced(make_ap
         threading.Thread(target=c.pipeline.on_error,
                          args=(CameraError("Camera 0 stopped delivering frames."),)).start()
         qtbot.waitUntil(lambda: c.last_error_thread is not None, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: c._camera_watch.is_lost, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: c.session.camera_watch.is_lost, timeout=WAIT_MS)
     qtbot.wait(50)
     assert len([s for s in shown if "stopped delivering" in s]) == 1
     assert "background only" in shown[0]
@@ -176,3 +177,27 @@ def test_import_background_copies_and_selects(make_app, tmp_path: Path) -> None:
     assert copy.exists()
     assert c.background == f"image:{copy}"
     assert any(f.path == copy for f in c.backgrounds)
+
+
+def test_cameras_are_listed_off_the_qt_thread_and_delivered_to_it(make_app, qtbot) -> None:
+    listed_on: list[int] = []
+    release = threading.Event()
+
+    def slow_lister() -> list:  # opening cameras is slow; this one blocks until released
+        listed_on.append(threading.get_ident())
+        release.wait(WAIT_MS / 1000)
+        return [(0, "Test camera", ((320, 240),))]
+
+    cfg = small_config()
+    cfg = replace(cfg, capture=replace(cfg.capture, source="9"))  # missing: retried every 2 s
+    h = make_app(config=cfg, camera_lister=slow_lister)
+    c = h.controller
+    qtbot.waitUntil(lambda: len(listed_on) >= 1, timeout=WAIT_MS)
+    assert c.waiting_for == "camera 9"
+    assert [cam.label for cam in c.cameras] == ["Demo picture (no camera)"]  # none listed yet
+    ticks: list[int] = []  # the Qt thread keeps turning while the lister is stuck
+    QTimer.singleShot(0, lambda: ticks.append(1))
+    qtbot.waitUntil(lambda: bool(ticks), timeout=WAIT_MS)
+    release.set()
+    qtbot.waitUntil(lambda: any("Test camera" in cam.label for cam in c.cameras), timeout=WAIT_MS)
+    assert threading.main_thread().ident not in listed_on

@@ -254,3 +254,29 @@ def test_pictures_added_to_the_folder_by_hand_appear_in_the_picker(app, qtbot, t
         return True
 
     qtbot.waitUntil(listed, timeout=WAIT_MS)
+
+
+def test_keys_still_work_after_a_menu_bar_menu_was_opened(app, qtbot) -> None:
+    # Menu entries show the keys as hints; if they were live shortcuts too, Qt would see two
+    # for M while the menu bar has the focus and fire neither ("Ambiguous shortcut overload").
+    w, c = app.window, app.controller
+    bar = w.menuBar()
+    view = w.menu("View")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton,
+                     pos=bar.actionGeometry(view.menuAction()).center())
+    qtbot.waitUntil(view.isVisible, timeout=WAIT_MS)
+    qtbot.keyClick(view, Qt.Key.Key_Escape)  # closes the menu; the bar keeps the focus
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=WAIT_MS)
+    press(qtbot, QApplication.focusWidget() or w, Qt.Key.Key_M)
+    assert c.config().output.mirror
+    press(qtbot, QApplication.focusWidget() or w, Qt.Key.Key_Space)
+    assert c.paused
+    overlay = c.settings.fps_overlay
+    press(qtbot, QApplication.focusWidget() or w, Qt.Key.Key_F)
+    assert c.settings.fps_overlay is not overlay
+
+
+def test_ctrl_q_quits_from_the_window(app, qtbot) -> None:
+    press_ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(app.window, Qt.Key.Key_Q, press_ctrl)
+    assert app.quit_calls == [1]

@@ -8,11 +8,9 @@ through :mod:`winreg` only on Windows (a fake registry object can be passed in f
 
 from __future__ import annotations
 
-import os
 import plistlib
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +19,7 @@ import platformdirs
 
 from vbg import resources
 from vbg.errors import VbgError
+from vbg.fileio import atomic_output
 
 APP_NAME = "vbg"
 MACOS_LABEL = "io.github.vbg"
@@ -190,14 +189,8 @@ def set_autostart(enabled: bool, entry: AutostartEntry, registry: Registry | Non
             entry.path.unlink(missing_ok=True)
             return
         entry.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".vbg-", suffix=".tmp", dir=entry.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(entry.content)
-            os.replace(tmp, entry.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(entry.path, "w", encoding="utf-8") as f:
+            f.write(entry.content)
     except OSError as exc:
         where = entry.path or f"HKCU\\{entry.registry_key}"
         raise AutostartError(

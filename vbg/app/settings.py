@@ -32,7 +32,7 @@ import platformdirs
 from vbg.app.backgrounds import spec_of
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig
 from vbg.errors import VbgError
-from vbg.fileio import atomic_output
+from vbg.fileio import atomic_output, remove_stale_temporaries
 
 SETTINGS_VERSION = 1
 FILE_NAME = "settings.json"
@@ -136,6 +136,11 @@ class LoadResult:
     writable: bool = True
 
 
+# Fields that only make sense together: when one of them is bad, all fall back together
+# (a saved 1280 with a bad height must not become 1280×540).
+TOGETHER = (("width", "height"),)
+
+
 def _from_dict(data: Mapping[str, Any]) -> tuple[Settings, list[str]]:
     """Settings from a JSON object, keeping each valid field; names of the bad ones."""
     defaults = Settings()
@@ -157,7 +162,25 @@ def _from_dict(data: Mapping[str, Any]) -> tuple[Settings, list[str]]:
             bad.append(f.name)
             continue
         good[f.name] = value
+    for group in TOGETHER:
+        if any(name in bad for name in group):
+            for name in group:
+                good.pop(name, None)
     return replace(defaults, **good), bad
+
+
+def _reset_words(bad: list[str]) -> str:
+    """What the bad fields became, e.g. "the size (1280×720) and fps (30.0)"."""
+    d = Settings()
+    words: list[str] = []
+    for name in bad:
+        if name in ("width", "height"):
+            size = f"the size ({d.width}×{d.height})"
+            if size not in words:
+                words.append(size)
+        else:
+            words.append(f"{name} ({getattr(d, name)!r})")
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _backup_path(path: Path) -> Path:
@@ -187,11 +210,16 @@ def load_settings(path: Path | None = None) -> LoadResult:
         return _set_aside(path, Settings(), "does not hold a JSON object")
     settings, bad = _from_dict(data)
     if bad:
-        return _set_aside(path, settings, f"has invalid values for {', '.join(bad)}")
+        return _set_aside(path, settings, f"has invalid values for {', '.join(bad)}", bad)
     return LoadResult(settings)
 
 
-def _set_aside(path: Path, settings: Settings, problem: str) -> LoadResult:
+def _set_aside(path: Path, settings: Settings, problem: str,
+               bad: list[str] | None = None) -> LoadResult:
+    """Move the bad file to a backup name; with some values still good (``bad`` names the
+    others), write those back so they survive the next start."""
+    used = (f"vbg uses the defaults for {_reset_words(bad)} and keeps your other settings"
+            if bad else "vbg uses default settings")
     backup = _backup_path(path)
     try:
         os.replace(path, backup)
@@ -199,14 +227,21 @@ def _set_aside(path: Path, settings: Settings, problem: str) -> LoadResult:
         return LoadResult(
             settings,
             f"The settings file {path} {problem} and could not be moved aside "
-            f"({exc.strerror or exc}); vbg uses default settings and will not save changes "
-            "until you fix or delete that file.",
+            f"({exc.strerror or exc}); {used} and will not save changes until you fix or "
+            "delete that file.",
             None, writable=False,
         )
+    kept = ""
+    if bad:
+        try:
+            save_settings(settings, path)
+            kept = " (saved again)"
+        except SettingsError:
+            kept = ""  # the next change tries again; the backup holds the original
     return LoadResult(
         settings,
-        f"The settings file {path} {problem}; vbg started with default settings and kept the "
-        f"old file as {backup.name}.",
+        f"The settings file {path} {problem}; {used}{kept}. The old file is kept as "
+        f"{backup.name}.",
         backup,
     )
 
@@ -251,8 +286,11 @@ class SettingsStore:
         self.writable = path is not None
 
     def load(self) -> LoadResult:
+        """Read the settings (see :func:`load_settings`), after removing the temporary files
+        of saves that a killed vbg never finished."""
         if self.path is None:
             return LoadResult(Settings())
+        remove_stale_temporaries(self.path)
         result = load_settings(self.path)
         self.writable = result.writable
         return result

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 RETRY_S = 1.0         # camera re-open interval after a failure
 JOIN_S = 0.5          # per-thread join budget on stop
+OUTPUT_APPLY_S = 2.0  # how long apply() waits for the output thread to reopen the outputs
 RING = 4              # composite buffers in rotation (the output thread reads while we write)
 
 ErrorCallback = Callable[[Exception], None]
@@ -110,6 +111,9 @@ class Pipeline:
         self._pending_compositor: Compositor | None = None
         self._pending_fallback: Compositor | None = None
         self._pending_output: AppConfig | None = None
+        # Set by the output thread once a pending output restart has been carried out, so that
+        # apply() returns with the new outputs open (or their error already reported).
+        self._output_applied = threading.Event()
         self._reopen_capture = False
         self._last_sent: np.ndarray | None = None
         self.output_count = 0
@@ -192,7 +196,9 @@ class Pipeline:
         What can fail for a user reason (a background file, a model) is checked here, on the
         caller's thread, and raised as VbgError with the old setting still active. Camera
         switches happen on the capture thread and output restarts on the output thread; their
-        errors arrive through ``on_error``.
+        errors arrive through ``on_error``. An output change (virtual camera, fps, size) is carried
+        out by the output thread; apply() waits for it up to ``OUTPUT_APPLY_S``, so that on return
+        the new outputs are open or their failure has been reported.
         """
         plan = plan_apply(self.config, config)
         engine = None
@@ -228,8 +234,11 @@ class Pipeline:
             if plan.reopen_capture:
                 self._reopen_capture = True
             if plan.restart_output:
+                self._output_applied.clear()
                 self._pending_output = config
             self.config = config
+        if plan.restart_output:
+            self._output_applied.wait(OUTPUT_APPLY_S)
 
     def set_paused(self, paused: bool) -> None:
         """User privacy pause: the output shows the background only until unpaused."""
@@ -426,6 +435,7 @@ class Pipeline:
                         self.on_error(exc)
                     pacer = sinks.pacer()
                     out_hw = (restart.capture.height, restart.capture.width)
+                    self._output_applied.set()
                 comp, seq = self._composites.get(seen, timeout=0)
                 fresh = seq != seen
                 seen = seq

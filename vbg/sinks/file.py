@@ -20,13 +20,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from vbg.errors import OutputError
+from vbg.fileio import create_temporary_beside
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,9 @@ class VideoFileSink:
             )
         if self.path.is_dir():
             raise OutputError(f"Cannot record to {self.path}: it is a folder; add a file name.")
-        # Not tempfile.mkstemp: its 0600 mode would survive the rename and surprise the user;
-        # open(..., "x") creates the file with the usual umask-based mode, and fails rather
-        # than clobber a file of the same name.
-        tmp = folder / f".{self.path.stem}.{os.getpid()}.{secrets.token_hex(4)}.part{ext}"
+        # The file's mode is what a new file gets (not mkstemp's 0600), or the replaced one's.
         try:
-            with open(tmp, "xb"):
-                pass
+            tmp = create_temporary_beside(self.path, suffix=f".part{ext}")
         except OSError as exc:
             raise OutputError(
                 f"Cannot record to {self.path}: the folder can't be written to "

@@ -44,6 +44,7 @@ def run_preview_bench(config: AppConfig, seconds: float, preview: bool = True) -
     controller = AppController(config, SettingsStore(None), user_backgrounds_dir(),
                                camera_lister=lambda: [])
     controller.message.connect(lambda text, level: errors.append(text))
+    controller.session.set_cameras([])  # no probing: "auto" means the demo here, right away
     window = MainWindow(controller, lambda action: None)
     if preview:
         window.show()

@@ -22,8 +22,11 @@ Perform = Callable[[Action], None]
 EXCLUSIVE = (BACKGROUND, CAMERA, MODEL)
 
 
-def populate(menu: QMenu, items: Iterable[MenuItem], perform: Perform) -> None:
-    """Fill ``menu`` (cleared first) with ``items``."""
+def populate(menu: QMenu, items: Iterable[MenuItem], perform: Perform, *,
+             key_hints_as_text: bool = False) -> None:
+    """Fill ``menu`` (cleared first) with ``items``. ``key_hints_as_text``: for a window's
+    menu bar, whose keys are the window's own shortcuts (see below); a tray menu's keys are
+    set as the actions' shortcuts, which the platform's menu shows in its own way."""
     _clear(menu)
     groups: dict[str, QActionGroup] = {}
     for item in items:
@@ -37,9 +40,20 @@ def populate(menu: QMenu, items: Iterable[MenuItem], perform: Perform) -> None:
                 font.setBold(True)
                 sub.menuAction().setFont(font)
                 sub.setIcon(line_icon("camera", "#34c38f"))
-            populate(sub, item.children, perform)
+            populate(sub, item.children, perform, key_hints_as_text=key_hints_as_text)
             continue
-        action = QAction(icon_for(item.icon), item.text, menu)
+        text = item.text
+        if item.shortcut and key_hints_as_text:
+            # The key as a hint only (QMenu shows what follows a tab in the shortcut column):
+            # the window owns the live shortcuts. A second live one, even limited to the menu
+            # as a WidgetShortcut, is matched while the menu bar has the focus, and Qt then
+            # fires neither ("Ambiguous shortcut overload").
+            hint = QKeySequence(item.shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+            text = f"{text}\t{hint}"
+        action = QAction(icon_for(item.icon), text, menu)
+        if item.shortcut and not key_hints_as_text:
+            action.setShortcut(QKeySequence(item.shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         action.setEnabled(item.enabled and item.action is not None)
         if item.action is not None:
             # No setData(item.action): a Python object in a QVariant crashed PySide 6.12
@@ -54,11 +68,6 @@ def populate(menu: QMenu, items: Iterable[MenuItem], perform: Perform) -> None:
                 group.addAction(action)
             act = item.action
             action.triggered.connect(lambda _checked=False, act=act: perform(act))
-        if item.shortcut:
-            # Shown as a hint only: the window owns the real shortcuts; a second live one
-            # would make the key ambiguous, and Qt would then fire neither.
-            action.setShortcut(QKeySequence(item.shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         menu.addAction(action)
 
 
@@ -78,7 +87,7 @@ def _clear(menu: QMenu) -> None:
 def find_action(menu: QMenu, *path: str) -> QAction:
     """The QAction at ``path`` of texts below ``menu`` (submenus by title); ``KeyError``."""
     for action in menu.actions():
-        if action.text().replace("&", "") != path[0]:
+        if action.text().split("\t")[0].replace("&", "") != path[0]:
             continue
         if len(path) == 1:
             return action

@@ -6,7 +6,8 @@ where there is no system tray. Its menu bar is built from ``vbg.app.menu.prepare
 rebuilt each time a menu opens.
 
 Keys (window-wide shortcuts, so they work whichever child has focus): b next colour, n / p
-next / previous background, m mirror, space pause (background only), f FPS overlay.
+next / previous background, m mirror, space pause (background only), f FPS overlay, Ctrl+O
+cut out a photo, Ctrl+, settings, Ctrl+Q quit. The menu bar shows them as hints only.
 Dropping an image or video on the window makes it the background (copied into the
 backgrounds folder).
 """
@@ -183,7 +184,8 @@ class MainWindow(QMainWindow):
             self.controller.refresh_backgrounds()
         elif index == 2:
             self.controller.refresh_cameras()
-        populate(menu, prepare_menubar(self._menu_state())[index].children, self._perform)
+        populate(menu, prepare_menubar(self._menu_state())[index].children, self._perform,
+                 key_hints_as_text=True)
 
     def _menu_state(self) -> MenuState:
         return self.controller.menu_state(preview_visible=self.isVisible(),
@@ -233,6 +235,10 @@ class MainWindow(QMainWindow):
             "m": self._shortcut("M", lambda: Action(MIRROR, not c.config().output.mirror)),
             "space": self._shortcut("Space", lambda: Action(PAUSE, not c.paused)),
             "f": self._shortcut("F", lambda: Action(FPS_OVERLAY, not c.settings.fps_overlay)),
+            # The menu bar shows these keys as hints only (vbg.ui.menus.populate).
+            "ctrl+o": self._shortcut("Ctrl+O", lambda: Action(STILLS)),
+            "ctrl+,": self._shortcut("Ctrl+,", lambda: Action(SETTINGS)),
+            "ctrl+q": self._shortcut("Ctrl+Q", lambda: Action(QUIT)),
         }
 
     # ----------------------------------------------------------------- state → widgets
