@@ -129,31 +129,36 @@ def keep_data(dest: str) -> bool:
     return True
 
 
-# Files of models/ that ship: the networks, their sidecars, licences and model cards.
+# vbg's package data (vbg/_data): what vbg.resources finds with importlib.resources.
+DATA_DIR = ("vbg", "_data")
+# Files of vbg/_data/models that ship: the networks, their sidecars, licences and model cards.
 _MODEL_FILES = re.compile(
     r".+\.(?:onnx|json)$|(?:LICENSE|LICENCE|NOTICE|MODEL_CARD|README)[\w.-]*$", re.IGNORECASE
 )
-# Files of assets/ that don't ship (sources of generated pictures, editor droppings).
+# Files of vbg/_data/assets that don't ship (sources of pictures, scripts, editor droppings).
 _ASSET_SKIP = re.compile(r"\.(?:xcf|kra|psd|blend|py|pyc)$|^\.|~$", re.IGNORECASE)
 
 
 def model_and_asset_datas(root: Path) -> list[tuple[str, str]]:
-    """``(source file, bundle folder)`` pairs for ``models/`` and ``assets/`` under ``root``.
+    """``(source file, bundle folder)`` pairs for ``vbg/_data/{models,assets}`` under ``root``.
 
-    Paths are kept relative to their top folder, so ``vbg.resources`` finds ``models/x.onnx``
-    and ``assets/demo/astronaut.png`` at the same place in the bundle as in the source tree.
-    Only the top level of ``models/`` ships (``models/source`` holds the conversion inputs).
+    They keep their place inside the package (``vbg/_data/models/x.onnx``,
+    ``vbg/_data/assets/demo/astronaut.png``), which is where PyInstaller's importer lets
+    ``importlib.resources.files("vbg")`` look, so ``vbg.resources`` finds them in the bundle
+    exactly as in a source checkout or an installed wheel. Only the top level of ``models/``
+    ships.
     """
+    data = root.joinpath(*DATA_DIR)
     pairs: list[tuple[str, str]] = []
-    models = root / "models"
+    models = data / "models"
     if models.is_dir():
         for f in sorted(models.iterdir()):
             if f.is_file() and _MODEL_FILES.fullmatch(f.name):
-                pairs.append((str(f), "models"))
-    assets = root / "assets"
+                pairs.append((str(f), f.relative_to(root).parent.as_posix()))
+    assets = data / "assets"
     if assets.is_dir():
         for f in sorted(assets.rglob("*")):
-            rel = f.relative_to(root)
+            rel = f.relative_to(assets)
             if f.is_file() and not any(_ASSET_SKIP.search(p) for p in rel.parts):
-                pairs.append((str(f), rel.parent.as_posix()))
+                pairs.append((str(f), f.relative_to(root).parent.as_posix()))
     return pairs
