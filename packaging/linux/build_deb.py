@@ -58,6 +58,11 @@ SONAME_PACKAGES: dict[str, str] = {
     "libwayland-cursor.so.0": "libwayland-cursor0",
     "libwayland-egl.so.1": "libwayland-egl1",
 }
+# The system libraries the bundle leaves out on purpose (packaging/bundle_rules.py).
+sys.path.insert(0, str(HERE.parent))
+from bundle_rules import SYSTEM_LIBRARIES  # noqa: E402
+
+SONAME_PACKAGES.update(SYSTEM_LIBRARIES)
 
 DESCRIPTION = """\
 real-time virtual background for webcams
