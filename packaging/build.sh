@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Build the vbg bundle (dist/vbg/vbg) and, on Debian/Ubuntu, the .deb (dist/vbg_<ver>_<arch>.deb)
-# in one command, then print the packaging numbers (sizes, cold start, build time).
+# in one command, then print the packaging numbers (sizes by component, cold start, build time)
+# and FAIL (exit 3) when a goal is missed: bundle <= 300 MB, .deb <= 100 MB, cold start <= 3 s.
 #
 #   packaging/build.sh                 bundle + .deb + numbers
 #   packaging/build.sh --no-deb        bundle + numbers (any OS PyInstaller supports)
-#   packaging/build.sh --no-numbers    skip the cold-start runs
+#   packaging/build.sh --no-numbers    skip the cold-start runs (sizes are still checked)
 #
 # Environment: PYTHON (default: python, else python3) must have the dev extra installed
 # (PyInstaller, PySide6-Essentials) and vbg's dependencies; DIST (dist) and WORK
@@ -22,7 +23,7 @@ for arg in "$@"; do
     case "$arg" in
         --no-deb) MAKE_DEB=0 ;;
         --no-numbers) NUMBERS=0 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown option $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -55,8 +56,18 @@ bundle_s=$(awk -v a="$start" -v b="$bundle_done" 'BEGIN { printf "%.1f", b - a }
 total_s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 echo "== build time: bundle ${bundle_s} s, total ${total_s} s"
 
-if [ "$NUMBERS" = 1 ]; then
-    echo "== numbers"
-    "$PYTHON" packaging/measure.py --bundle "$DIST/vbg" ${DEB:+--deb "$DEB"} \
-        --build-seconds "$total_s" --json "$DIST/packaging-numbers.json"
+echo "== numbers"
+measure_args=(--bundle "$DIST/vbg" --build-seconds "$total_s" --json "$DIST/packaging-numbers.json")
+[ -n "$DEB" ] && measure_args+=(--deb "$DEB")
+[ "$NUMBERS" = 1 ] || measure_args+=(--sizes-only)
+status=0
+"$PYTHON" packaging/measure.py "${measure_args[@]}" || status=$?
+if [ "$status" = 3 ]; then
+    echo "build.sh: FAILED: a packaging goal was missed (see GOAL MISSED above);" \
+         "the artefacts are in $DIST but must not ship as they are" >&2
+    exit 3
+elif [ "$status" != 0 ]; then
+    echo "build.sh: FAILED: the bundle's self-test failed (exit $status)" >&2
+    exit "$status"
 fi
+echo "== all packaging goals met"

@@ -42,8 +42,11 @@ EXCLUDED_MODULES: list[str] = [
         "QtQuickWidgets", "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus",
         "QtSerialPort", "QtSpatialAudio", "QtSql", "QtStateMachine", "QtTest",
         "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore", "QtWebEngineQuick",
-        "QtWebEngineWidgets", "QtWebSockets", "QtWebView", "QtXml",
+        "QtWebEngineWidgets", "QtWebSockets", "QtWebView", "QtXml", "QtDBus",
     )],
+    # East Asian legacy codecs (0.9 MB): vbg reads and writes UTF-8 only; asking for such a
+    # codec gives Python's ordinary "unknown encoding" LookupError.
+    "_codecs_jp", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_hk", "_codecs_iso2022",
 ]
 
 # Qt shared libraries that may be dragged in by plugins even though no module imports them.
@@ -75,6 +78,39 @@ _QT_PLUGIN_DROP = {
                                   "wl-shell-plugin"},
     "platforminputcontexts": {"qtvirtualkeyboardplugin"},
 }
+
+
+# Linux: libraries every desktop Debian/Ubuntu has, left to the system instead of copying the
+# build machine's (12 MB). The .deb depends on these packages (build_deb.py reads this map),
+# so apt installs whichever are missing. soname -> Debian package.
+SYSTEM_LIBRARIES: dict[str, str] = {
+    "libstdc++.so.6": "libstdc++6", "libgcc_s.so.1": "libgcc-s1",
+    "libz.so.1": "zlib1g", "libzstd.so.1": "libzstd1", "liblzma.so.5": "liblzma5",
+    "liblz4.so.1": "liblz4-1", "libbz2.so.1.0": "libbz2-1.0",
+    "libbrotlicommon.so.1": "libbrotli1", "libbrotlidec.so.1": "libbrotli1",
+    "libexpat.so.1": "libexpat1", "libffi.so.8": "libffi8", "libpcre2-8.so.0": "libpcre2-8-0",
+    "libbsd.so.0": "libbsd0", "libmd.so.0": "libmd0", "libcap.so.2": "libcap2",
+    "libgcrypt.so.20": "libgcrypt20", "libgpg-error.so.0": "libgpg-error0",
+    "libsystemd.so.0": "libsystemd0", "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0", "libgthread-2.0.so.0": "libglib2.0-0",
+    "libpng16.so.16": "libpng16-16", "libfreetype.so.6": "libfreetype6",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libX11.so.6": "libx11-6", "libX11-xcb.so.1": "libx11-xcb1", "libXau.so.6": "libxau6",
+    "libXdmcp.so.6": "libxdmcp6",
+    "libxkbcommon.so.0": "libxkbcommon0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    **{f"libxcb-{name.rstrip('-')}.so.{ver}": f"libxcb-{name}{ver}" for name, ver in (
+        ("cursor", 0), ("glx", 0), ("icccm", 4), ("image", 0), ("keysyms", 1), ("randr", 0),
+        ("render-util", 0), ("render", 0), ("shape", 0), ("shm", 0), ("sync", 1), ("util", 1),
+        ("xfixes", 0), ("xinerama", 0), ("xinput", 0), ("xkb", 1), ("present", 0),
+        ("dri3-", 0), ("dri2-", 0))},
+}
+
+
+def leave_to_system(dest: str) -> bool:
+    """True for a system library that the bundle should not carry (top level of the bundle,
+    name in ``SYSTEM_LIBRARIES``); a wheel's own copy in its ``X.libs`` folder stays."""
+    parts = _parts(dest)
+    return len(parts) == 1 and parts[0] in SYSTEM_LIBRARIES
 
 
 # Binaries built with debug information (the interpreter from pyenv/python.org builds);
@@ -129,31 +165,36 @@ def keep_data(dest: str) -> bool:
     return True
 
 
-# Files of models/ that ship: the networks, their sidecars, licences and model cards.
+# vbg's package data (vbg/_data): what vbg.resources finds with importlib.resources.
+DATA_DIR = ("vbg", "_data")
+# Files of vbg/_data/models that ship: the networks, their sidecars, licences and model cards.
 _MODEL_FILES = re.compile(
     r".+\.(?:onnx|json)$|(?:LICENSE|LICENCE|NOTICE|MODEL_CARD|README)[\w.-]*$", re.IGNORECASE
 )
-# Files of assets/ that don't ship (sources of generated pictures, editor droppings).
+# Files of vbg/_data/assets that don't ship (sources of pictures, scripts, editor droppings).
 _ASSET_SKIP = re.compile(r"\.(?:xcf|kra|psd|blend|py|pyc)$|^\.|~$", re.IGNORECASE)
 
 
 def model_and_asset_datas(root: Path) -> list[tuple[str, str]]:
-    """``(source file, bundle folder)`` pairs for ``models/`` and ``assets/`` under ``root``.
+    """``(source file, bundle folder)`` pairs for ``vbg/_data/{models,assets}`` under ``root``.
 
-    Paths are kept relative to their top folder, so ``vbg.resources`` finds ``models/x.onnx``
-    and ``assets/demo/astronaut.png`` at the same place in the bundle as in the source tree.
-    Only the top level of ``models/`` ships (``models/source`` holds the conversion inputs).
+    They keep their place inside the package (``vbg/_data/models/x.onnx``,
+    ``vbg/_data/assets/demo/astronaut.png``), which is where PyInstaller's importer lets
+    ``importlib.resources.files("vbg")`` look, so ``vbg.resources`` finds them in the bundle
+    exactly as in a source checkout or an installed wheel. Only the top level of ``models/``
+    ships.
     """
+    data = root.joinpath(*DATA_DIR)
     pairs: list[tuple[str, str]] = []
-    models = root / "models"
+    models = data / "models"
     if models.is_dir():
         for f in sorted(models.iterdir()):
             if f.is_file() and _MODEL_FILES.fullmatch(f.name):
-                pairs.append((str(f), "models"))
-    assets = root / "assets"
+                pairs.append((str(f), f.relative_to(root).parent.as_posix()))
+    assets = data / "assets"
     if assets.is_dir():
         for f in sorted(assets.rglob("*")):
-            rel = f.relative_to(root)
+            rel = f.relative_to(assets)
             if f.is_file() and not any(_ASSET_SKIP.search(p) for p in rel.parts):
-                pairs.append((str(f), rel.parent.as_posix()))
+                pairs.append((str(f), f.relative_to(root).parent.as_posix()))
     return pairs

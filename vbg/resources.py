@@ -1,25 +1,41 @@
-"""Where bundled models and assets live, from a source checkout and from a PyInstaller bundle."""
+"""Where vbg's own data lives: the shipped models and the assets (icons, backgrounds, demo photo).
+
+They are package data of ``vbg``, in ``vbg/_data/``::
+
+    vbg/_data/models/   *.onnx with their sidecar *.json, LICENSE*, NOTICE, MODEL_CARD*.md
+    vbg/_data/assets/   icons/, backgrounds/, demo/
+
+and are found through :mod:`importlib.resources`, the same way from a source checkout, an
+installed wheel (``pip install vbg``, pipx) and a PyInstaller bundle (whose importer places
+package data at ``<bundle>/_internal/vbg/_data``). This module is the only place that knows the
+layout: everything else asks :func:`models_dir`, :func:`assets_dir` or :func:`asset`.
+"""
 
 from __future__ import annotations
 
-import sys
+from importlib.resources import files
 from pathlib import Path
+
+DATA_PACKAGE = "vbg"
+DATA_FOLDER = "_data"
 
 
 def root() -> Path:
-    """The folder that holds ``models/`` and ``assets/``.
+    """The folder that holds ``models/`` and ``assets/`` (``.../vbg/_data``).
 
-    In a PyInstaller bundle that is ``sys._MEIPASS``; from source it is the repository root (the
-    parent of the ``vbg`` package).
+    It is a real folder on disk in every supported install (source, wheel, PyInstaller);
+    ``RuntimeError`` if vbg was imported from somewhere that has no files on disk (a zip),
+    where onnxruntime and Qt could not open the files anyway.
     """
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle)
-    return Path(__file__).resolve().parent.parent
+    data = files(DATA_PACKAGE) / DATA_FOLDER
+    if not isinstance(data, Path):
+        raise RuntimeError(
+            f"vbg's data ({data}) is not a folder on disk; install vbg unpacked (pip install)")
+    return data
 
 
 def models_dir() -> Path:
-    """Folder of the shipped ONNX models (with their sidecar JSON and model cards)."""
+    """Folder of the shipped ONNX models (with their sidecar JSON, licences and model cards)."""
     return root() / "models"
 
 
@@ -29,5 +45,5 @@ def assets_dir() -> Path:
 
 
 def asset(*parts: str) -> Path:
-    """Path of one asset, e.g. ``asset("demo", "astronaut.png")``."""
+    """Path of one asset, e.g. ``asset("demo", "astronaut.png")`` (it may not exist)."""
     return assets_dir().joinpath(*parts)

@@ -58,6 +58,11 @@ SONAME_PACKAGES: dict[str, str] = {
     "libwayland-cursor.so.0": "libwayland-cursor0",
     "libwayland-egl.so.1": "libwayland-egl1",
 }
+# The system libraries the bundle leaves out on purpose (packaging/bundle_rules.py).
+sys.path.insert(0, str(HERE.parent))
+from bundle_rules import SYSTEM_LIBRARIES  # noqa: E402
+
+SONAME_PACKAGES.update(SYSTEM_LIBRARIES)
 
 DESCRIPTION = """\
 real-time virtual background for webcams
@@ -81,7 +86,7 @@ Files: *
 Copyright: 2026 vbg contributors
 License: MIT
 
-Files: opt/vbg/_internal/models/*
+Files: opt/vbg/_internal/vbg/_data/models/selfie_*
 Copyright: Google LLC (MediaPipe Selfie Segmentation models, converted to ONNX)
 License: Apache-2.0
 
@@ -238,11 +243,11 @@ def depends_field(packages: list[str], glibc: str | None) -> str:
 
 
 def write_icons(stage: Path) -> None:
-    """The app icon (assets/icons/vbg.png, and vbg.svg when there is one) in the hicolor
+    """The app icon (vbg/_data/assets/icons/vbg.png, and vbg.svg when there is one) in the hicolor
     theme at the sizes menus ask for."""
     import cv2  # build-time only
 
-    src = ROOT / "assets" / "icons" / "vbg.png"
+    src = ROOT / "vbg" / "_data" / "assets" / "icons" / "vbg.png"
     image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise SystemExit(f"build_deb: the app icon {src} is missing or unreadable")
@@ -256,7 +261,7 @@ def write_icons(stage: Path) -> None:
         elif not cv2.imwrite(str(out), cv2.resize(image, (size, size),
                                                   interpolation=cv2.INTER_AREA)):
             raise SystemExit(f"build_deb: can't write {out}")
-    svg = ROOT / "assets" / "icons" / "vbg.svg"
+    svg = src.with_suffix(".svg")
     if svg.is_file():
         out = stage / f"usr/share/icons/hicolor/scalable/apps/{PACKAGE}.svg"
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,13 +16,14 @@ import elf_fixups
 import pytest
 
 from tests.packaging.conftest import LINUX, PACKAGING, REPO, offscreen_env
-from vbg import __version__
+from vbg import __version__, resources
 
 pytestmark = pytest.mark.packaging
 
 BUILD_TIMEOUT_S = 1800  # a loaded 2-core CI machine; a quiet one needs about a minute
 RUN_TIMEOUT_S = 180
 MAX_BUNDLE_MB = 400     # regression guard; the goal is 300 MB, docs/packaging.md has the number
+SHIPPED_MODELS = sorted(resources.models_dir().glob("*.onnx"))
 
 
 def _run(cmd: list[str], timeout: float = RUN_TIMEOUT_S, **kw) -> subprocess.CompletedProcess:
@@ -88,7 +89,7 @@ def selftest(exe: Path, tmp_path: Path) -> str:
     for line in ("[ ok ] pipeline:", "[ ok ] frame size: all", "[ ok ] desktop app:",
                  "virtual camera:", "self-test passed"):
         assert line in out, out
-    for model in (REPO / "models").glob("*.onnx"):
+    for model in SHIPPED_MODELS:
         assert f"[ ok ] model {model.stem}:" in out, out
     return out
 
@@ -100,10 +101,11 @@ def test_bundle_holds_models_assets_and_only_the_qt_it_uses(bundle: Path) -> Non
     exe = bundle / "vbg"
     assert exe.is_file() and os.access(exe, os.X_OK)
     internal = bundle / "_internal"
-    for model in (REPO / "models").glob("*.onnx"):
-        assert (internal / "models" / model.name).is_file()
-    assert (internal / "assets" / "demo" / "astronaut.png").is_file()
-    assert not (internal / "models" / "source").exists()
+    assert SHIPPED_MODELS
+    for model in SHIPPED_MODELS:
+        assert (internal / "vbg" / "_data" / "models" / model.name).is_file()
+    assert (internal / "vbg" / "_data" / "assets" / "demo" / "astronaut.png").is_file()
+    assert not list(internal.rglob("*.tflite")), "conversion inputs (models/source) shipped"
     qt = internal / "PySide6" / "Qt"
     assert (qt / "plugins" / "platforms" / "libqxcb.so").is_file()
     assert (qt / "plugins" / "platforms" / "libqoffscreen.so").is_file()
@@ -141,7 +143,7 @@ def test_bundle_size_and_no_build_machine_paths(bundle: Path) -> None:
 def test_frozen_selftest_offscreen(bundle: Path, tmp_path: Path) -> None:
     out = selftest(bundle / "vbg", tmp_path)
     # Models and assets came from the bundle, not from this source tree.
-    assert f"(bundle {bundle / '_internal'}," in out
+    assert f"(bundle {bundle / '_internal' / 'vbg' / '_data'}," in out
 
 
 def test_frozen_cli_commands(bundle: Path, tmp_path: Path) -> None:
@@ -151,7 +153,7 @@ def test_frozen_cli_commands(bundle: Path, tmp_path: Path) -> None:
     r = _run([bundle / "vbg", "models"], env=env)
     assert r.returncode == 0 and "selfie_general" in r.stdout, r.stdout + r.stderr
     photo = tmp_path / "me.png"
-    shutil.copy(REPO / "assets" / "demo" / "astronaut.png", photo)
+    shutil.copy(resources.asset("demo", "astronaut.png"), photo)
     r = _run([bundle / "vbg", "image", photo, "--out", tmp_path / "out"], env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert list((tmp_path / "out").glob("*.png"))

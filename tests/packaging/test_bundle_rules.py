@@ -68,8 +68,8 @@ def test_drops_qml_and_translations_keeps_other_data() -> None:
     assert not bundle_rules.keep_data("PySide6/Qt/qml/QtQuick/qmldir")
     assert not bundle_rules.keep_data("PySide6/Qt/translations/qtbase_de.qm")
     assert not bundle_rules.keep_data("PySide6\\translations\\qtbase_fr.qm")
-    assert bundle_rules.keep_data("models/selfie_general.onnx")
-    assert bundle_rules.keep_data("assets/icons/vbg.svg")
+    assert bundle_rules.keep_data("vbg/_data/models/selfie_general.onnx")
+    assert bundle_rules.keep_data("vbg/_data/assets/icons/vbg.svg")
     assert bundle_rules.keep_data("cv2/config.py")
 
 
@@ -85,19 +85,23 @@ def test_excludes_training_and_unused_toolkits() -> None:
         assert name not in excluded
 
 
-def test_models_and_assets_ship_with_their_relative_paths() -> None:
+def test_models_and_assets_ship_at_their_package_paths() -> None:
     pairs = bundle_rules.model_and_asset_datas(REPO)
     shipped = {(Path(src).relative_to(REPO).as_posix(), dest) for src, dest in pairs}
     names = {src for src, _ in shipped}
-    for onnx in sorted((REPO / "models").glob("*.onnx")):
-        assert (f"models/{onnx.name}", "models") in shipped
+    models = REPO / "vbg" / "_data" / "models"
+    onnx_files = sorted(models.glob("*.onnx"))
+    assert onnx_files, f"no model in {models}"
+    for onnx in onnx_files:
+        assert (f"vbg/_data/models/{onnx.name}", "vbg/_data/models") in shipped
         sidecar = onnx.with_suffix(".json")
         if sidecar.exists():
-            assert f"models/{sidecar.name}" in names
-    for licence in (REPO / "models").glob("LICENSE*"):
-        assert f"models/{licence.name}" in names
-    assert ("assets/demo/astronaut.png", "assets/demo") in shipped
-    assert not any(n.startswith("models/source/") for n in names), "conversion inputs ship"
+            assert f"vbg/_data/models/{sidecar.name}" in names
+    for licence in models.glob("LICENSE*"):
+        assert f"vbg/_data/models/{licence.name}" in names
+    assert ("vbg/_data/assets/demo/astronaut.png", "vbg/_data/assets/demo") in shipped
+    assert ("vbg/_data/assets/icons/vbg.svg", "vbg/_data/assets/icons") in shipped
+    assert not any(n.startswith("models/") for n in names), "conversion inputs ship"
     assert not any(n.endswith(".py") for n in names), "scripts ship"
     for dest in (d for _, d in shipped):
         assert not Path(dest).is_absolute()

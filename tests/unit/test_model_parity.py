@@ -1,9 +1,9 @@
 """The shipped MediaPipe Selfie ONNX models match the original .tflite (run by LiteRT).
 
 models/source/*.tflite are the unmodified files from the mediapipe==0.10.14 wheel;
-models/selfie_*.onnx were made from them by models/convert_mediapipe.py. The test runs both on
-real photos from ../shared/data and compares, and checks that the model output is a sensible
-person mask (so a broken conversion that merely agrees with itself can't pass).
+vbg/_data/models/selfie_*.onnx were made from them by models/convert_mediapipe.py. The test
+runs both on real photos from ../shared/data and compares, and checks that the model output is
+a sensible person mask (so a broken conversion that merely agrees with itself can't pass).
 
 Tolerance: the ONNX and LiteRT outputs differ only by float32 round-off, which the network
 amplifies at mask edges. Over all 250 photos of ../shared/data the max abs difference is
@@ -29,12 +29,13 @@ import onnxruntime as ort
 import pytest
 from ai_edge_litert.interpreter import Interpreter
 
+from tests.conftest import require_shared
+from vbg import resources
 from vbg.config import FIT_MODES
 
 REPO = Path(__file__).resolve().parents[2]
-MODELS = REPO / "models"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-DATA = SHARED / "data"
+MODELS = REPO / "models"  # the conversion script and its .tflite inputs (source/)
+SHIPPED = resources.models_dir()  # the .onnx and their sidecars
 
 MAX_ABS_TOL = 5e-4
 MEAN_ABS_TOL = 1e-6
@@ -60,8 +61,7 @@ SPECS = {
 
 
 def _photos(dataset: str) -> list[Path]:
-    folder = DATA / dataset / "images"
-    assert folder.is_dir(), f"{folder} is missing: this test reads real photos from ../shared"
+    folder = require_shared("data", dataset, "images")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     assert len(files) >= PER_DATASET
     return files[:PER_DATASET]
@@ -83,7 +83,7 @@ def _to_input(rgb: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class _Runner:
     def __init__(self, key: str) -> None:
         onnx_name, tflite_name, _json, self.shape, _name = SPECS[key]
-        self.onnx_path = MODELS / onnx_name
+        self.onnx_path = SHIPPED / onnx_name
         self.tflite_path = MODELS / "source" / tflite_name
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
@@ -161,7 +161,7 @@ def test_portraits_give_a_person_mask(runner: _Runner) -> None:
         corners = max(alpha[: h // 10, : w // 10].mean(), alpha[: h // 10, -(w // 10) :].mean())
         assert centre > 0.8, f"{path.name}: centre probability {centre:.3f}"
         assert corners < 0.1, f"{path.name}: corner probability {corners:.3f}"
-        mask_path = DATA / "aiseg60" / "masks" / f"{path.stem}.png"
+        mask_path = require_shared("data", "aiseg60", "masks") / f"{path.stem}.png"
         gt = cv2.resize(cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE), (w, h)) > 127
         pred = alpha > 0.5
         iou = (gt & pred).sum() / max((gt | pred).sum(), 1)
@@ -171,7 +171,7 @@ def test_portraits_give_a_person_mask(runner: _Runner) -> None:
 @pytest.mark.parametrize("key", sorted(SPECS))
 def test_sidecar_json(key: str) -> None:
     onnx_name, _tflite, json_name, _shape, name = SPECS[key]
-    meta = json.loads((MODELS / json_name).read_text())
+    meta = json.loads((SHIPPED / json_name).read_text())
     assert meta == {
         "name": name,
         "family": "sigmoid_nhwc",
@@ -194,4 +194,4 @@ def test_source_tflite_are_the_recorded_originals() -> None:
     for _member, digest, fname, onnx_name, _shape, _name in conv.MODELS.values():
         data = (MODELS / "source" / fname).read_bytes()
         assert hashlib.sha256(data).hexdigest() == digest, fname
-        assert (MODELS / onnx_name).is_file()
+        assert (SHIPPED / onnx_name).is_file()
