@@ -1,5 +1,5 @@
 """Command line: ``vbg`` (the app), ``vbg run`` (headless), ``vbg image``, ``vbg cameras``,
-``vbg models``, ``vbg bench``.
+``vbg models``, ``vbg bench``, ``vbg doctor``.
 
 Argument parsing ends here: options become an AppConfig and components never see argparse.
 Logging is configured here only. A user error (VbgError, invalid option) prints one sentence
@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vbg.cli.evaluate import add_parser as add_eval_parser
 
     add_eval_parser(sub)
+    from vbg.cli.doctor import add_parser as add_doctor_parser
+
+    add_doctor_parser(sub)
     bench = sub.add_parser("bench", help="measure speed, CPU, latency and memory")
     bench.add_argument("--source", default="demo", help="source to benchmark [demo]")
     bench.add_argument("--size", type=_size, default=None, metavar="WxH",
@@ -281,6 +284,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from vbg.cli.evaluate import cmd_eval
 
             return cmd_eval(a)
+        if a.command == "doctor":
+            from vbg.cli.doctor import cmd_doctor
+
+            return cmd_doctor(a)
         if a.command == "bench":
             from vbg.cli.bench import cmd_bench
 

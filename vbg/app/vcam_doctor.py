@@ -1,0 +1,727 @@
+"""Why video apps can't see vbg's virtual camera, and the exact fix for each cause.
+
+The diagnosis behind ``vbg doctor`` and the app's virtual-camera dialog. Qt-free and pure apart
+from reading files under ``root`` (default ``/``: ``/sys``, ``/proc``, ``/dev``, ``/etc``) and
+running a few read-only commands (``modinfo``, ``mokutil``, ``journalctl``) through an injectable
+:data:`Runner`, so tests give it a fake sysfs/proc tree in a temporary folder and a fake runner.
+
+Checks, in order, each one :class:`Finding` (one line of what was found, one sentence of fix,
+and the commands that do it):
+
+Linux: the OS; v4l2loopback available (``modinfo``); loaded (``/sys/module/v4l2loopback``);
+Secure Boot, when the module is not loaded and Secure Boot is why (a "Key was rejected by
+service" from the setup helper or this boot's ``systemd-modules-load``, or an unsigned module
+with Secure Boot on); the devices and their labels (``/sys/devices/virtual/video4linux/*/name``
+— only v4l2loopback and similar loopback drivers create devices there); ``exclusive_caps`` as
+loaded (``/sys/module/v4l2loopback/parameters/exclusive_caps``, one Y/N per device); a device
+busy with another writer (its sysfs ``format`` is set only while a program feeds it; the
+programs holding it open come from ``/proc/*/fd``); whether this user may open the device for
+writing; and whether the package's boot configuration (``/etc/modules-load.d/vbg.conf``,
+``/etc/modprobe.d/vbg.conf``) is in place.
+
+Windows/macOS: whether the OBS Virtual Camera can be opened (pyvirtualcam's backend error,
+through an injectable probe).
+
+The one-click setup (:func:`run_setup`) runs the root-owned helper the .deb installs
+(:data:`HELPER`) through ``pkexec``, and only when :func:`trusted_helper` finds it owned by root
+and writable by nobody else: a helper from a source checkout or a pip install is never run as
+root; the commands are shown instead.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from vbg.errors import VbgError
+from vbg.sinks.virtualcam import V4L2LOOPBACK_OPTIONS, virtual_camera_help
+
+MODULE = "v4l2loopback"
+HELPER = "/usr/lib/vbg/setup-virtual-camera"
+POLKIT_ACTION = "io.github.vbg.setup-virtual-camera"
+MODULES_LOAD_CONF = "/etc/modules-load.d/vbg.conf"
+MODPROBE_CONF = "/etc/modprobe.d/vbg.conf"
+DKMS_KEY = "/var/lib/dkms/mok.pub"
+MODPROBE = f"sudo modprobe {MODULE} {V4L2LOOPBACK_OPTIONS}"
+RELOAD = (f"sudo modprobe -r {MODULE}", MODPROBE)
+ENROL_KEY = f"sudo mokutil --import {DKMS_KEY}"
+SYSFS_DEVICES = "sys/devices/virtual/video4linux"
+_KEY_REJECTED = re.compile(r"Key was rejected by service|Required key not available",
+                           re.IGNORECASE)
+_DEVICE_PATH = re.compile(r"/dev/video(\d+)")
+
+OK, PROBLEM, NOTE = "ok", "problem", "note"
+
+
+class DoctorInputError(VbgError):
+    """A bad argument to the diagnosis (e.g. a device path that is not a virtual camera)."""
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command did. ``missing``: the program is not installed (nothing ran)."""
+
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    missing: bool = False
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr).strip()
+
+
+Runner = Callable[[Sequence[str], "float | None"], CommandResult]
+
+
+def run_command(argv: Sequence[str], timeout: float | None = 10.0) -> CommandResult:
+    """Run ``argv`` (no shell), capture its output; never raises for a missing program.
+
+    The program is also looked up in /usr/sbin and /sbin: ``modinfo`` lives there, and
+    Debian leaves them out of ordinary users' PATH."""
+    search = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin"])
+    exe = shutil.which(argv[0], path=search)
+    if exe is None:
+        return CommandResult(127, "", f"{argv[0]}: not installed", missing=True)
+    try:
+        r = subprocess.run([exe, *argv[1:]], capture_output=True, text=True, errors="replace",
+                           timeout=timeout, check=False)
+    except FileNotFoundError:
+        return CommandResult(127, "", f"{argv[0]}: not installed", missing=True)
+    except subprocess.TimeoutExpired:
+        return CommandResult(124, "", f"{argv[0]} did not finish within {timeout:.0f} s")
+    except OSError as exc:
+        return CommandResult(126, "", f"{argv[0]}: {exc.strerror or exc}")
+    return CommandResult(r.returncode, r.stdout, r.stderr)
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A root-owned file the fix writes; shown to the user as a ``sudo tee`` line."""
+
+    path: str
+    lines: tuple[str, ...]
+
+    def tee_command(self) -> str:
+        body = " ".join(shlex.quote(line) for line in self.lines)
+        return f"printf '%s\\n' {body} | sudo tee {shlex.quote(self.path)} >/dev/null"
+
+
+BOOT_CONFIG = (
+    ConfigFile(MODULES_LOAD_CONF, (MODULE,)),
+    ConfigFile(MODPROBE_CONF, (f"options {MODULE} {V4L2LOOPBACK_OPTIONS}",)),
+)
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's result. ``status``: "ok", "problem" (the camera won't work, or apps won't
+    list it) or "note" (worth knowing, not blocking). ``text``: what was found, one line;
+    ``fix``: one sentence of what to do; ``commands``: shell lines that do it, runnable as
+    they are (file contents are ``sudo tee`` lines)."""
+
+    check: str
+    status: str
+    text: str
+    fix: str = ""
+    commands: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A process holding a device open."""
+
+    pid: int
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.name} (pid {self.pid})"
+
+
+@dataclass(frozen=True)
+class LoopbackDevice:
+    """A v4l2loopback device as sysfs/procfs/devfs show it. ``exclusive_caps``: None when the
+    module does not say; ``writer_format``: the format a writing program set ("" when nobody
+    writes); ``writable``: this user may open it for writing (None: the node is missing)."""
+
+    number: int
+    label: str
+    exclusive_caps: bool | None = None
+    writer_format: str = ""
+    holders: tuple[Holder, ...] = ()
+    writable: bool | None = None
+    mine: bool = False  # this process holds it (vbg itself is the writer)
+
+    @property
+    def path(self) -> str:
+        return f"/dev/video{self.number}"
+
+    @property
+    def busy(self) -> bool:
+        """Another program writes to it."""
+        return bool(self.writer_format) and not self.mine
+
+    def __str__(self) -> str:
+        return f"{self.path} (“{self.label}”)" if self.label else self.path
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Every finding in check order. ``works``: vbg can feed a virtual camera that apps list;
+    ``setup``: what the setup helper would do ("load", "reload") or None when it can't help;
+    ``helper``: the trusted helper's path, None when there is none (commands are shown)."""
+
+    os_name: str
+    findings: tuple[Finding, ...]
+    devices: tuple[LoopbackDevice, ...] = ()
+    works: bool = False
+    setup: str | None = None
+    helper: str | None = None
+    helper_note: str = ""
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == PROBLEM]
+
+    @property
+    def commands(self) -> list[str]:
+        """Every command of the findings, problems first, each once."""
+        seen: list[str] = []
+        for f in sorted(self.findings, key=lambda f: f.status != PROBLEM):
+            seen += [c for c in f.commands if c not in seen]
+        return seen
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.works and not self.problems else 1
+
+    @property
+    def summary(self) -> str:
+        """One line: the headline of the dialog and of ``vbg doctor``."""
+        if self.works and not self.problems:
+            free = [d for d in self.devices if not d.busy and d.writable]
+            where = f": {free[0]}" if free else ""
+            return f"The virtual camera works{where}."
+        first = self.problems[0].text if self.problems else "The virtual camera does not work."
+        return f"Virtual camera off — {first[0].lower()}{first[1:]}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "os": self.os_name, "works": self.works and not self.problems,
+            "summary": self.summary, "setup": self.setup, "helper": self.helper,
+            "findings": [asdict(f) | {"commands": list(f.commands)} for f in self.findings],
+            "devices": [asdict(d) | {"path": d.path, "busy": d.busy} for d in self.devices],
+            "commands": self.commands,
+        }
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _os_release(root: Path) -> dict[str, str]:
+    text = _read(root / "etc/os-release") or _read(root / "usr/lib/os-release") or ""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            out[key.strip()] = value.strip().strip('"')
+    return out
+
+
+def _install_command(release: dict[str, str]) -> str | None:
+    ids = {release.get("ID", "")} | set(release.get("ID_LIKE", "").split())
+    if ids & {"debian", "ubuntu"}:
+        return "sudo apt install v4l2loopback-dkms"
+    if ids & {"arch"}:
+        return "sudo pacman -S v4l2loopback-dkms"
+    if ids & {"fedora", "rhel", "centos"}:
+        return "sudo dnf install v4l2loopback"
+    if ids & {"opensuse", "suse", "opensuse-tumbleweed", "opensuse-leap"}:
+        return "sudo zypper install v4l2loopback-kmp-default"
+    return None
+
+
+def _group_name(root: Path, gid: int) -> str:
+    for line in (_read(root / "etc/group") or "").splitlines():
+        parts = line.split(":")
+        if len(parts) >= 3 and parts[2] == str(gid):
+            return parts[0]
+    return str(gid)
+
+
+def _may_write(st: os.stat_result, uid: int, gids: Sequence[int]) -> bool:
+    """Write permission by the mode bits, as the kernel decides it (root may always)."""
+    if uid == 0:
+        return True
+    if st.st_uid == uid:
+        return bool(st.st_mode & stat.S_IWUSR)
+    if st.st_gid in gids:
+        return bool(st.st_mode & stat.S_IWGRP)
+    return bool(st.st_mode & stat.S_IWOTH)
+
+
+def _holders(root: Path, device: str) -> list[Holder]:
+    """Processes with ``device`` open, from ``/proc/*/fd`` (other users' are unreadable)."""
+    out: list[Holder] = []
+    proc = root / "proc"
+    try:
+        pids = sorted(int(p.name) for p in proc.iterdir() if p.name.isdigit())
+    except OSError:
+        return out
+    for pid in pids:
+        fd_dir = proc / str(pid) / "fd"
+        try:
+            links = [os.readlink(fd) for fd in fd_dir.iterdir()]
+        except OSError:
+            continue
+        if device in links:
+            name = (_read(proc / str(pid) / "comm") or "?").strip()
+            out.append(Holder(pid, name))
+    return out
+
+
+def _exclusive_caps(root: Path) -> list[bool] | None:
+    text = _read(root / f"sys/module/{MODULE}/parameters/exclusive_caps")
+    if text is None:
+        return None
+    return [v.strip().upper() in ("Y", "1") for v in text.strip().split(",") if v.strip()]
+
+
+def loopback_devices(root: Path = Path("/"), uid: int | None = None,
+                     gids: Sequence[int] | None = None, self_pid: int | None = None
+                     ) -> list[LoopbackDevice]:
+    """The loopback devices under ``root``, by number."""
+    uid = os.getuid() if uid is None else uid
+    gids = list(os.getgroups()) + [os.getgid()] if gids is None else list(gids)
+    self_pid = os.getpid() if self_pid is None else self_pid
+    base = root / SYSFS_DEVICES
+    try:
+        entries = sorted((int(m.group(1)), p) for p in base.iterdir()
+                         if (m := re.fullmatch(r"video(\d+)", p.name)))
+    except OSError:
+        return []
+    caps = _exclusive_caps(root) if (root / f"sys/module/{MODULE}").is_dir() else None
+    devices = []
+    for index, (number, path) in enumerate(entries):
+        node = root / "dev" / f"video{number}"
+        try:
+            writable: bool | None = _may_write(node.stat(), uid, gids)
+        except OSError:
+            writable = None
+        holders = _holders(root, f"/dev/video{number}")
+        devices.append(LoopbackDevice(
+            number=number,
+            label=(_read(path / "name") or "").strip(),
+            exclusive_caps=caps[index] if caps is not None and index < len(caps) else None,
+            writer_format=(_read(path / "format") or "").strip(),
+            holders=tuple(h for h in holders if h.pid != self_pid),
+            writable=writable,
+            mine=any(h.pid == self_pid for h in holders),
+        ))
+    return devices
+
+
+# ----------------------------------------------------------------------------- the helper
+
+
+def trusted_helper(root: Path = Path("/"), owner_uid: int = 0) -> tuple[Path | None, str]:
+    """The setup helper, when it may be run as root: a regular file (no symlink) owned by
+    ``owner_uid`` (root), not writable by group or others, in folders (up to ``root``) that are
+    the same. Returns (path, "") or (None, why not)."""
+    path = root / HELPER.lstrip("/")
+    try:
+        st = path.lstat()
+    except OSError:
+        return None, (f"vbg's setup helper ({HELPER}) is not installed — vbg runs from a "
+                      "source checkout or a pip install")
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != owner_uid or st.st_mode & 0o022:
+        return None, f"{HELPER} is not a root-owned file that only root can change"
+    folder = path.parent
+    while True:
+        try:
+            dst = folder.lstat()
+        except OSError:
+            return None, f"{folder} can't be read"
+        if not stat.S_ISDIR(dst.st_mode) or dst.st_uid != owner_uid or dst.st_mode & 0o022:
+            return None, f"{folder} is not a root-owned folder that only root can change"
+        if folder == root or folder == folder.parent:
+            break
+        folder = folder.parent
+    return path, ""
+
+
+@dataclass(frozen=True)
+class SetupOutcome:
+    """What the one-click setup did. ``ran``: the helper ran as root; ``ok``: it made the
+    camera available; ``message``: one sentence (and the helper's own words, when it ran);
+    ``commands``: what to run by hand instead (when it could not run or failed)."""
+
+    ran: bool
+    ok: bool
+    message: str
+    commands: tuple[str, ...] = ()
+
+
+def run_setup(diagnosis: Diagnosis, runner: Runner = run_command,
+              root: Path = Path("/"), owner_uid: int = 0) -> SetupOutcome:
+    """Run the helper through ``pkexec`` (the password prompt names vbg: polkit action
+    :data:`POLKIT_ACTION`). The helper gets no input but the fixed ``--reload`` flag."""
+    manual = tuple(diagnosis.commands)
+    if diagnosis.setup is None:
+        return SetupOutcome(False, False, "The setup helper can't fix this; run the commands "
+                            "shown instead.", manual)
+    helper, why = trusted_helper(root, owner_uid)
+    if helper is None:
+        return SetupOutcome(False, False, f"{why}, so vbg won't run it as root; run these "
+                            "commands in a terminal instead.", manual)
+    argv = ["pkexec", HELPER] + (["--reload"] if diagnosis.setup == "reload" else [])
+    r = runner(argv, None)  # no timeout: the user is typing a password
+    if r.missing:
+        return SetupOutcome(False, False, "pkexec is not installed, so vbg can't ask for your "
+                            "password; run these commands in a terminal instead.", manual)
+    if r.returncode == 126:
+        return SetupOutcome(False, False, "Setup cancelled: the password prompt was closed; "
+                            "run these commands in a terminal instead.", manual)
+    if r.returncode == 127:
+        first = r.output.splitlines()[0] if r.output else "no authentication agent"
+        return SetupOutcome(False, False, f"vbg could not ask for your password ({first}); "
+                            "run these commands in a terminal instead.", manual)
+    said = " ".join(line.removeprefix("vbg: ").strip() for line in r.output.splitlines()
+                    if line.strip())
+    if r.returncode == 0:
+        return SetupOutcome(True, True, said or "The virtual camera is set up.")
+    return SetupOutcome(True, False, said or f"The setup helper failed (exit {r.returncode}).",
+                        manual)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+@dataclass
+class _Ctx:
+    root: Path
+    run: Runner
+    uid: int
+    gids: list[int]
+    self_pid: int
+    load_error: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, *a: object, **k: object) -> Finding:
+        f = Finding(*a, **k)  # type: ignore[arg-type]
+        self.findings.append(f)
+        return f
+
+
+def _secure_boot_enabled(ctx: _Ctx) -> bool | None:
+    r = ctx.run(["mokutil", "--sb-state"], 10.0)
+    if r.missing:
+        return None
+    text = r.output.lower()
+    if "secureboot enabled" in text:
+        return True
+    if "secureboot disabled" in text or "not supported" in text:
+        return False
+    return None
+
+
+def _boot_load_error(ctx: _Ctx) -> str:
+    """Why this boot's ``systemd-modules-load`` failed to load v4l2loopback ("" when it did
+    not fail or the journal can't be read)."""
+    r = ctx.run(["journalctl", "-b", "-q", "-o", "cat", "--no-pager", "-u",
+                 "systemd-modules-load.service"], 10.0)
+    if r.returncode != 0:
+        return ""
+    lines = [ln for ln in r.stdout.splitlines() if MODULE in ln and "ailed" in ln]
+    return lines[-1].strip() if lines else ""
+
+
+def _check_secure_boot(ctx: _Ctx, modinfo: str) -> None:
+    error = ctx.load_error or _boot_load_error(ctx)
+    rejected = bool(_KEY_REJECTED.search(error))
+    signed = bool(re.search(r"^(sig_id|signer):", modinfo, re.MULTILINE))
+    sb = _secure_boot_enabled(ctx)
+    fix = ("Enrol the DKMS signing key: run the command, choose a one-time password, reboot, "
+           "and in the blue “MOK management” screen pick “Enroll MOK” and type that password; "
+           "the camera then loads at boot.")
+    if rejected:
+        state = {True: "on", False: "off", None: "state unknown"}[sb]
+        ctx.add("secure-boot", PROBLEM, f"Secure Boot ({state}) refused the module: “Key was "
+                "rejected by service”.", fix, (ENROL_KEY,))
+    elif sb and modinfo and not signed:
+        ctx.add("secure-boot", PROBLEM, "Secure Boot is on and the v4l2loopback module is not "
+                "signed, so the kernel will refuse it.",
+                "Let DKMS sign it (reinstall v4l2loopback-dkms) and " + fix[0].lower() + fix[1:],
+                ("sudo dpkg-reconfigure v4l2loopback-dkms", ENROL_KEY))
+    elif sb:
+        ctx.add("secure-boot", NOTE, "Secure Boot is on; the module is signed, so it loads "
+                "if its key is enrolled.", "If loading fails with “Key was rejected by "
+                "service”, " + fix[0].lower() + fix[1:], (ENROL_KEY,))
+
+
+def _boot_config(ctx: _Ctx) -> tuple[bool, list[str]]:
+    present = [c.path for c in BOOT_CONFIG if (ctx.root / c.path.lstrip("/")).is_file()]
+    return len(present) == len(BOOT_CONFIG), present
+
+
+def _in_container(root: Path) -> bool:
+    if (root / ".dockerenv").exists() or (root / "run/.containerenv").exists():
+        return True
+    return bool((_read(root / "run/systemd/container") or "").strip())
+
+
+def _check_linux(ctx: _Ctx, device: str | None) -> tuple[list[LoopbackDevice], str | None]:
+    root = ctx.root
+    release = _os_release(root)
+    kernel = (_read(root / "proc/sys/kernel/osrelease") or platform.release()).strip()
+    distro = release.get("PRETTY_NAME", "Linux")
+    ctx.add("os", OK, f"{distro}, kernel {kernel}: the virtual camera is the v4l2loopback "
+            "kernel module.")
+
+    loaded = (root / f"sys/module/{MODULE}").is_dir()
+    modinfo = ""
+    if not loaded and _in_container(root):
+        ctx.add("container", PROBLEM, "vbg runs in a container, and kernel modules "
+                "belong to the host: a virtual camera can't be set up from in here.",
+                "On the host, install v4l2loopback and load it, then pass /dev/videoN into the "
+                "container:", (MODPROBE,))
+        return [], None
+    if not loaded:
+        r = ctx.run(["modinfo", MODULE], 10.0)
+        install = _install_command(release)
+        if r.returncode == 0:
+            modinfo = r.stdout
+            version = re.search(r"^version:\s*(\S+)", modinfo, re.MULTILINE)
+            v = f" {version.group(1)}" if version else ""
+            ctx.add("module-available", OK, f"v4l2loopback{v} is installed for this kernel.")
+        elif (root / "var/lib/dkms" / MODULE).is_dir():
+            ctx.add("module-available", PROBLEM, f"v4l2loopback-dkms is installed but has no "
+                    f"module for kernel {kernel} (the kernel headers are probably missing).",
+                    "Install the headers and rebuild the module:",
+                    (f"sudo apt install linux-headers-{kernel}",
+                     "sudo dpkg-reconfigure v4l2loopback-dkms"))
+            return [], None
+        elif r.missing:
+            ctx.add("module-available", PROBLEM, "v4l2loopback is not loaded, and modinfo "
+                    "(package kmod) is missing, so vbg can't tell whether it is installed.",
+                    "Install kmod and v4l2loopback, then load it:",
+                    tuple(c for c in ("sudo apt install kmod v4l2loopback-dkms"
+                                      if install and "apt" in install else install,
+                                      MODPROBE) if c))
+            return [], None
+        else:
+            ctx.add("module-available", PROBLEM, "The v4l2loopback kernel module is not "
+                    "installed.", "Install it" + (" (with DKMS, so it follows kernel updates), "
+                                                  "then load it:" if install else
+                                                  " from your distribution, then load it:"),
+                    tuple(c for c in (install, MODPROBE) if c))
+            return [], None
+    else:
+        ctx.add("module-available", OK, "v4l2loopback is installed.")
+
+    all_config, present = _boot_config(ctx)
+    if not loaded:
+        _check_secure_boot(ctx, modinfo)
+        rejected = any(f.check == "secure-boot" and f.status == PROBLEM for f in ctx.findings)
+        if all_config:
+            text = ("v4l2loopback is installed but not loaded; vbg's boot configuration "
+                    f"({MODULES_LOAD_CONF}) is in place, so it loads at the next boot.")
+            fix = "Load it now (no reboot needed):"
+            commands: tuple[str, ...] = (MODPROBE,)
+        else:
+            text = "v4l2loopback is installed but not loaded."
+            fix = "Load it now, and at every boot with vbg's options:"
+            commands = (MODPROBE, *(c.tee_command() for c in BOOT_CONFIG
+                                    if c.path not in present))
+        if rejected:
+            fix = "It can load once Secure Boot accepts it (above); then, or after the reboot:"
+        ctx.add("module-loaded", PROBLEM, text, fix, commands)
+        return [], "load"
+    ctx.add("module-loaded", OK, "v4l2loopback is loaded.")
+    if not all_config:
+        missing = [c for c in BOOT_CONFIG if c.path not in present]
+        ctx.add("boot-config", NOTE, "vbg's boot configuration ("
+                + ", ".join(c.path for c in missing) + ") is missing, so the camera is gone "
+                "after a reboot.", "Write it:", tuple(c.tee_command() for c in missing))
+
+    devices = loopback_devices(root, ctx.uid, ctx.gids, ctx.self_pid)
+    if device is not None:
+        devices = [d for d in devices if d.path == device]
+    if not devices:
+        ctx.add("devices", PROBLEM, "v4l2loopback is loaded but made no devices.",
+                "Reload it with vbg's options (close programs using it first):", RELOAD)
+        return [], "reload"
+    listing = ", ".join(str(d) for d in devices)
+    ctx.add("devices", OK, f"Virtual camera{'s' if len(devices) > 1 else ''}: {listing}.")
+
+    no_caps = [d for d in devices if d.exclusive_caps is False]
+    unknown = all(d.exclusive_caps is None for d in devices)
+    setup: str | None = None
+    if no_caps:
+        ctx.add("exclusive-caps", PROBLEM, f"exclusive_caps is off for "
+                f"{', '.join(d.path for d in no_caps)}, so Chrome (Meet, Teams and Zoom in the "
+                "browser) won't list it.",
+                "Reload v4l2loopback with vbg's options (close programs using it first):",
+                RELOAD)
+        setup = "reload"
+    elif unknown:
+        ctx.add("exclusive-caps", NOTE, "The module does not say whether exclusive_caps is on "
+                "(older v4l2loopback); Chrome lists the camera only when it is.")
+    else:
+        ctx.add("exclusive-caps", OK, "exclusive_caps=1: Chrome and browser-based apps list it.")
+
+    busy = [d for d in devices if d.busy]
+    free = [d for d in devices if not d.busy]
+    for d in busy:
+        who = ", ".join(str(h) for h in d.holders) or "a program of another user"
+        text = f"{d} is in use by another writer: {who} (format {d.writer_format})."
+        if free:
+            ctx.add("busy", NOTE, text, f"vbg uses {free[0]} instead.")
+        else:
+            ctx.add("busy", PROBLEM, text,
+                    "Stop that program's virtual camera (in OBS: Stop Virtual Camera), or add a "
+                    "second device (close programs using it first):",
+                    (f"sudo modprobe -r {MODULE}",
+                     f"sudo modprobe {MODULE} devices=2 exclusive_caps=1 card_label=vbg,vbg2 "
+                     "max_buffers=2"))
+    mine = [d for d in devices if d.mine]
+    if mine:
+        ctx.add("busy", OK, f"vbg itself feeds {mine[0]}.")
+    elif not busy:
+        ctx.add("busy", OK, "No other program writes to it.")
+
+    usable = [d for d in free if d.writable]
+    if free and not usable:
+        d = free[0]
+        try:
+            st = (root / "dev" / f"video{d.number}").stat()
+        except OSError:
+            ctx.add("permissions", PROBLEM, f"{d.path} is missing although the module made it "
+                    "(udev did not create the node).", "Reload the module:", RELOAD)
+            return devices, "reload"
+        group = _group_name(root, st.st_gid)
+        ctx.add("permissions", PROBLEM, f"You may not write to {d.path} (owner "
+                f"{'root' if st.st_uid == 0 else st.st_uid}, group {group}, mode "
+                f"{stat.filemode(st.st_mode)}).",
+                f"Join the {group} group, then log out and back in:",
+                (f"sudo usermod -aG {shlex.quote(group)} \"$USER\"",))
+    elif usable:
+        ctx.add("permissions", OK, f"You may write to {usable[0].path}.")
+    return devices, setup
+
+
+def _probe_obs() -> str | None:
+    """None when pyvirtualcam's OBS backend opens (then closes it), else its error."""
+    import pyvirtualcam
+
+    try:
+        with pyvirtualcam.Camera(320, 240, 30, backend="obs"):
+            return None
+    except RuntimeError as exc:
+        return str(exc)
+
+
+def validate_device(device: str, root: Path = Path("/")) -> str:
+    """``device`` as given to ``--device``: a /dev/videoN path that is a loopback device;
+    ``DoctorInputError`` (one sentence) otherwise."""
+    m = _DEVICE_PATH.fullmatch(device)
+    known = loopback_devices(root)
+    here = (f"the virtual cameras here are {', '.join(str(d) for d in known)}" if known else
+            "there is no virtual camera here yet (`vbg doctor` without --device says why)")
+    if m is None:
+        raise DoctorInputError(f"{device} is not a video device path like /dev/video4; "
+                               f"{here}.")
+    if not (root / "dev" / f"video{m.group(1)}").exists():
+        raise DoctorInputError(f"{device} does not exist on this machine; {here}.")
+    if all(d.path != device for d in known):
+        raise DoctorInputError(f"{device} is not a virtual camera (probably a real webcam); "
+                               f"{here}.")
+    return device
+
+
+def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
+             runner: Runner = run_command, *, device: str | None = None,
+             load_error: str = "", uid: int | None = None, gids: Sequence[int] | None = None,
+             self_pid: int | None = None, probe_obs: Callable[[], str | None] = _probe_obs,
+             helper_owner_uid: int = 0) -> Diagnosis:
+    """Run every check for ``os_name`` (a ``sys.platform`` value) against ``root``.
+
+    ``device``: only this /dev/videoN (validate it first with :func:`validate_device`).
+    ``load_error``: what a failed attempt to load the module said (e.g. the setup helper's
+    output), so a Secure Boot refusal is named. ``uid``/``gids``/``self_pid``: whose
+    permissions to check and which process is vbg itself (default: this process).
+    ``probe_obs``: tries the OBS Virtual Camera (Windows/macOS). Never raises for what it
+    finds; each finding says what to do.
+    """
+    if uid is None:
+        uid = os.getuid() if hasattr(os, "getuid") else 0
+    if gids is None:
+        gids = list(os.getgroups()) + [os.getgid()] if hasattr(os, "getgroups") else []
+    ctx = _Ctx(root, runner, uid, list(gids), os.getpid() if self_pid is None else self_pid,
+               load_error)
+    if os_name.startswith("linux"):
+        devices, setup = _check_linux(ctx, device)
+        problems = [f for f in ctx.findings if f.status == PROBLEM]
+        works = not problems and any(not d.busy and d.writable for d in devices)
+        helper, why = trusted_helper(root, helper_owner_uid)
+        # The helper can load or reload the module; it can't install one or fix Secure Boot.
+        blocked = any(f.check in ("container", "module-available", "secure-boot") and f.status == PROBLEM
+                      for f in problems)
+        return Diagnosis(os_name, tuple(ctx.findings), tuple(devices), works,
+                         None if blocked or works else setup,
+                         str(helper) if helper else None, why)
+    if os_name in ("win32", "cygwin", "darwin"):
+        pretty = "Windows" if os_name != "darwin" else "macOS"
+        ctx.add("os", OK, f"{pretty} {platform.release()}: the virtual camera is OBS Studio's "
+                "Virtual Camera.")
+        error = probe_obs()
+        if error is None:
+            ctx.add("obs", OK, "The OBS Virtual Camera is installed and free.")
+            return Diagnosis(os_name, tuple(ctx.findings), works=True)
+        help_text = virtual_camera_help(os_name, error)
+        ctx.add("obs", PROBLEM, f"The OBS Virtual Camera can't be opened: {error.strip()}",
+                help_text.split(" [")[0])
+        return Diagnosis(os_name, tuple(ctx.findings))
+    ctx.add("os", PROBLEM, f"Virtual cameras are not supported on {os_name}.",
+            "Record to a file (vbg run --record) or use the preview instead.")
+    return Diagnosis(os_name, tuple(ctx.findings))
+
+
+def format_text(d: Diagnosis) -> str:
+    """The diagnosis as ``vbg doctor`` prints it: one line per finding, its fix and commands
+    indented below, then the summary."""
+    marks = {OK: "ok  ", PROBLEM: "FIX ", NOTE: "note"}
+    lines = []
+    for f in d.findings:
+        lines.append(f"[{marks[f.status]}] {f.text}")
+        if f.fix:
+            lines.append(f"       {f.fix}")
+        lines += [f"         $ {c}" for c in f.commands]
+    lines.append("")
+    lines.append(d.summary)
+    if d.setup and d.helper:
+        lines.append(f"Or let vbg do it: pkexec {HELPER}"
+                     + (" --reload" if d.setup == "reload" else ""))
+    return "\n".join(lines)
