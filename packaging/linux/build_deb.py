@@ -7,6 +7,8 @@ Layout of the package:
     /opt/vbg/                              the bundle (vbg + _internal/)
     /usr/bin/vbg                           launcher: exec /opt/vbg/vbg "$@"
     /usr/lib/vbg/setup-virtual-camera      loads v4l2loopback now or explains what stops it
+    /usr/share/polkit-1/actions/io.github.vbg.setup-virtual-camera.policy
+                                           lets the app run that helper through pkexec
     /usr/share/vbg/{modprobe,modules-load}.conf
                                            templates that postinst installs as
                                            /etc/modprobe.d/vbg.conf, /etc/modules-load.d/vbg.conf
@@ -41,6 +43,9 @@ ROOT = HERE.parents[1]
 PACKAGE = "vbg"
 DEFAULT_MAINTAINER = "vbg maintainers <vbg@example.org>"
 ICON_SIZES = (48, 64, 128, 256)
+# The polkit action naming the setup helper (vbg.app.vcam_doctor.POLKIT_ACTION; the file is
+# packaging/linux/<action>.policy).
+POLKIT_ACTION = "io.github.vbg.setup-virtual-camera"
 
 # Shared libraries the bundle leaves to the system, and the Debian/Ubuntu package of each.
 # A library missing here stops the build, so Depends can't silently go stale.
@@ -329,6 +334,8 @@ def build(bundle: Path, out_dir: Path, version: str, arch: str, maintainer: str,
         install(HERE / "launcher.sh", stage / "usr/bin/vbg", 0o755)
         install(HERE / "setup-virtual-camera.sh", stage / "usr/lib/vbg/setup-virtual-camera",
                 0o755)
+        install(HERE / f"{POLKIT_ACTION}.policy",
+                stage / f"usr/share/polkit-1/actions/{POLKIT_ACTION}.policy", 0o644)
         install(HERE / "modprobe.conf", stage / "usr/share/vbg/modprobe.conf", 0o644)
         install(HERE / "modules-load.conf", stage / "usr/share/vbg/modules-load.conf", 0o644)
         install(HERE / "vbg.desktop", stage / "usr/share/applications/vbg.desktop", 0o644)

@@ -4,6 +4,10 @@
 #
 # Called by the package's postinst; users can run it again after fixing the cause:
 #     sudo /usr/lib/vbg/setup-virtual-camera
+# The app runs it through pkexec (polkit action io.github.vbg.setup-virtual-camera, so the
+# password prompt names vbg). It is a privilege boundary: pkexec gives it a clean environment,
+# and it takes no input but the fixed flag --reload (unload v4l2loopback first, to apply vbg's
+# options to a module loaded without them); the module options are fixed below.
 # The boot-time configuration (/etc/modprobe.d/vbg.conf, /etc/modules-load.d/vbg.conf) is the
 # package's job; this script only acts on the running kernel. Exit status: 0 when the virtual
 # camera is there, 1 when it is not (the message says why and what to do).
@@ -13,6 +17,13 @@ OPTIONS="devices=1 exclusive_caps=1 card_label=vbg max_buffers=2"
 
 say() { printf 'vbg: %s\n' "$*"; }
 
+RELOAD=no
+case "$#:${1:-}" in
+    0:) ;;
+    1:--reload) RELOAD=yes ;;
+    *) say "this helper takes no arguments except --reload."; exit 2 ;;
+esac
+
 kernel=$(uname -r)
 
 already_loaded() {
@@ -21,7 +32,7 @@ already_loaded() {
     if [ -r "$caps" ] && ! grep -q '^[Y1]' "$caps"; then
         say "$MODULE is already loaded, but without exclusive_caps=1, so Chrome won't list it."
         say "Reload it with vbg's options (close programs using it first):"
-        say "    sudo modprobe -r $MODULE && sudo modprobe $MODULE"
+        say "    sudo /usr/lib/vbg/setup-virtual-camera --reload"
     else
         say "the $MODULE virtual camera is loaded."
     fi
@@ -69,6 +80,18 @@ explain_secure_boot() {
     say "(or turn Secure Boot off in the firmware settings). After the reboot the camera loads"
     say "by itself."
 }
+
+reload_module() {
+    if ! output=$(modprobe -r $MODULE 2>&1); then
+        say "could not unload $MODULE to reload it with vbg's options: a program is using"
+        say "the virtual camera (OBS, a browser tab, a video app). Close it and try again."
+        exit 1
+    fi
+}
+
+if [ "$RELOAD" = yes ] && [ -d /sys/module/$MODULE ]; then
+    reload_module
+fi
 
 already_loaded && exit 0
 

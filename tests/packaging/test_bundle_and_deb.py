@@ -184,6 +184,8 @@ def test_deb_layout_and_permissions(deb: Path) -> None:
     assert all(owner == "root/root" for _, owner in entries.values())
     for path, mode in {"/opt/vbg/vbg": "-rwxr-xr-x", "/usr/bin/vbg": "-rwxr-xr-x",
                        "/usr/lib/vbg/setup-virtual-camera": "-rwxr-xr-x",
+                       "/usr/share/polkit-1/actions/io.github.vbg.setup-virtual-camera.policy":
+                           "-rw-r--r--",
                        "/usr/share/applications/vbg.desktop": "-rw-r--r--",
                        "/usr/share/icons/hicolor/256x256/apps/vbg.png": "-rw-r--r--",
                        "/usr/share/vbg/modprobe.conf": "-rw-r--r--",

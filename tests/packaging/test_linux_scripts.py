@@ -245,3 +245,47 @@ def test_setup_in_a_container_points_to_the_host(stubs: Path) -> None:
     r = setup_camera(stubs)
     assert r.returncode == 1
     assert "container" in r.stdout and f"modprobe v4l2loopback {V4L2LOOPBACK_OPTIONS}" in r.stdout
+
+
+def test_setup_takes_no_input_but_reload(stubs: Path, tmp_path: Path) -> None:
+    """A privilege boundary: anything but the fixed flag is refused before any command."""
+    stub(stubs, "modprobe", f'echo "$@" >> "{tmp_path}/modprobe.args"; exit 0')
+    for args in (["--reload", "extra"], ["devices=9"], ["; reboot"], [""]):
+        r = run(["sh", str(LINUX / "setup-virtual-camera.sh"), *args],
+                env={"PATH": f"{stubs}:{os.environ['PATH']}"})
+        assert r.returncode == 2 and "no arguments except --reload" in r.stdout, args
+    assert not (tmp_path / "modprobe.args").exists()
+
+
+@needs_no_loaded_module
+def test_setup_reload_loads_with_vbgs_options(stubs: Path, tmp_path: Path) -> None:
+    """Not loaded here, so --reload just loads (the unload step needs a loaded module)."""
+    r = run(["sh", str(LINUX / "setup-virtual-camera.sh"), "--reload"],
+            env={"PATH": f"{stubs}:{os.environ['PATH']}"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "modprobe.args").read_text().split() == [
+        "v4l2loopback", *V4L2LOOPBACK_OPTIONS.split()]
+
+
+def test_polkit_action_names_the_installed_helper() -> None:
+    """The action pkexec matches by the helper's path (what the app runs), asks for an admin
+    password, and is what build_deb installs."""
+    import xml.etree.ElementTree as ET
+
+    from vbg.app import vcam_doctor
+
+    policy = LINUX / f"{vcam_doctor.POLKIT_ACTION}.policy"
+    tree = ET.parse(policy)
+    action = tree.getroot().find("action")
+    assert action is not None and action.get("id") == vcam_doctor.POLKIT_ACTION
+    annotations = {a.get("key"): a.text for a in action.findall("annotate")}
+    assert annotations["org.freedesktop.policykit.exec.path"] == vcam_doctor.HELPER
+    assert "vbg" in (action.findtext("message") or "")
+    defaults = action.find("defaults")
+    assert defaults is not None
+    assert {d.tag: d.text for d in defaults} == {"allow_any": "auth_admin",
+                                                 "allow_inactive": "auth_admin",
+                                                 "allow_active": "auth_admin_keep"}
+    build = (LINUX / "build_deb.py").read_text()
+    assert f'POLKIT_ACTION = "{vcam_doctor.POLKIT_ACTION}"' in build
+    assert "usr/share/polkit-1/actions/" in build

@@ -55,8 +55,9 @@ MODPROBE = f"sudo modprobe {MODULE} {V4L2LOOPBACK_OPTIONS}"
 RELOAD = (f"sudo modprobe -r {MODULE}", MODPROBE)
 ENROL_KEY = f"sudo mokutil --import {DKMS_KEY}"
 SYSFS_DEVICES = "sys/devices/virtual/video4linux"
-_KEY_REJECTED = re.compile(r"Key was rejected by service|Required key not available",
-                           re.IGNORECASE)
+# The kernel's words, and the setup helper's (packaging/linux/setup-virtual-camera.sh).
+_KEY_REJECTED = re.compile(r"Key was rejected by service|Required key not available|"
+                           r"Secure Boot is on and refused", re.IGNORECASE)
 _DEVICE_PATH = re.compile(r"/dev/video(\d+)")
 
 OK, PROBLEM, NOTE = "ok", "problem", "note"
@@ -468,8 +469,9 @@ def _check_secure_boot(ctx: _Ctx, modinfo: str) -> None:
            "the camera then loads at boot.")
     if rejected:
         state = {True: "on", False: "off", None: "state unknown"}[sb]
-        ctx.add("secure-boot", PROBLEM, f"Secure Boot ({state}) refused the module: “Key was "
-                "rejected by service”.", fix, (ENROL_KEY,))
+        ctx.add("secure-boot", PROBLEM, f"Secure Boot ({state}) refused the module (“Key was "
+                "rejected by service”): it is not signed by a key the firmware trusts.", fix,
+                (ENROL_KEY,))
     elif sb and modinfo and not signed:
         ctx.add("secure-boot", PROBLEM, "Secure Boot is on and the v4l2loopback module is not "
                 "signed, so the kernel will refuse it.",
