@@ -117,10 +117,11 @@ def entry_for(os_name: str, command: list[str], home: Path, config_home: Path,
 
 
 def current_entry() -> AutostartEntry:
-    """The entry for this machine and this installation."""
+    """The entry for this machine and this installation: ``<launch command> --tray``."""
     # platformdirs honours $XDG_CONFIG_HOME (the folder autostart files go under on Linux).
     config_home = Path(platformdirs.user_config_dir())
-    return entry_for(sys.platform, launch_command(), Path.home(), config_home,
+    # --tray: at login vbg goes straight to the tray, no window in the user's face.
+    return entry_for(sys.platform, [*launch_command(), "--tray"], Path.home(), config_home,
                      icon=resources.asset("icons", "vbg.png"))
 
 

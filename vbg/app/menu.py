@@ -267,7 +267,8 @@ def prepare(state: MenuState) -> tuple[MenuItem, ...]:
         MenuItem("Settings…", Action(SETTINGS), icon="icon:settings"),
     ]
     if not state.vcam_on:
-        items.append(MenuItem("Virtual camera help…", Action(VCAM_HELP), icon="icon:help"))
+        items.append(MenuItem("Virtual camera off — set up…", Action(VCAM_HELP),
+                              icon="icon:warning"))
     items += [SEPARATOR, MenuItem("Quit", Action(QUIT), icon="icon:quit", shortcut="Ctrl+Q")]
     return tuple(items)
 
@@ -282,7 +283,8 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
         SEPARATOR,
         MenuItem("Cut out a photo…", Action(STILLS), icon="icon:photo", shortcut="Ctrl+O"),
         MenuItem("Settings…", Action(SETTINGS), icon="icon:settings", shortcut="Ctrl+,"),
-        MenuItem("Virtual camera help…", Action(VCAM_HELP), icon="icon:help"),
+        MenuItem("Virtual camera off — set up…", Action(VCAM_HELP),
+                              icon="icon:warning"),
         SEPARATOR,
         MenuItem("Quit", Action(QUIT), icon="icon:quit", shortcut="Ctrl+Q"),
     )

@@ -355,8 +355,7 @@ def trusted_helper(root: Path = Path("/"), owner_uid: int = 0) -> tuple[Path | N
     try:
         st = path.lstat()
     except OSError:
-        return None, (f"vbg's setup helper ({HELPER}) is not installed — vbg runs from a "
-                      "source checkout or a pip install")
+        return None, (f"This vbg runs from a source checkout or a pip install (no {HELPER})")
     if not stat.S_ISREG(st.st_mode) or st.st_uid != owner_uid or st.st_mode & 0o022:
         return None, f"{HELPER} is not a root-owned file that only root can change"
     folder = path.parent

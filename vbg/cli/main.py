@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 "starts the desktop app.")
     parser.add_argument("--version", action="store_true", help="print the version")
     parser.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    parser.add_argument("--tray", action="store_true",
+                        help="start in the system tray without opening the window")
     parser.add_argument("--selftest", action="store_true",
                         help="check models, pipeline and virtual camera, then exit")
     add_pipeline_options(parser)
@@ -262,7 +264,7 @@ def cmd_app(a: argparse.Namespace) -> int:
             f"The desktop app needs PySide6 ({exc}); install it with "
             "`pip install 'vbg[ui]'`, or use `vbg run` for the headless mode."
         ) from exc
-    return run_app(config_from_args(a), verbose=a.verbose)
+    return run_app(config_from_args(a), verbose=a.verbose, tray=a.tray)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,13 +67,14 @@ def _log_unhandled(exc_type, exc, tb) -> None:  # sys.excepthook signature
     log.error("unexpected error", exc_info=(exc_type, exc, tb))
 
 
-def run_app(config: AppConfig, verbose: bool = False) -> int:
+def run_app(config: AppConfig, verbose: bool = False, tray: bool = False) -> int:
     """Run the desktop app with ``config`` from the command line; returns the exit status.
 
     Raises ``VbgError`` (a sentence) when there is no display. Settings are read from
     ``vbg.app.settings.settings_path()``; options given on the command line win for this run
     without being saved. ``verbose`` is part of the CLI's contract; the CLI already set the
-    log level from it, and the app logs through ``logging`` only.
+    log level from it, and the app logs through ``logging`` only. ``tray`` (``vbg --tray``,
+    what autostart runs): start in the tray without a window.
     """
     _check_display()
     app = make_application()
@@ -85,7 +86,7 @@ def run_app(config: AppConfig, verbose: bool = False) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
-    QTimer.singleShot(0, shell.start)
+    QTimer.singleShot(0, lambda: shell.start(in_tray=tray))
     try:
         return app.exec()
     finally:

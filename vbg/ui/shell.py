@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
-from vbg.app import autostart, menu
+from vbg.app import autostart, menu, vcam_doctor
 from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from vbg.app.menu import Action
 from vbg.app.settings import Settings
@@ -26,7 +26,7 @@ from vbg.ui.controller import AppController
 from vbg.ui.settings_dialog import SettingsDialog
 from vbg.ui.stills_window import StillsWindow
 from vbg.ui.tray import Tray
-from vbg.ui.vcam_dialog import VcamHelpDialog
+from vbg.ui.vcam_dialog import DoctorRunner, VcamDialog
 from vbg.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,12 @@ class AppShell(QObject):
     ``tray_available``: None asks ``QSystemTrayIcon.isSystemTrayAvailable()``. ``open_url``,
     ``ask_open_media`` and ``autostart_entry`` are seams for tests (no desktop, no real
     autostart folder). ``on_quit`` is called after everything stopped (the app's event loop
-    exit).
+    exit). ``diagnose_vcam(load_error)`` / ``setup_vcam(diagnosis)``: the virtual-camera
+    diagnosis and one-click setup (default: :mod:`vbg.app.vcam_doctor` on this machine; tests
+    pass a fake root and command runner).
     """
+
+    TRAY_WAIT_S = 30.0  # at login the panel's tray may appear after vbg starts
 
     def __init__(self, controller: AppController, *, tray_available: bool | None = None,
                  open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
@@ -50,6 +54,9 @@ class AppShell(QObject):
                  autostart.current_entry,
                  on_quit: Callable[[], object] | None = None,
                  stills_factory: Callable[[], StillsWindow] | None = None,
+                 diagnose_vcam: Callable[[str], vcam_doctor.Diagnosis] | None = None,
+                 setup_vcam: Callable[[vcam_doctor.Diagnosis], vcam_doctor.SetupOutcome]
+                 | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
@@ -65,14 +72,22 @@ class AppShell(QObject):
         if tray_available is None:
             tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.tray_available = tray_available
+        self.tray_probe: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable
         self.window.quit_on_close = not tray_available
-        self.vcam_dialog: VcamHelpDialog | None = None
+        self.vcam_dialog: VcamDialog | None = None
+        self.doctor = DoctorRunner(
+            diagnose_vcam or (lambda err: vcam_doctor.diagnose(load_error=err)),
+            setup_vcam or vcam_doctor.run_setup, self)
+        self.doctor.diagnosed.connect(self._vcam_diagnosed)
+        self.doctor.setup_finished.connect(self._vcam_setup_finished)
+        self._vcam_off_told = False
+        self._load_error = ""
         self.settings_dialog: SettingsDialog | None = None
         self.stills: StillsWindow | None = None
         self.quitting = False
         self.last_vcam_help: str | None = None
         controller.message.connect(self._notify)
-        controller.vcam_problem.connect(self.show_vcam_help)
+        controller.vcam_problem.connect(self._vcam_off)
         controller.vcam_ok.connect(self._vcam_ok)
         self._handlers: dict[str, Callable[[object], None]] = {
             menu.RUNNING: lambda on: controller.set_running(bool(on)),
@@ -95,9 +110,17 @@ class AppShell(QObject):
         }
 
     # ----------------------------------------------------------------- startup
-    def start(self, show_window: bool | None = None) -> None:
+    def start(self, show_window: bool | None = None, in_tray: bool = False) -> None:
         """Show the tray (where there is one) and the window (unless the user asked to start
-        hidden and a tray can bring it back), then turn the pipeline on."""
+        hidden and a tray can bring it back), then turn the pipeline on.
+
+        ``in_tray`` (``vbg --tray``, what autostart runs): no window. Where no tray is there
+        yet (the desktop's panel may start after vbg at login) it waits up to
+        :attr:`TRAY_WAIT_S` for one, then shows the window so the app is never invisible."""
+        if in_tray:
+            show_window = False
+            if not self.tray_available:
+                self._wait_for_tray(self.TRAY_WAIT_S)
         if self.tray_available:
             self.tray.show()
         if show_window is None:
@@ -107,6 +130,31 @@ class AppShell(QObject):
         if self.controller.load_warning:
             self._notify(self.controller.load_warning, "warning")
         self.controller.start()
+
+    def _wait_for_tray(self, seconds: float) -> None:
+        timer = QTimer(self)
+        timer.setInterval(500)
+        left = [int(seconds * 2)]
+
+        def poll() -> None:
+            if self.quitting:
+                timer.stop()
+            elif self.tray_probe():
+                timer.stop()
+                self.tray_available = True
+                self.window.quit_on_close = False
+                self.tray.show()
+                log.info("tray: found after start-up; vbg lives there")
+            else:
+                left[0] -= 1
+                if left[0] <= 0:
+                    timer.stop()
+                    log.info("tray: none found, showing the window instead")
+                    self.window.show()
+
+        timer.timeout.connect(poll)
+        timer.start()
+        self._tray_timer = timer
 
     # ----------------------------------------------------------------- dispatch
     def perform(self, action: Action) -> None:
@@ -184,23 +232,63 @@ class AppShell(QObject):
                 new = replace(new, autostart=old_autostart)
         self.controller.apply_settings(new)
 
-    def show_vcam_help(self, text: str | None) -> VcamHelpDialog:
-        """The virtual-camera dialog with ``text`` (None: the last known help, else this OS's
-        general help)."""
-        if text is None:
-            text = self.last_vcam_help
-        if text is None:
-            from vbg.sinks.virtualcam import virtual_camera_help
-
-            text = virtual_camera_help()
-        self.last_vcam_help = text
+    def show_vcam_help(self, text: str | None = None) -> VcamDialog:
+        """Open the virtual-camera dialog (the pill in the status bar, the tray menu) and run
+        the diagnosis. ``text``: what vbg's last attempt said (None: keep the last one)."""
+        if text is not None:
+            self.last_vcam_help = text
         if self.vcam_dialog is None:
-            self.vcam_dialog = VcamHelpDialog(self.window if self.window.isVisible() else None)
-            self.vcam_dialog.retry_requested.connect(self.controller.retry_vcam)
-        self.vcam_dialog.set_help(text)
+            self.vcam_dialog = VcamDialog(self.window if self.window.isVisible() else None)
+            self.vcam_dialog.check_requested.connect(self.check_vcam_again)
+            self.vcam_dialog.setup_requested.connect(self.set_up_vcam)
+        self.vcam_dialog.set_app_error(self.last_vcam_help
+                                       if self.controller.vcam_device is None else None)
         self.vcam_dialog.show()
         self.vcam_dialog.raise_()
+        self.vcam_dialog.activateWindow()
+        if self.doctor.check(self._load_error):
+            self.vcam_dialog.set_busy("Checking the virtual camera…")
         return self.vcam_dialog
+
+    def check_vcam_again(self) -> None:
+        """The dialog's "Check again": open the virtual camera again (a success closes the
+        dialog) and, if that fails, show the new diagnosis."""
+        if self.controller.vcam_device is None and self.controller.retry_vcam():
+            return
+        if self.vcam_dialog is not None and self.doctor.check(self._load_error):
+            self.vcam_dialog.set_busy("Checking the virtual camera…")
+
+    def set_up_vcam(self) -> None:
+        d = self.vcam_dialog.diagnosis if self.vcam_dialog is not None else None
+        if d is not None and self.doctor.set_up(d):
+            self.vcam_dialog.set_busy("Setting up — type your password in the prompt…")
+
+    def _vcam_diagnosed(self, d: vcam_doctor.Diagnosis) -> None:
+        if self.vcam_dialog is not None:
+            self.vcam_dialog.set_diagnosis(d)
+
+    def _vcam_setup_finished(self, outcome: vcam_doctor.SetupOutcome) -> None:
+        self._load_error = "" if outcome.ok else outcome.message
+        if self.vcam_dialog is not None:
+            self.vcam_dialog.set_outcome(outcome)
+        if outcome.ok and self.controller.retry_vcam():
+            return  # vcam_ok closes the dialog and says which camera to pick
+        if self.vcam_dialog is not None and self.doctor.check(self._load_error):
+            self.vcam_dialog.set_busy("Checking the virtual camera…")
+
+    def _vcam_off(self, text: str) -> None:
+        """No virtual camera (at launch, on a retry, or mid-stream): the preview carries on;
+        the pill says "Virtual camera off — set up". Said once per run, never as a popup."""
+        self.last_vcam_help = text
+        if self.vcam_dialog is not None and self.vcam_dialog.isVisible():
+            self.vcam_dialog.set_app_error(text)
+            if self.doctor.check(self._load_error):
+                self.vcam_dialog.set_busy("Checking the virtual camera…")
+            return
+        if not self._vcam_off_told:
+            self._vcam_off_told = True
+            self._notify("Virtual camera off — video apps can't see vbg yet. Click “Virtual "
+                         "camera off — set up” to fix it.", "warning")
 
     def _vcam_ok(self, device: str) -> None:
         if self.vcam_dialog is not None and self.vcam_dialog.isVisible():

@@ -1,116 +1,307 @@
-"""The "no virtual camera" dialog: what to do on this OS, with Retry.
+"""The virtual-camera dialog: what vbg found, the exact fix, and one-click setup on Linux.
 
-Non-modal: the preview keeps running behind it. The text is ``vbg.sinks.virtualcam``'s per-OS
-help (the OutputError sentence); commands in it (between backticks) are shown as code and can
-be copied with one click.
+Shows a :class:`~vbg.app.vcam_doctor.Diagnosis` (the same as ``vbg doctor``): a headline, the
+findings as a list (✓ fine, ! to fix, i worth knowing), each fix with its commands in a
+copyable block. "Copy commands" copies only shell lines (file contents are ``sudo tee``
+lines) and says "Copied". "Set up the virtual camera" (Linux, when the .deb's root-owned helper
+is installed and can fix what was found) asks the shell to run it through pkexec.
+
+Not modal, and never opened by itself at launch: the status bar's "Virtual camera off — set up"
+pill and the tray menu open it. It runs nothing itself: :class:`DoctorRunner` runs the
+diagnosis and the setup on a worker thread (pkexec waits for a password; ``journalctl`` may be
+slow) and hands the results back on the Qt thread.
 """
 
 from __future__ import annotations
 
-import html
-import re
+import threading
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from vbg.ui.icons import line_icon
+from vbg.app.vcam_doctor import NOTE, OK, PROBLEM, Diagnosis, SetupOutcome
+from vbg.ui.bridge import MainThreadBridge
+from vbg.ui.icons import app_icon, line_icon
+from vbg.ui.theme import MUTED, PANEL, TEXT, WARN
+from vbg.ui.theme import OK as OK_COLOR
 
-_CODE = re.compile(r"`([^`]+)`")
-
-
-def commands_in(text: str) -> list[str]:
-    """The shell commands quoted in backticks in a help text."""
-    return _CODE.findall(text)
-
-
-def to_html(text: str) -> str:
-    """Help text → rich text: backticked commands in a code style, the rest escaped."""
-    parts: list[str] = []
-    last = 0
-    for m in _CODE.finditer(text):
-        parts.append(html.escape(text[last:m.start()]))
-        parts.append("<code style='background:#14161a; color:#a5d6ff; padding:2px 4px;'>"
-                     f"{html.escape(m.group(1))}</code>")
-        last = m.end()
-    parts.append(html.escape(text[last:]))
-    return "".join(parts)
+COPIED_MS = 2500
+_MARKS = {OK: ("✓", OK_COLOR), PROBLEM: ("!", WARN), NOTE: ("i", "#7aa7ff")}
 
 
-class VcamHelpDialog(QDialog):
-    """``retry_requested`` when the user clicks Retry; :meth:`set_help` updates the text
-    (a failed retry shows the new reason)."""
+class DoctorRunner(QObject):
+    """Runs ``diagnose(load_error)`` and ``setup(diagnosis)`` on a worker thread, one at a time;
+    ``diagnosed`` / ``setup_finished`` carry the result on the Qt thread."""
 
-    retry_requested = Signal()
+    diagnosed = Signal(object)
+    setup_finished = Signal(object)
+
+    def __init__(self, diagnose: Callable[[str], Diagnosis],
+                 setup: Callable[[Diagnosis], SetupOutcome],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._diagnose, self._setup = diagnose, setup
+        self._bridge = MainThreadBridge(self)
+        self.busy = False
+
+    def _spawn(self, work: Callable[[], object], done: Signal) -> bool:
+        if self.busy:
+            return False
+        self.busy = True
+
+        def body() -> None:
+            result = work()
+
+            def deliver() -> None:
+                self.busy = False
+                done.emit(result)
+            self._bridge.call(deliver)
+
+        threading.Thread(target=body, name="vbg-doctor", daemon=True).start()
+        return True
+
+    def check(self, load_error: str = "") -> bool:
+        """Start a diagnosis (False: one is already running)."""
+        return self._spawn(lambda: self._diagnose(load_error), self.diagnosed)
+
+    def set_up(self, diagnosis: Diagnosis) -> bool:
+        """Start the setup helper (False: something is already running)."""
+        return self._spawn(lambda: self._setup(diagnosis), self.setup_finished)
+
+
+def _label(text: str = "", *, muted: bool = False, rich: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if muted:
+        label.setStyleSheet(f"color: {MUTED};")
+    return label
+
+
+class CommandBlock(QTextEdit):
+    """Shell commands in a read-only, selectable monospace block: one paragraph per command
+    (a long one wraps inside its paragraph), sized to show them all."""
+
+    def __init__(self, commands: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("vcamCommands")
+        self.setReadOnly(True)
+        self.setAcceptRichText(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.setStyleSheet("QTextEdit#vcamCommands { background: #14161a; color: #a5d6ff; "
+                           "border: 1px solid #3b414c; border-radius: 6px; padding: 2px; }")
+        self.commands = list(commands)
+        self.setPlainText("\n".join(self.commands))
+        gap = QTextBlockFormat()
+        gap.setBottomMargin(4)
+        cursor = QTextCursor(self.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.mergeBlockFormat(gap)
+        self.document().setDocumentMargin(6)
+
+    def _fit(self) -> None:
+        self.document().setTextWidth(self.viewport().width())
+        self.setFixedHeight(int(self.document().size().height()) + 2 * self.frameWidth() + 6)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self._fit()
+
+
+class VcamDialog(QDialog):
+    """See the module docstring. ``check_requested``: "Check again"; ``setup_requested``:
+    "Set up the virtual camera". :meth:`set_diagnosis`, :meth:`set_outcome`,
+    :meth:`set_busy` and :meth:`set_app_error` update it."""
+
+    check_requested = Signal()
+    setup_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("No virtual camera")
+        self.setWindowTitle("Virtual camera")
         self.setModal(False)
-        self.setMinimumWidth(560)
-        self.attempts = 0
+        self.setMinimumWidth(620)
+        self.diagnosis: Diagnosis | None = None
+        self.commands: list[str] = []
 
-        icon = QLabel()
-        icon.setPixmap(line_icon("warning", "#f5a524").pixmap(40, 40))
-        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        heading = QLabel("<b>Video apps can't see vbg yet</b><br>"
-                         "The preview keeps working meanwhile; here is how to fix it:")
-        heading.setWordWrap(True)
-        self.body = QLabel()
-        self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status = QLabel()
-        self.status.setStyleSheet("color: #9aa3b2;")
+        self.icon = QLabel()
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.headline = _label()
+        self.headline.setStyleSheet("font-size: 15px; font-weight: 600;")
+        self.subline = _label(muted=True)
+        head_text = QVBoxLayout()
+        head_text.setSpacing(2)
+        head_text.addWidget(self.headline)
+        head_text.addWidget(self.subline)
+        head = QHBoxLayout()
+        head.addWidget(self.icon)
+        head.addLayout(head_text, 1)
 
-        text_col = QVBoxLayout()
-        text_col.addWidget(heading)
-        text_col.addWidget(self.body)
-        text_col.addWidget(self.status)
-        top = QHBoxLayout()
-        top.addWidget(icon)
-        top.addLayout(text_col, 1)
+        self.findings_box = QWidget()
+        self.findings_box.setObjectName("vcamFindings")
+        self.findings_box.setStyleSheet(
+            f"QWidget#vcamFindings {{ background: {PANEL}; border-radius: 8px; }}")
+        self.findings = QGridLayout(self.findings_box)
+        self.findings.setContentsMargins(12, 10, 12, 10)
+        self.findings.setHorizontalSpacing(10)
+        self.findings.setVerticalSpacing(6)
+        self.findings.setColumnStretch(1, 1)
+        self.finding_labels: list[QLabel] = []
 
-        self.buttons = QDialogButtonBox()
+        self.helper_note = _label(muted=True)
+        self.outcome = _label()
+        self.app_error = _label(muted=True)
+        self.status = _label(muted=True)
+
+        self.setup_button = QPushButton("Set up the virtual camera")
+        self.setup_button.setDefault(True)
+        self.setup_button.clicked.connect(self.setup_requested.emit)
         self.copy_button = QPushButton("Copy commands")
         self.copy_button.clicked.connect(self.copy_commands)
-        self.retry_button = self.buttons.addButton("Retry",
-                                                   QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        self.retry_button.setDefault(True)
-        # Retry must not close the dialog (``accepted`` stays unconnected): the shell closes
-        # it once the virtual camera opened.
-        self.retry_button.clicked.connect(self._retry)
-        self.buttons.rejected.connect(self.reject)
+        self.check_button = QPushButton("Check again")
+        self.check_button.clicked.connect(self.check_requested.emit)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        for b in (self.setup_button, self.copy_button, self.check_button, self.close_button):
+            buttons.addWidget(b)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 18, 18, 14)
-        layout.setSpacing(14)
-        layout.addLayout(top)
-        layout.addWidget(self.buttons)
-        self.help_text = ""
+        layout.setSpacing(10)
+        layout.addLayout(head)
+        layout.addWidget(self.findings_box)
+        layout.addWidget(self.helper_note)
+        layout.addWidget(self.outcome)
+        layout.addWidget(self.app_error)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.timeout.connect(self._copied_done)
+        self.set_busy("Checking the virtual camera…")
 
-    def set_help(self, text: str) -> None:
-        self.help_text = text
-        self.body.setText(to_html(text))
-        self.copy_button.setVisible(bool(commands_in(text)))
-        if self.attempts:
-            self.status.setText(f"Still not available (tried {self.attempts} time"
-                                f"{'s' if self.attempts > 1 else ''}).")
+    # ----------------------------------------------------------------- updates
+    def set_busy(self, text: str) -> None:
+        """A diagnosis or the setup is running: say so, and hold the action buttons."""
+        self.status.setText(text)
+        for b in (self.setup_button, self.check_button):
+            b.setEnabled(False)
+        if self.diagnosis is None:
+            self.headline.setText("Checking the virtual camera…")
+            self.icon.setPixmap(app_icon("off").pixmap(40, 40))
+            for w in (self.findings_box, self.copy_button, self.setup_button, self.helper_note,
+                      self.outcome, self.app_error):
+                w.setVisible(False)
+
+    def set_diagnosis(self, d: Diagnosis) -> None:
+        self.diagnosis = d
+        works = d.exit_code == 0
+        self.icon.setPixmap((app_icon("on") if works else line_icon("warning", WARN))
+                            .pixmap(40, 40))
+        n = len(d.problems)
+        self.headline.setText("The virtual camera works" if works else
+                              "Video apps can't see vbg yet")
+        usable = [dev for dev in d.devices if not dev.busy and dev.writable]
+        pick = f"“{usable[0].label or usable[0].path}”" if usable else "the OBS Virtual Camera"
+        self.subline.setText(
+            f"Pick {pick} as the camera in your video app." if works else
+            f"{n} thing{'s' if n != 1 else ''} to fix, below. The preview keeps working "
+            "meanwhile.")
+        self._fill_findings(d)
+        self.commands = d.commands
+        self.copy_button.setVisible(bool(self.commands))
+        can_setup = d.setup is not None and d.helper is not None
+        self.setup_button.setVisible(can_setup)
+        self.setup_button.setEnabled(can_setup)
+        self.helper_note.setVisible(d.setup is not None and d.helper is None)
+        if d.setup is not None and d.helper is None:
+            self.helper_note.setText(f"{d.helper_note}, so it can't set the camera up for you: "
+                                     "run the commands above in a terminal.")
+        self.check_button.setEnabled(True)
+        self.status.setText("")
+        QTimer.singleShot(0, self._fit_height)
+
+    def _fit_height(self) -> None:
+        """As tall as the content at the current width (wrapped labels make Qt's own guess
+        too tall or too short)."""
+        layout = self.layout()
+        layout.activate()
+        height = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
+            else layout.totalSizeHint().height()
+        self.resize(self.width(), max(height, layout.totalMinimumSize().height()))
+
+    def set_outcome(self, o: SetupOutcome) -> None:
+        """The setup's result, kept until the next setup (the diagnosis follows it)."""
+        color = OK_COLOR if o.ok else WARN
+        self.outcome.setStyleSheet(f"color: {color};")
+        self.outcome.setText(o.message)
+        self.outcome.setVisible(True)
+
+    def set_app_error(self, text: str | None) -> None:
+        """What vbg's last attempt to open the virtual camera said (pyvirtualcam's words)."""
+        self.app_error.setText(f"vbg's last attempt to open it said: {text}" if text else "")
+        self.app_error.setVisible(bool(text))
+
+    # ----------------------------------------------------------------- parts
+    def _fill_findings(self, d: Diagnosis) -> None:
+        while self.findings.count():
+            item = self.findings.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.finding_labels = []
+        self.command_blocks: list[CommandBlock] = []
+        row = 0
+        for f in d.findings:
+            glyph, color = _MARKS[f.status]
+            mark = QLabel(glyph)
+            mark.setFixedWidth(18)
+            mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+            mark.setStyleSheet(f"color: {color}; font-weight: 700;")
+            text = _label(f.text + (f"\n{f.fix}" if f.fix and f.status != OK else ""))
+            text.setStyleSheet(f"color: {TEXT if f.status != OK else MUTED};")
+            self.findings.addWidget(mark, row, 0, Qt.AlignmentFlag.AlignTop)
+            self.findings.addWidget(text, row, 1, Qt.AlignmentFlag.AlignTop)
+            self.finding_labels.append(text)
+            row += 1
+            if f.commands and f.status != OK:
+                block = CommandBlock(list(f.commands))
+                self.findings.addWidget(block, row, 1)
+                self.command_blocks.append(block)
+                row += 1
+        self.findings_box.setVisible(bool(d.findings))
 
     def copy_commands(self) -> None:
-        QGuiApplication.clipboard().setText("\n".join(commands_in(self.help_text)))
+        """Put the commands on the clipboard, one per line, and say so for a moment."""
+        QGuiApplication.clipboard().setText("\n".join(self.commands) + "\n")
+        n = len(self.commands)
+        self.copy_button.setText("Copied ✓")
+        self.status.setText(f"Copied {n} command{'s' if n != 1 else ''}: paste them into a "
+                            "terminal.")
+        self._copied_timer.start(COPIED_MS)
 
-    def _retry(self) -> None:
-        self.attempts += 1
-        self.status.setText("Trying again…")
-        self.retry_requested.emit()
+    def _copied_done(self) -> None:
+        self.copy_button.setText("Copy commands")
+        if self.status.text().startswith("Copied"):
+            self.status.setText("")

@@ -267,7 +267,7 @@ class MainWindow(QMainWindow):
         self.source_label.setText(status_line(c.status()))
         on = c.vcam_device is not None
         self.vcam_pill.setText(f"●  Virtual camera: {c.vcam_device}" if on
-                               else "●  Virtual camera off — how to fix")
+                               else "●  Virtual camera off — set up")
         self.vcam_pill.setProperty("state", "on" if on else "off")
         self.vcam_pill.style().unpolish(self.vcam_pill)
         self.vcam_pill.style().polish(self.vcam_pill)
