@@ -119,7 +119,7 @@ def test_current_entry_on_linux_uses_xdg_config_home(tmp_path: Path,
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     e = au.current_entry()
     assert e.path == tmp_path / "autostart" / "vbg.desktop"
-    assert f"Exec={sys.executable} -m vbg" in e.content
+    assert f"\nExec={sys.executable} -m vbg --tray\n" in e.content  # at login: tray only
 
 
 def test_the_desktop_entry_is_readable_by_others_like_any_new_file(tmp_path: Path) -> None:

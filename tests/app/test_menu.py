@@ -33,7 +33,8 @@ def test_tray_menu_top_level() -> None:
     items = prepare(state(status_line="camera 0 · 30 fps"))
     assert texts(items) == ["camera 0 · 30 fps", "On", "Pause (show background only)",
                             "Background", "Camera", "Model", "Mirror", "Show preview",
-                            "Cut out a photo…", "Settings…", "Virtual camera help…", "Quit"]
+                            "Cut out a photo…", "Settings…", "Virtual camera off — set up…",
+                            "Quit"]
     assert not items[0].enabled  # the status caption
 
 
@@ -115,8 +116,8 @@ def test_model_given_as_a_path_is_listed_checked() -> None:
 
 
 def test_vcam_help_entry_only_while_the_virtual_camera_is_off() -> None:
-    assert "Virtual camera help…" not in texts(prepare(state(vcam_on=True)))
-    assert "Virtual camera help…" in texts(prepare(state(vcam_on=False)))
+    assert "Virtual camera off — set up…" not in texts(prepare(state(vcam_on=True)))
+    assert "Virtual camera off — set up…" in texts(prepare(state(vcam_on=False)))
 
 
 def test_preview_and_mirror_toggle() -> None:

@@ -70,7 +70,8 @@ class Harness:
 @pytest.fixture
 def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
              ) -> Iterator[Callable[..., Harness]]:
-    """``make_app(config=None, settings_text=None, start=True, cameras=None, ...)`` → Harness.
+    """``make_app(config=None, settings_text=None, start=True, cameras=None, **shell_kw)`` →
+    Harness (``shell_kw``: more AppShell seams, e.g. ``diagnose_vcam``).
 
     ``settings_text`` is written to the settings file first (e.g. a corrupt one).
     """
@@ -79,7 +80,7 @@ def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
     def make(config: AppConfig | None = None, settings_text: str | None = None,
              start: bool = True, cameras: list | None = None,
              show_window: bool = True, clock: Callable[[], float] | None = None,
-             camera_lister: Callable[[], list] | None = None) -> Harness:
+             camera_lister: Callable[[], list] | None = None, **shell_kw) -> Harness:
         settings_file = tmp_path / "config" / "vbg" / "settings.json"
         if settings_text is not None:
             settings_file.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +96,7 @@ def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
             open_url=lambda url: h.opened_urls.append(url) or True,
             autostart_entry=lambda: autostart.entry_for(
                 "linux", ["vbg"], tmp_path / "home", tmp_path / "xdg"),
-            on_quit=lambda: h.quit_calls.append(1),
+            on_quit=lambda: h.quit_calls.append(1), **shell_kw,
         )
         h.shell = shell
         qtbot.addWidget(shell.window)

@@ -1,5 +1,5 @@
-"""The virtual-camera-missing dialog, the settings dialog and its persistence, the corrupt
-settings file at start-up, and where messages are shown."""
+"""The settings dialog and its persistence, the corrupt settings file at start-up, and where
+messages are shown (the virtual-camera dialog: test_vcam_dialog.py)."""
 
 from __future__ import annotations
 
@@ -12,72 +12,6 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from tests.ui.conftest import WAIT_MS
 from vbg.errors import VbgError
-from vbg.sinks.virtualcam import virtual_camera_help
-from vbg.ui.vcam_dialog import commands_in, to_html
-
-NO_DEVICE = "no v4l2loopback device found"
-
-
-def test_missing_virtual_camera_shows_help_and_the_preview_keeps_working(
-        make_app, qtbot, recording_backend) -> None:
-    recording_backend.fail_with = NO_DEVICE
-    h = make_app()
-    c, dialog = h.controller, h.shell.vcam_dialog
-    assert dialog is not None and dialog.isVisible()
-    # The per-OS fix, as vbg.sinks.virtualcam words it for this OS.
-    expected_start = virtual_camera_help(sys.platform)[:40]
-    assert dialog.help_text.startswith(expected_start)
-    assert NO_DEVICE in dialog.help_text
-    # The preview runs without the virtual camera.
-    assert c.pipeline is not None and not c.pipeline.config.output.vcam
-    seq = c.latest_frame()[0]
-    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: h.window.preview.frames_drawn > 0, timeout=WAIT_MS)
-    assert "Virtual camera off" in h.window.vcam_pill.text()
-
-
-def test_retry_while_still_missing_then_after_the_fix(make_app, qtbot, recording_backend
-                                                     ) -> None:
-    recording_backend.fail_with = NO_DEVICE
-    h = make_app()
-    c, dialog = h.controller, h.shell.vcam_dialog
-    recording_backend.fail_with = "still no device"
-    dialog.retry_button.click()
-    qtbot.waitUntil(lambda: "still no device" in dialog.help_text, timeout=WAIT_MS)
-    assert dialog.isVisible() and "Still not available" in dialog.status.text()
-    assert not c.vcam_wanted and c.pipeline is not None
-    seq = c.latest_frame()[0]
-    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)  # preview alive
-
-    recording_backend.fail_with = None  # the user loaded v4l2loopback
-    dialog.retry_button.click()
-    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
-    assert c.vcam_device == "vbg-recording" and c.pipeline.config.output.vcam
-    qtbot.waitUntil(lambda: recording_backend.last().frames_sent > 3, timeout=WAIT_MS)
-    assert "Virtual camera on" in h.window.message_label.text()
-    assert "vbg-recording" in h.window.vcam_pill.text()
-
-
-def test_virtual_camera_failing_mid_stream_falls_back_to_the_preview(make_app, qtbot
-                                                                     ) -> None:
-    from vbg.errors import OutputError
-
-    h = make_app()
-    c = h.controller
-    threading.Thread(target=c.pipeline.on_error,
-                     args=(OutputError("The virtual camera vbg-recording stopped."),)).start()
-    qtbot.waitUntil(lambda: h.shell.vcam_dialog is not None
-                    and h.shell.vcam_dialog.isVisible(), timeout=WAIT_MS)
-    assert not c.pipeline.config.output.vcam
-    seq = c.latest_frame()[0]
-    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)
-
-
-def test_help_text_commands_are_code_and_copyable(qtbot) -> None:
-    text = "Load it with `sudo modprobe v4l2loopback` then <retry> & `echo 1`."
-    assert commands_in(text) == ["sudo modprobe v4l2loopback", "echo 1"]
-    html = to_html(text)
-    assert "<code" in html and "&lt;retry&gt; &amp;" in html
 
 
 def test_settings_dialog_round_trip_and_restart(make_app, qtbot, tmp_path: Path) -> None:

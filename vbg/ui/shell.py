@@ -287,8 +287,10 @@ class AppShell(QObject):
             return
         if not self._vcam_off_told:
             self._vcam_off_told = True
-            self._notify("Virtual camera off — video apps can't see vbg yet. Click “Virtual "
-                         "camera off — set up” to fix it.", "warning")
+            where = ("click “Virtual camera off — set up” at the right"
+                     if self.window.isVisible() else "choose “Virtual camera off — set up…” "
+                     "in vbg's tray menu")
+            self._notify(f"Video apps can't see vbg yet: {where}.", "warning")
 
     def _vcam_ok(self, device: str) -> None:
         if self.vcam_dialog is not None and self.vcam_dialog.isVisible():

@@ -14,6 +14,7 @@ slow) and hands the results back on the Qt thread.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 
@@ -200,6 +201,8 @@ class VcamDialog(QDialog):
         self._copied_timer = QTimer(self)
         self._copied_timer.setSingleShot(True)
         self._copied_timer.timeout.connect(self._copied_done)
+        self.outcome.setVisible(False)
+        self.app_error.setVisible(False)
         self.set_busy("Checking the virtual camera…")
 
     # ----------------------------------------------------------------- updates
@@ -211,8 +214,7 @@ class VcamDialog(QDialog):
         if self.diagnosis is None:
             self.headline.setText("Checking the virtual camera…")
             self.icon.setPixmap(app_icon("off").pixmap(40, 40))
-            for w in (self.findings_box, self.copy_button, self.setup_button, self.helper_note,
-                      self.outcome, self.app_error):
+            for w in (self.findings_box, self.copy_button, self.setup_button, self.helper_note):
                 w.setVisible(False)
 
     def set_diagnosis(self, d: Diagnosis) -> None:
@@ -260,8 +262,13 @@ class VcamDialog(QDialog):
         self.outcome.setVisible(True)
 
     def set_app_error(self, text: str | None) -> None:
-        """What vbg's last attempt to open the virtual camera said (pyvirtualcam's words)."""
-        self.app_error.setText(f"vbg's last attempt to open it said: {text}" if text else "")
+        """What vbg's last attempt to open the virtual camera said: pyvirtualcam's own words
+        (the bracketed part of the OutputError sentence), for support requests; the advice
+        around them is the findings' job."""
+        if text:
+            m = re.search(r"\[([^\[\]]*)\]\s*$", text)
+            text = m.group(1) if m else text
+        self.app_error.setText(f"Details of vbg's last try: {text}" if text else "")
         self.app_error.setVisible(bool(text))
 
     # ----------------------------------------------------------------- parts
