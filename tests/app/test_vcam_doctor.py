@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from vbg.app import vcam_doctor as vd
-from vbg.app.vcam_doctor import CommandResult, diagnose
+from vbg.app import vcam_setup
+from vbg.app.syscommands import CommandResult
+from vbg.app.vcam_doctor import diagnose
 from vbg.sinks.virtualcam import V4L2LOOPBACK_OPTIONS
 
 USER = 1000
@@ -333,19 +335,19 @@ def test_device_must_be_a_loopback_device(root: FakeRoot) -> None:
 
 def test_helper_trust_rules(root: FakeRoot) -> None:
     me = os.getuid()
-    assert vd.trusted_helper(root.path, me)[0] is None  # not installed
+    assert vcam_setup.trusted_helper(root.path, me)[0] is None  # not installed
     h = root.helper()
-    assert vd.trusted_helper(root.path, me)[0] == h
-    assert vd.trusted_helper(root.path, me + 1)[0] is None  # not owned by "root"
+    assert vcam_setup.trusted_helper(root.path, me)[0] == h
+    assert vcam_setup.trusted_helper(root.path, me + 1)[0] is None  # not owned by "root"
     h.chmod(0o775)
-    assert "only root can change" in vd.trusted_helper(root.path, me)[1]
+    assert "only root can change" in vcam_setup.trusted_helper(root.path, me)[1]
     h.chmod(0o755)
     h.parent.chmod(0o777)  # a folder others can write into
-    assert vd.trusted_helper(root.path, me)[0] is None
+    assert vcam_setup.trusted_helper(root.path, me)[0] is None
     h.parent.chmod(0o755)
     h.unlink()
     h.symlink_to("/bin/sh")
-    assert vd.trusted_helper(root.path, me)[0] is None
+    assert vcam_setup.trusted_helper(root.path, me)[0] is None
 
 
 def setup_case(root: FakeRoot) -> vd.Diagnosis:
@@ -359,8 +361,8 @@ def setup_case(root: FakeRoot) -> vd.Diagnosis:
 def test_setup_runs_the_helper_through_pkexec(root: FakeRoot) -> None:
     d = setup_case(root)
     runner = FakeRunner(pkexec=CommandResult(0, 'vbg: the virtual camera "vbg" is ready.\n'))
-    out = vd.run_setup(d, runner, root.path, owner_uid=os.getuid())
-    assert runner.calls == [["pkexec", "/usr/lib/vbg/setup-virtual-camera"]]
+    out = vcam_setup.run_setup(d, runner, root.path, owner_uid=os.getuid())
+    assert runner.calls == [["pkexec", vcam_setup.HELPER]]
     assert out.ran and out.ok and "ready" in out.message and not out.commands
 
 
@@ -370,8 +372,8 @@ def test_setup_reload_passes_only_the_fixed_flag(root: FakeRoot) -> None:
     root.helper()
     d = run(root)
     runner = FakeRunner(pkexec=CommandResult(0, "vbg: ready\n"))
-    vd.run_setup(d, runner, root.path, owner_uid=os.getuid())
-    assert runner.calls == [["pkexec", "/usr/lib/vbg/setup-virtual-camera", "--reload"]]
+    vcam_setup.run_setup(d, runner, root.path, owner_uid=os.getuid())
+    assert runner.calls == [["pkexec", vcam_setup.HELPER, "--reload"]]
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -384,7 +386,7 @@ def test_setup_reload_passes_only_the_fixed_flag(root: FakeRoot) -> None:
 def test_setup_falls_back_to_the_commands(root: FakeRoot, answer, words) -> None:
     d = setup_case(root)
     runner = FakeRunner() if answer is None else FakeRunner(pkexec=answer)
-    out = vd.run_setup(d, runner, root.path, owner_uid=os.getuid())
+    out = vcam_setup.run_setup(d, runner, root.path, owner_uid=os.getuid())
     assert not out.ran and not out.ok and words in out.message
     assert out.commands == tuple(d.commands) and out.commands
 
@@ -393,7 +395,7 @@ def test_setup_never_runs_an_untrusted_helper(root: FakeRoot) -> None:
     d = setup_case(root)
     (root.path / "usr/lib/vbg/setup-virtual-camera").chmod(0o777)
     runner = FakeRunner(pkexec=CommandResult(0))
-    out = vd.run_setup(d, runner, root.path, owner_uid=os.getuid())
+    out = vcam_setup.run_setup(d, runner, root.path, owner_uid=os.getuid())
     assert runner.calls == [] and not out.ran and "won't run it as root" in out.message
 
 
@@ -401,7 +403,7 @@ def test_setup_failure_shows_what_the_helper_said(root: FakeRoot) -> None:
     d = setup_case(root)
     said = ("vbg: Secure Boot is on and refused the v4l2loopback module.\n"
             "vbg:     sudo mokutil --import /var/lib/dkms/mok.pub\n")
-    out = vd.run_setup(d, FakeRunner(pkexec=CommandResult(1, said)), root.path,
+    out = vcam_setup.run_setup(d, FakeRunner(pkexec=CommandResult(1, said)), root.path,
                        owner_uid=os.getuid())
     assert out.ran and not out.ok and "Secure Boot" in out.message and "vbg:" not in out.message
     # Fed back into the diagnosis, the refusal becomes the Secure Boot finding.

@@ -272,14 +272,14 @@ def test_polkit_action_names_the_installed_helper() -> None:
     password, and is what build_deb installs."""
     import xml.etree.ElementTree as ET
 
-    from vbg.app import vcam_doctor
+    from vbg.app import vcam_setup
 
-    policy = LINUX / f"{vcam_doctor.POLKIT_ACTION}.policy"
+    policy = LINUX / f"{vcam_setup.POLKIT_ACTION}.policy"
     tree = ET.parse(policy)
     action = tree.getroot().find("action")
-    assert action is not None and action.get("id") == vcam_doctor.POLKIT_ACTION
+    assert action is not None and action.get("id") == vcam_setup.POLKIT_ACTION
     annotations = {a.get("key"): a.text for a in action.findall("annotate")}
-    assert annotations["org.freedesktop.policykit.exec.path"] == vcam_doctor.HELPER
+    assert annotations["org.freedesktop.policykit.exec.path"] == vcam_setup.HELPER
     assert "vbg" in (action.findtext("message") or "")
     defaults = action.find("defaults")
     assert defaults is not None
@@ -287,5 +287,5 @@ def test_polkit_action_names_the_installed_helper() -> None:
                                                  "allow_inactive": "auth_admin",
                                                  "allow_active": "auth_admin_keep"}
     build = (LINUX / "build_deb.py").read_text()
-    assert f'POLKIT_ACTION = "{vcam_doctor.POLKIT_ACTION}"' in build
+    assert f'POLKIT_ACTION = "{vcam_setup.POLKIT_ACTION}"' in build
     assert "usr/share/polkit-1/actions/" in build

@@ -4,7 +4,6 @@ messages are shown (the virtual-camera dialog: test_vcam_dialog.py)."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from pathlib import Path
 

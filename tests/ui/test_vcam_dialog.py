@@ -18,7 +18,8 @@ from PySide6.QtGui import QGuiApplication
 from tests.app.test_vcam_doctor import MODINFO, SB_OFF, VIDEO_GID, FakeRoot, FakeRunner
 from tests.ui.conftest import WAIT_MS
 from vbg.app import vcam_doctor as vd
-from vbg.app.vcam_doctor import CommandResult
+from vbg.app import vcam_setup
+from vbg.app.syscommands import CommandResult
 
 NO_DEVICE = "no v4l2loopback device found"
 
@@ -44,7 +45,7 @@ class Machine:
         return vd.diagnose("linux", self.root.path, runner, load_error=load_error, uid=1000,
                            gids=[VIDEO_GID], self_pid=1, helper_owner_uid=os.getuid())
 
-    def setup(self, d: vd.Diagnosis) -> vd.SetupOutcome:
+    def setup(self, d: vd.Diagnosis) -> vcam_setup.SetupOutcome:
         answers = {} if self.pkexec is None else {"pkexec": self.pkexec}
 
         class Runner(FakeRunner):
@@ -60,7 +61,7 @@ class Machine:
 
         runner = Runner(**answers)
         try:
-            return vd.run_setup(d, runner, self.root.path, owner_uid=os.getuid())
+            return vcam_setup.run_setup(d, runner, self.root.path, owner_uid=os.getuid())
         finally:
             self.runner_calls += runner.calls
 
@@ -156,7 +157,7 @@ def test_one_click_setup_then_the_camera_opens(make_app, qtbot, recording_backen
     dialog = open_dialog(h, qtbot)
     dialog.setup_button.click()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
-    assert machine.runner_calls == [["pkexec", vd.HELPER]]
+    assert machine.runner_calls == [["pkexec", vcam_setup.HELPER]]
     c = h.controller
     assert c.vcam_device == "vbg-recording" and c.pipeline.config.output.vcam
     qtbot.waitUntil(lambda: recording_backend.last().frames_sent > 3, timeout=WAIT_MS)

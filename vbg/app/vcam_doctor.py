@@ -22,10 +22,8 @@ writing; and whether the package's boot configuration (``/etc/modules-load.d/vbg
 Windows/macOS: whether the OBS Virtual Camera can be opened (pyvirtualcam's backend error,
 through an injectable probe).
 
-The one-click setup (:func:`run_setup`) runs the root-owned helper the .deb installs
-(:data:`HELPER`) through ``pkexec``, and only when :func:`trusted_helper` finds it owned by root
-and writable by nobody else: a helper from a source checkout or a pip install is never run as
-root; the commands are shown instead.
+:attr:`Diagnosis.setup` says whether the one-click setup (:mod:`vbg.app.vcam_setup`) can fix
+what was found, and :attr:`Diagnosis.helper` whether its trusted helper is installed.
 """
 
 from __future__ import annotations
@@ -34,20 +32,18 @@ import os
 import platform
 import re
 import shlex
-import shutil
 import stat
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from vbg.app.syscommands import Runner, run_command
+from vbg.app.vcam_setup import HELPER, trusted_helper
 from vbg.errors import VbgError
 from vbg.sinks.virtualcam import V4L2LOOPBACK_OPTIONS, virtual_camera_help
 
 MODULE = "v4l2loopback"
-HELPER = "/usr/lib/vbg/setup-virtual-camera"
-POLKIT_ACTION = "io.github.vbg.setup-virtual-camera"
 MODULES_LOAD_CONF = "/etc/modules-load.d/vbg.conf"
 MODPROBE_CONF = "/etc/modprobe.d/vbg.conf"
 DKMS_KEY = "/var/lib/dkms/mok.pub"
@@ -65,47 +61,6 @@ OK, PROBLEM, NOTE = "ok", "problem", "note"
 
 class DoctorInputError(VbgError):
     """A bad argument to the diagnosis (e.g. a device path that is not a virtual camera)."""
-
-
-# ----------------------------------------------------------------------------- commands
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """What a command did. ``missing``: the program is not installed (nothing ran)."""
-
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-    missing: bool = False
-
-    @property
-    def output(self) -> str:
-        return (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr).strip()
-
-
-Runner = Callable[[Sequence[str], "float | None"], CommandResult]
-
-
-def run_command(argv: Sequence[str], timeout: float | None = 10.0) -> CommandResult:
-    """Run ``argv`` (no shell), capture its output; never raises for a missing program.
-
-    The program is also looked up in /usr/sbin and /sbin: ``modinfo`` lives there, and
-    Debian leaves them out of ordinary users' PATH."""
-    search = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin"])
-    exe = shutil.which(argv[0], path=search)
-    if exe is None:
-        return CommandResult(127, "", f"{argv[0]}: not installed", missing=True)
-    try:
-        r = subprocess.run([exe, *argv[1:]], capture_output=True, text=True, errors="replace",
-                           timeout=timeout, check=False)
-    except FileNotFoundError:
-        return CommandResult(127, "", f"{argv[0]}: not installed", missing=True)
-    except subprocess.TimeoutExpired:
-        return CommandResult(124, "", f"{argv[0]} did not finish within {timeout:.0f} s")
-    except OSError as exc:
-        return CommandResult(126, "", f"{argv[0]}: {exc.strerror or exc}")
-    return CommandResult(r.returncode, r.stdout, r.stderr)
 
 
 @dataclass(frozen=True)
@@ -342,78 +297,6 @@ def loopback_devices(root: Path = Path("/"), uid: int | None = None,
             mine=any(h.pid == self_pid for h in holders),
         ))
     return devices
-
-
-# ----------------------------------------------------------------------------- the helper
-
-
-def trusted_helper(root: Path = Path("/"), owner_uid: int = 0) -> tuple[Path | None, str]:
-    """The setup helper, when it may be run as root: a regular file (no symlink) owned by
-    ``owner_uid`` (root), not writable by group or others, in folders (up to ``root``) that are
-    the same. Returns (path, "") or (None, why not)."""
-    path = root / HELPER.lstrip("/")
-    try:
-        st = path.lstat()
-    except OSError:
-        return None, (f"This vbg runs from a source checkout or a pip install (no {HELPER})")
-    if not stat.S_ISREG(st.st_mode) or st.st_uid != owner_uid or st.st_mode & 0o022:
-        return None, f"{HELPER} is not a root-owned file that only root can change"
-    folder = path.parent
-    while True:
-        try:
-            dst = folder.lstat()
-        except OSError:
-            return None, f"{folder} can't be read"
-        if not stat.S_ISDIR(dst.st_mode) or dst.st_uid != owner_uid or dst.st_mode & 0o022:
-            return None, f"{folder} is not a root-owned folder that only root can change"
-        if folder == root or folder == folder.parent:
-            break
-        folder = folder.parent
-    return path, ""
-
-
-@dataclass(frozen=True)
-class SetupOutcome:
-    """What the one-click setup did. ``ran``: the helper ran as root; ``ok``: it made the
-    camera available; ``message``: one sentence (and the helper's own words, when it ran);
-    ``commands``: what to run by hand instead (when it could not run or failed)."""
-
-    ran: bool
-    ok: bool
-    message: str
-    commands: tuple[str, ...] = ()
-
-
-def run_setup(diagnosis: Diagnosis, runner: Runner = run_command,
-              root: Path = Path("/"), owner_uid: int = 0) -> SetupOutcome:
-    """Run the helper through ``pkexec`` (the password prompt names vbg: polkit action
-    :data:`POLKIT_ACTION`). The helper gets no input but the fixed ``--reload`` flag."""
-    manual = tuple(diagnosis.commands)
-    if diagnosis.setup is None:
-        return SetupOutcome(False, False, "The setup helper can't fix this; run the commands "
-                            "shown instead.", manual)
-    helper, why = trusted_helper(root, owner_uid)
-    if helper is None:
-        return SetupOutcome(False, False, f"{why}, so vbg won't run it as root; run these "
-                            "commands in a terminal instead.", manual)
-    argv = ["pkexec", HELPER] + (["--reload"] if diagnosis.setup == "reload" else [])
-    r = runner(argv, None)  # no timeout: the user is typing a password
-    if r.missing:
-        return SetupOutcome(False, False, "pkexec is not installed, so vbg can't ask for your "
-                            "password; run these commands in a terminal instead.", manual)
-    if r.returncode == 126:
-        return SetupOutcome(False, False, "Setup cancelled: the password prompt was closed; "
-                            "run these commands in a terminal instead.", manual)
-    if r.returncode == 127:
-        first = r.output.splitlines()[0] if r.output else "no authentication agent"
-        return SetupOutcome(False, False, f"vbg could not ask for your password ({first}); "
-                            "run these commands in a terminal instead.", manual)
-    said = " ".join(line.removeprefix("vbg: ").strip() for line in r.output.splitlines()
-                    if line.strip())
-    if r.returncode == 0:
-        return SetupOutcome(True, True, said or "The virtual camera is set up.")
-    return SetupOutcome(True, False, said or f"The setup helper failed (exit {r.returncode}).",
-                        manual)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -688,7 +571,7 @@ def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
         works = not problems and any(not d.busy and d.writable for d in devices)
         helper, why = trusted_helper(root, helper_owner_uid)
         # The helper can load or reload the module; it can't install one or fix Secure Boot.
-        blocked = any(f.check in ("container", "module-available", "secure-boot") and f.status == PROBLEM
+        blocked = any(f.check in ("container", "module-available", "secure-boot")
                       for f in problems)
         return Diagnosis(os_name, tuple(ctx.findings), tuple(devices), works,
                          None if blocked or works else setup,

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
-from vbg.app import autostart, menu, vcam_doctor
+from vbg.app import autostart, menu, vcam_doctor, vcam_setup
 from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from vbg.app.menu import Action
 from vbg.app.settings import Settings
@@ -55,7 +55,7 @@ class AppShell(QObject):
                  on_quit: Callable[[], object] | None = None,
                  stills_factory: Callable[[], StillsWindow] | None = None,
                  diagnose_vcam: Callable[[str], vcam_doctor.Diagnosis] | None = None,
-                 setup_vcam: Callable[[vcam_doctor.Diagnosis], vcam_doctor.SetupOutcome]
+                 setup_vcam: Callable[[vcam_doctor.Diagnosis], vcam_setup.SetupOutcome]
                  | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,7 +77,7 @@ class AppShell(QObject):
         self.vcam_dialog: VcamDialog | None = None
         self.doctor = DoctorRunner(
             diagnose_vcam or (lambda err: vcam_doctor.diagnose(load_error=err)),
-            setup_vcam or vcam_doctor.run_setup, self)
+            setup_vcam or vcam_setup.run_setup, self)
         self.doctor.diagnosed.connect(self._vcam_diagnosed)
         self.doctor.setup_finished.connect(self._vcam_setup_finished)
         self._vcam_off_told = False
@@ -267,7 +267,7 @@ class AppShell(QObject):
         if self.vcam_dialog is not None:
             self.vcam_dialog.set_diagnosis(d)
 
-    def _vcam_setup_finished(self, outcome: vcam_doctor.SetupOutcome) -> None:
+    def _vcam_setup_finished(self, outcome: vcam_setup.SetupOutcome) -> None:
         self._load_error = "" if outcome.ok else outcome.message
         if self.vcam_dialog is not None:
             self.vcam_dialog.set_outcome(outcome)

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vbg.app.vcam_doctor import NOTE, OK, PROBLEM, Diagnosis, SetupOutcome
+from vbg.app.vcam_doctor import NOTE, OK, PROBLEM, Diagnosis
+from vbg.app.vcam_setup import SetupOutcome
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.icons import app_icon, line_icon
 from vbg.ui.theme import MUTED, PANEL, TEXT, WARN
