@@ -6,6 +6,6 @@ Everything the app decides that can be tested without a window lives in this pac
 overlay text, error throttling), ``autostart`` (start at login, per OS), ``vcam_doctor`` (why video
 apps can't see the virtual camera, and the fix: ``vbg doctor`` and the app's dialog),
 ``vcam_setup`` (the one-click setup through pkexec) and ``syscommands`` (the command-runner seam
-they share). The Qt layer in
-``vbg.ui`` only turns these descriptions into widgets and calls back.
+they share). The Qt layer in ``vbg.ui`` only turns these descriptions into widgets and calls
+back.
 """
