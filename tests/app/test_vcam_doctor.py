@@ -212,6 +212,35 @@ def test_secure_boot_on_and_module_unsigned_warns_before_loading(root: FakeRoot)
     assert "not signed" in by_check(d)["secure-boot"].text
 
 
+class MokRunner(FakeRunner):
+    """mokutil answering --sb-state and --test-key differently."""
+
+    def __init__(self, test_key: str) -> None:
+        super().__init__(modinfo=MODINFO)
+        self.test_key = test_key
+
+    def __call__(self, argv, timeout):
+        self.calls.append(list(argv))
+        if argv[:2] == ["mokutil", "--sb-state"]:
+            return SB_ON
+        if argv[:2] == ["mokutil", "--test-key"]:
+            return CommandResult(1 if "not" in self.test_key else 0, self.test_key)
+        return super().__call__(argv, timeout)
+
+
+def test_secure_boot_key_not_enrolled_yet(root: FakeRoot) -> None:
+    """The usual first install: DKMS made a key and signed the module, the key waits to be
+    enrolled."""
+    root.write("var/lib/dkms/mok.pub", "key")
+    runner = MokRunner("/var/lib/dkms/mok.pub is not enrolled\n")
+    f = by_check(run(root, runner))["secure-boot"]
+    assert f.status == "problem" and "not enrolled" in f.text
+    assert f.commands == ("sudo mokutil --import /var/lib/dkms/mok.pub",)
+    assert ["mokutil", "--test-key", "/var/lib/dkms/mok.pub"] in runner.calls
+    f = by_check(run(root, MokRunner("/var/lib/dkms/mok.pub is already enrolled\n")))
+    assert f["secure-boot"].status == "ok" and f["module-loaded"].status == "problem"
+
+
 def test_exclusive_caps_off_asks_for_a_reload(root: FakeRoot) -> None:
     root.load_module("N,N,N,N,N,N,N,N")
     root.boot_config()

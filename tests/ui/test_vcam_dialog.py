@@ -22,6 +22,7 @@ from vbg.app import vcam_setup
 from vbg.app.syscommands import CommandResult
 
 NO_DEVICE = "no v4l2loopback device found"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 class Machine:
@@ -127,6 +128,10 @@ def test_the_pill_opens_the_diagnosis(make_app, qtbot, recording_backend, machin
     assert dialog.setup_button.isVisible() and dialog.setup_button.isEnabled()
     assert NO_DEVICE in dialog.app_error.text()
     assert dialog.headline.text() == "Video apps can't see vbg yet"
+    # For a look (git-ignored): test-artifacts/vcam-dialog.png.
+    ARTIFACTS.mkdir(exist_ok=True)
+    qtbot.waitUntil(lambda: dialog.height() < 600, timeout=WAIT_MS)  # fitted to its content
+    assert dialog.grab().save(str(ARTIFACTS / "vcam-dialog.png"))
 
 
 def test_copy_commands_copies_shell_lines_and_says_so(make_app, qtbot, recording_backend,

@@ -360,9 +360,20 @@ def _check_secure_boot(ctx: _Ctx, modinfo: str) -> None:
                 "Let DKMS sign it (reinstall v4l2loopback-dkms) and " + fix[0].lower() + fix[1:],
                 ("sudo dpkg-reconfigure v4l2loopback-dkms", ENROL_KEY))
     elif sb:
-        ctx.add("secure-boot", NOTE, "Secure Boot is on; the module is signed, so it loads "
-                "if its key is enrolled.", "If loading fails with “Key was rejected by "
-                "service”, " + fix[0].lower() + fix[1:], (ENROL_KEY,))
+        enrolled = None
+        if (ctx.root / DKMS_KEY.lstrip("/")).is_file():
+            out = ctx.run(["mokutil", "--test-key", DKMS_KEY], 10.0).output.lower()
+            enrolled = False if "not enrolled" in out else True if "enrolled" in out else None
+        if enrolled is False:
+            ctx.add("secure-boot", PROBLEM, f"Secure Boot is on and DKMS's signing key "
+                    f"({DKMS_KEY}) is not enrolled, so the kernel will refuse the module.", fix,
+                    (ENROL_KEY,))
+        elif enrolled:
+            ctx.add("secure-boot", OK, "Secure Boot is on and the DKMS signing key is enrolled.")
+        else:
+            ctx.add("secure-boot", NOTE, "Secure Boot is on; the module is signed, so it loads "
+                    "if its key is enrolled.", "If loading fails with “Key was rejected by "
+                    "service”, " + fix[0].lower() + fix[1:], (ENROL_KEY,))
 
 
 def _boot_config(ctx: _Ctx) -> tuple[bool, list[str]]:
@@ -377,79 +388,96 @@ def _in_container(root: Path) -> bool:
 
 
 def _check_linux(ctx: _Ctx, device: str | None) -> tuple[list[LoopbackDevice], str | None]:
+    """Every Linux check in order; (the devices looked at, the setup action or None)."""
     root = ctx.root
     release = _os_release(root)
     kernel = (_read(root / "proc/sys/kernel/osrelease") or platform.release()).strip()
     distro = release.get("PRETTY_NAME", "Linux")
     ctx.add("os", OK, f"{distro}, kernel {kernel}: the virtual camera is the v4l2loopback "
             "kernel module.")
+    if (root / f"sys/module/{MODULE}").is_dir():
+        ctx.add("module-available", OK, "v4l2loopback is installed.")
+        ctx.add("module-loaded", OK, "v4l2loopback is loaded.")
+        _check_boot_config_note(ctx)
+        return _check_devices(ctx, device)
+    modinfo = _check_available(ctx, release, kernel)
+    if modinfo is None:
+        return [], None
+    _check_secure_boot(ctx, modinfo)
+    _check_not_loaded(ctx)
+    return [], "load"
 
-    loaded = (root / f"sys/module/{MODULE}").is_dir()
-    modinfo = ""
-    if not loaded and _in_container(root):
+
+def _check_available(ctx: _Ctx, release: dict[str, str], kernel: str) -> str | None:
+    """Module not loaded: is it there to load? Its ``modinfo``, or None (a finding says why
+    it can't be loaded here)."""
+    root = ctx.root
+    if _in_container(root):
         ctx.add("container", PROBLEM, "vbg runs in a container, and kernel modules "
                 "belong to the host: a virtual camera can't be set up from in here.",
                 "On the host, install v4l2loopback and load it, then pass /dev/videoN into the "
                 "container:", (MODPROBE,))
-        return [], None
-    if not loaded:
-        r = ctx.run(["modinfo", MODULE], 10.0)
-        install = _install_command(release)
-        if r.returncode == 0:
-            modinfo = r.stdout
-            version = re.search(r"^version:\s*(\S+)", modinfo, re.MULTILINE)
-            v = f" {version.group(1)}" if version else ""
-            ctx.add("module-available", OK, f"v4l2loopback{v} is installed for this kernel.")
-        elif (root / "var/lib/dkms" / MODULE).is_dir():
-            ctx.add("module-available", PROBLEM, f"v4l2loopback-dkms is installed but has no "
-                    f"module for kernel {kernel} (the kernel headers are probably missing).",
-                    "Install the headers and rebuild the module:",
-                    (f"sudo apt install linux-headers-{kernel}",
-                     "sudo dpkg-reconfigure v4l2loopback-dkms"))
-            return [], None
-        elif r.missing:
-            ctx.add("module-available", PROBLEM, "v4l2loopback is not loaded, and modinfo "
-                    "(package kmod) is missing, so vbg can't tell whether it is installed.",
-                    "Install kmod and v4l2loopback, then load it:",
-                    tuple(c for c in ("sudo apt install kmod v4l2loopback-dkms"
-                                      if install and "apt" in install else install,
-                                      MODPROBE) if c))
-            return [], None
-        else:
-            ctx.add("module-available", PROBLEM, "The v4l2loopback kernel module is not "
-                    "installed.", "Install it" + (" (with DKMS, so it follows kernel updates), "
-                                                  "then load it:" if install else
-                                                  " from your distribution, then load it:"),
-                    tuple(c for c in (install, MODPROBE) if c))
-            return [], None
+        return None
+    r = ctx.run(["modinfo", MODULE], 10.0)
+    install = _install_command(release)
+    if r.returncode == 0:
+        version = re.search(r"^version:\s*(\S+)", r.stdout, re.MULTILINE)
+        v = f" {version.group(1)}" if version else ""
+        ctx.add("module-available", OK, f"v4l2loopback{v} is installed for this kernel.")
+        return r.stdout
+    if (root / "var/lib/dkms" / MODULE).is_dir():
+        ctx.add("module-available", PROBLEM, f"v4l2loopback-dkms is installed but has no "
+                f"module for kernel {kernel} (the kernel headers are probably missing).",
+                "Install the headers and rebuild the module:",
+                (f"sudo apt install linux-headers-{kernel}",
+                 "sudo dpkg-reconfigure v4l2loopback-dkms"))
+    elif r.missing:
+        ctx.add("module-available", PROBLEM, "v4l2loopback is not loaded, and modinfo "
+                "(package kmod) is missing, so vbg can't tell whether it is installed.",
+                "Install kmod and v4l2loopback, then load it:",
+                tuple(c for c in ("sudo apt install kmod v4l2loopback-dkms"
+                                  if install and "apt" in install else install,
+                                  MODPROBE) if c))
     else:
-        ctx.add("module-available", OK, "v4l2loopback is installed.")
+        ctx.add("module-available", PROBLEM, "The v4l2loopback kernel module is not "
+                "installed.", "Install it" + (" (with DKMS, so it follows kernel updates), "
+                                              "then load it:" if install else
+                                              " from your distribution, then load it:"),
+                tuple(c for c in (install, MODPROBE) if c))
+    return None
 
+
+def _check_not_loaded(ctx: _Ctx) -> None:
+    """Installed, not loaded: knowing whether the .deb's boot config is already there."""
     all_config, present = _boot_config(ctx)
-    if not loaded:
-        _check_secure_boot(ctx, modinfo)
-        rejected = any(f.check == "secure-boot" and f.status == PROBLEM for f in ctx.findings)
-        if all_config:
-            text = ("v4l2loopback is installed but not loaded; vbg's boot configuration "
-                    f"({MODULES_LOAD_CONF}) is in place, so it loads at the next boot.")
-            fix = "Load it now (no reboot needed):"
-            commands: tuple[str, ...] = (MODPROBE,)
-        else:
-            text = "v4l2loopback is installed but not loaded."
-            fix = "Load it now, and at every boot with vbg's options:"
-            commands = (MODPROBE, *(c.tee_command() for c in BOOT_CONFIG
-                                    if c.path not in present))
-        if rejected:
-            fix = "It can load once Secure Boot accepts it (above); then, or after the reboot:"
-        ctx.add("module-loaded", PROBLEM, text, fix, commands)
-        return [], "load"
-    ctx.add("module-loaded", OK, "v4l2loopback is loaded.")
+    rejected = any(f.check == "secure-boot" and f.status == PROBLEM for f in ctx.findings)
+    if all_config:
+        text = ("v4l2loopback is installed but not loaded; vbg's boot configuration "
+                f"({MODULES_LOAD_CONF}) is in place, so it loads at the next boot.")
+        fix = "Load it now (no reboot needed):"
+        commands: tuple[str, ...] = (MODPROBE,)
+    else:
+        text = "v4l2loopback is installed but not loaded."
+        fix = "Load it now, and at every boot with vbg's options:"
+        commands = (MODPROBE, *(c.tee_command() for c in BOOT_CONFIG
+                                if c.path not in present))
+    if rejected:
+        fix = "It can load once Secure Boot accepts it (above); then, or after the reboot:"
+    ctx.add("module-loaded", PROBLEM, text, fix, commands)
+
+
+def _check_boot_config_note(ctx: _Ctx) -> None:
+    all_config, present = _boot_config(ctx)
     if not all_config:
         missing = [c for c in BOOT_CONFIG if c.path not in present]
         ctx.add("boot-config", NOTE, "vbg's boot configuration ("
                 + ", ".join(c.path for c in missing) + ") is missing, so the camera is gone "
                 "after a reboot.", "Write it:", tuple(c.tee_command() for c in missing))
 
+
+def _check_devices(ctx: _Ctx, device: str | None) -> tuple[list[LoopbackDevice], str | None]:
+    """Module loaded: its devices, exclusive_caps, other writers, permissions."""
+    root = ctx.root
     devices = loopback_devices(root, ctx.uid, ctx.gids, ctx.self_pid)
     if device is not None:
         devices = [d for d in devices if d.path == device]
