@@ -283,8 +283,7 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
         SEPARATOR,
         MenuItem("Cut out a photo…", Action(STILLS), icon="icon:photo", shortcut="Ctrl+O"),
         MenuItem("Settings…", Action(SETTINGS), icon="icon:settings", shortcut="Ctrl+,"),
-        MenuItem("Virtual camera off — set up…", Action(VCAM_HELP),
-                              icon="icon:warning"),
+        MenuItem("Virtual camera…", Action(VCAM_HELP), icon="icon:help"),
         SEPARATOR,
         MenuItem("Quit", Action(QUIT), icon="icon:quit", shortcut="Ctrl+Q"),
     )
