@@ -75,8 +75,11 @@ class FakeRoot:
         node.chmod(mode)
         os.chown(node, 0, gid)
 
-    def process(self, pid: int, comm: str, *targets: str) -> None:
+    def process(self, pid: int, comm: str, *targets: str, cmdline: str = "") -> None:
         self.write(f"proc/{pid}/comm", comm + "\n")
+        (self.path / f"proc/{pid}").mkdir(parents=True, exist_ok=True)
+        (self.path / f"proc/{pid}/cmdline").write_bytes(
+            (cmdline or comm).replace(" ", "\0").encode() + b"\0")
         fd = self.path / f"proc/{pid}/fd"
         fd.mkdir(parents=True)
         (fd / "0").symlink_to("/dev/null")
@@ -293,6 +296,22 @@ def test_vbg_feeding_the_device_itself_is_fine(root: FakeRoot) -> None:
     root.process(ME, "vbg", "/dev/video4")
     d = run(root)
     assert d.works and "vbg itself" in [f for f in d.findings if f.check == "busy"][0].text
+
+
+def test_the_vbg_app_feeding_it_is_not_another_writer(root: FakeRoot) -> None:
+    """``vbg doctor`` while the app runs (as ``python -m vbg``): the camera works."""
+    root.load_module()
+    root.boot_config()
+    root.device(4, "vbg", writer_format="BGR3:1280x720@30")
+    root.process(777, "python3", "/dev/video4", cmdline="/usr/bin/python3 -m vbg --tray")
+    d = run(root)
+    assert d.works and d.exit_code == 0
+    f = [f for f in d.findings if f.check == "busy"][0]
+    assert f.status == "ok" and "python3 (pid 777)" in f.text
+    # A python running something else is another writer.
+    root.process(888, "python3", "/dev/video4", cmdline="python3 my_filter.py")
+    (root.path / "proc/777/fd/3").unlink()
+    assert not run(root).works
 
 
 def test_no_write_permission_names_the_group(root: FakeRoot) -> None:

@@ -100,10 +100,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class Holder:
-    """A process holding a device open."""
+    """A process holding a device open; ``vbg``: it is a vbg (the bundle or ``python -m
+    vbg``), so the device is fed by vbg, not taken by another program."""
 
     pid: int
     name: str
+    vbg: bool = False
 
     def __str__(self) -> str:
         return f"{self.name} (pid {self.pid})"
@@ -122,6 +124,7 @@ class LoopbackDevice:
     holders: tuple[Holder, ...] = ()
     writable: bool | None = None
     mine: bool = False  # this process holds it (vbg itself is the writer)
+    fed_by_vbg: bool = False  # this or another vbg process holds it
 
     @property
     def path(self) -> str:
@@ -130,7 +133,7 @@ class LoopbackDevice:
     @property
     def busy(self) -> bool:
         """Another program writes to it."""
-        return bool(self.writer_format) and not self.mine
+        return bool(self.writer_format) and not (self.mine or self.fed_by_vbg)
 
     def __str__(self) -> str:
         return f"{self.path} (“{self.label}”)" if self.label else self.path
@@ -254,7 +257,14 @@ def _holders(root: Path, device: str) -> list[Holder]:
             continue
         if device in links:
             name = (_read(proc / str(pid) / "comm") or "?").strip()
-            out.append(Holder(pid, name))
+            try:
+                args = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                args = []
+            is_vbg = name == "vbg" or (bool(args) and os.path.basename(args[0]) == b"vbg") \
+                or any(a == b"-m" and b == b"vbg"
+                       for a, b in zip(args, args[1:], strict=False))
+            out.append(Holder(pid, name, is_vbg))
     return out
 
 
@@ -295,6 +305,7 @@ def loopback_devices(root: Path = Path("/"), uid: int | None = None,
             holders=tuple(h for h in holders if h.pid != self_pid),
             writable=writable,
             mine=any(h.pid == self_pid for h in holders),
+            fed_by_vbg=any(h.vbg for h in holders),
         ))
     return devices
 
@@ -519,8 +530,13 @@ def _check_devices(ctx: _Ctx, device: str | None) -> tuple[list[LoopbackDevice],
                      f"sudo modprobe {MODULE} devices=2 exclusive_caps=1 card_label=vbg,vbg2 "
                      "max_buffers=2"))
     mine = [d for d in devices if d.mine]
+    other_vbg = [d for d in devices if d.fed_by_vbg and not d.mine]
     if mine:
         ctx.add("busy", OK, f"vbg itself feeds {mine[0]}.")
+    elif other_vbg:
+        d = other_vbg[0]
+        who = ", ".join(str(h) for h in d.holders if h.vbg)
+        ctx.add("busy", OK, f"The vbg app feeds {d}: {who}.")
     elif not busy:
         ctx.add("busy", OK, "No other program writes to it.")
 
