@@ -130,7 +130,10 @@ def test_the_pill_opens_the_diagnosis(make_app, qtbot, recording_backend, machin
     assert dialog.headline.text() == "Video apps can't see vbg yet"
     # For a look (git-ignored): test-artifacts/vcam-dialog.png.
     ARTIFACTS.mkdir(exist_ok=True)
-    qtbot.waitUntil(lambda: dialog.height() < 600, timeout=WAIT_MS)  # fitted to its content
+    # Fitted to its content: as tall as its wrapped labels and command blocks need, no taller.
+    qtbot.waitUntil(lambda: dialog.height() == dialog.layout().totalHeightForWidth(
+        dialog.width()), timeout=WAIT_MS)
+    assert dialog.height() < 600
     assert dialog.grab().save(str(ARTIFACTS / "vcam-dialog.png"))
 
 

@@ -97,6 +97,8 @@ class CommandBlock(QTextEdit):
     """Shell commands in a read-only, selectable monospace block: one paragraph per command
     (a long one wraps inside its paragraph), sized to show them all."""
 
+    refitted = Signal()  # its height changed: the dialog fits itself again
+
     def __init__(self, commands: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("vcamCommands")
@@ -119,7 +121,10 @@ class CommandBlock(QTextEdit):
 
     def _fit(self) -> None:
         self.document().setTextWidth(self.viewport().width())
-        self.setFixedHeight(int(self.document().size().height()) + 2 * self.frameWidth() + 6)
+        height = int(self.document().size().height()) + 2 * self.frameWidth() + 6
+        if height != self.height():
+            self.setFixedHeight(height)
+            self.refitted.emit()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -238,12 +243,18 @@ class VcamDialog(QDialog):
         can_setup = d.setup is not None and d.helper is not None
         self.setup_button.setVisible(can_setup)
         self.setup_button.setEnabled(can_setup)
+        # Enter does the obvious next step (the buttons were disabled while checking).
+        (self.setup_button if can_setup else
+         self.copy_button if self.commands else self.close_button).setFocus()
         self.helper_note.setVisible(d.setup is not None and d.helper is None)
         if d.setup is not None and d.helper is None:
             self.helper_note.setText(f"{d.helper_note}, so it can't set the camera up for you: "
                                      "run the commands above in a terminal.")
         self.check_button.setEnabled(True)
         self.status.setText("")
+        self._schedule_fit()
+
+    def _schedule_fit(self) -> None:
         QTimer.singleShot(0, self._fit_height)
 
     def _fit_height(self) -> None:
@@ -295,6 +306,7 @@ class VcamDialog(QDialog):
             row += 1
             if f.commands and f.status != OK:
                 block = CommandBlock(list(f.commands))
+                block.refitted.connect(self._schedule_fit, Qt.ConnectionType.QueuedConnection)
                 self.findings.addWidget(block, row, 1)
                 self.command_blocks.append(block)
                 row += 1
