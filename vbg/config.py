@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 BACKGROUND_KINDS = ("none", "blur", "color", "image", "video")
 FIT_MODES = ("stretch", "crop", "letterbox")
 PROVIDERS = ("auto", "cpu", "cuda", "directml", "coreml")
+# The capture sizes vbg offers (Camera menu, Settings) and probes cameras for, smallest first.
+CAMERA_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (960, 540), (1280, 720), (1920, 1080))
 
 # A palette the user can cycle with one key: calm, call-friendly colours (BGR order as cv2 uses).
 COLOR_PALETTE: tuple[tuple[int, int, int], ...] = (

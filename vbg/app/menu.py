@@ -21,6 +21,7 @@ from vbg.app.backgrounds import (
     normalise,
     title_of,
 )
+from vbg.config import CAMERA_SIZES
 
 # Verbs. Arguments: RUNNING/PAUSE/MIRROR/PREVIEW/MASK_VIEW/FPS_OVERLAY the wanted bool;
 # BACKGROUND a spec string; CAMERA (source, width, height); MODEL a model key or path.
@@ -40,6 +41,7 @@ FPS_OVERLAY = "fps_overlay"
 STILLS = "stills"
 SETTINGS = "settings"
 VCAM_HELP = "vcam_help"
+MESSAGES = "messages"  # the log of every message shown (View → Messages…)
 QUIT = "quit"
 
 
@@ -171,7 +173,7 @@ def _size_text(size: tuple[int, int]) -> str:
     return f"{size[0]} × {size[1]}"
 
 
-DEMO_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720), (1920, 1080))
+DEMO_SIZES = CAMERA_SIZES  # the demo picture is scaled to any size
 
 
 def camera_choices(cameras: list[tuple[int, str, tuple[tuple[int, int], ...]]]
@@ -293,6 +295,8 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
                  checked=state.mask_view, icon="icon:mask"),
         MenuItem("FPS overlay", Action(FPS_OVERLAY, not state.fps_overlay), checkable=True,
                  checked=state.fps_overlay, icon="icon:gauge", shortcut="F"),
+        SEPARATOR,
+        MenuItem("Messages…", Action(MESSAGES), icon="icon:messages"),
     )
     return (
         MenuItem("&vbg", children=app),

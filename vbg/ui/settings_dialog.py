@@ -28,9 +28,7 @@ from PySide6.QtWidgets import (
 
 from vbg.app.menu import CameraChoice, ModelChoice
 from vbg.app.settings import Settings
-from vbg.config import parse_size
-
-COMMON_SIZES = ((640, 480), (960, 540), (1280, 720), (1920, 1080))
+from vbg.config import CAMERA_SIZES, parse_size
 
 
 def _select(combo: QComboBox, value: object) -> None:
@@ -57,7 +55,7 @@ class SettingsDialog(QDialog):
         for cam in cameras:
             self.camera.addItem(cam.label, cam.source)
         _select(self.camera, settings.camera)
-        sizes = list(COMMON_SIZES)
+        sizes = list(CAMERA_SIZES)  # the Camera menu offers the same (vbg.app.menu)
         for cam in cameras:
             sizes += [s for s in cam.sizes if s not in sizes]
         self.size = QComboBox()

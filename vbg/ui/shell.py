@@ -20,9 +20,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 from vbg.app import autostart, menu, vcam_doctor, vcam_setup
 from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from vbg.app.menu import Action
+from vbg.app.messages import Level, MessageLog
 from vbg.app.settings import Settings
 from vbg.errors import VbgError
 from vbg.ui.controller import AppController
+from vbg.ui.files import pictures_dir
+from vbg.ui.messages_dialog import MessagesDialog
 from vbg.ui.settings_dialog import SettingsDialog
 from vbg.ui.stills_window import StillsWindow
 from vbg.ui.tray import Tray
@@ -66,7 +69,7 @@ class AppShell(QObject):
         self._stills_factory = stills_factory or (
             lambda: StillsWindow(model=controller.settings.model))
         self.ask_open_media: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
-            self.window, "Add a background", "", MEDIA_FILTER)[0]
+            self.window, "Add a background", str(pictures_dir()), MEDIA_FILTER)[0]
         self.window = MainWindow(controller, self.perform)
         self.tray = Tray(controller, self.perform, self.window.isVisible, self)
         if tray_available is None:
@@ -83,6 +86,8 @@ class AppShell(QObject):
         self._vcam_off_told = False
         self._load_error = ""
         self.settings_dialog: SettingsDialog | None = None
+        self.messages_dialog: MessagesDialog | None = None
+        self.messages = MessageLog()  # everything shown, for View → Messages…
         self.stills: StillsWindow | None = None
         self.quitting = False
         self.last_vcam_help: str | None = None
@@ -106,6 +111,7 @@ class AppShell(QObject):
             menu.STILLS: lambda _: self.show_stills(),
             menu.SETTINGS: lambda _: self.show_settings(),
             menu.VCAM_HELP: lambda _: self.show_vcam_help(None),
+            menu.MESSAGES: lambda _: self.show_messages(),
             menu.QUIT: lambda _: self.quit(),
         }
 
@@ -298,7 +304,19 @@ class AppShell(QObject):
             self._notify(f"Virtual camera on: pick “{device}” in your video app.", "info")
 
     # ----------------------------------------------------------------- messages
-    def _notify(self, text: str, level: str) -> None:
+    def show_messages(self) -> MessagesDialog:
+        """View → Messages… (or a click on the status bar's message): the whole log."""
+        if self.messages_dialog is None:
+            self.messages_dialog = MessagesDialog(self.messages, self.window)
+        self.messages_dialog.refresh()
+        self.messages_dialog.show()
+        self.messages_dialog.raise_()
+        return self.messages_dialog
+
+    def _notify(self, text: str, level: Level) -> None:
+        self.messages.add(text, level)
+        if self.messages_dialog is not None and self.messages_dialog.isVisible():
+            self.messages_dialog.refresh()
         self.window.show_message(text, level)
         if not self.window.isVisible():
             self.tray.notify(text, level)
@@ -310,7 +328,7 @@ class AppShell(QObject):
             return
         self.quitting = True
         self.controller.shutdown()
-        for w in (self.vcam_dialog, self.settings_dialog, self.stills):
+        for w in (self.vcam_dialog, self.settings_dialog, self.messages_dialog, self.stills):
             if w is not None:
                 w.close()
         self.window.quit_on_close = False

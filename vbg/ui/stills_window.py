@@ -22,9 +22,11 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QImage,
+    QKeySequence,
     QPainter,
     QPixmap,
     QResizeEvent,
+    QShortcut,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,6 +44,7 @@ from vbg.capture import IMAGE_EXTENSIONS
 from vbg.errors import VbgError
 from vbg.stills import Cutout, StillCutter, read_image, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
+from vbg.ui.files import pictures_dir
 from vbg.ui.icons import app_icon, bgr_to_qimage, line_icon
 
 log = logging.getLogger(__name__)
@@ -125,7 +128,7 @@ class StillsWindow(QWidget):
         self.cutout: Cutout | None = None
         self.busy = False
         self.ask_open: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
-            self, "Open a photo", "", IMAGE_FILTER)[0]
+            self, "Open a photo", str(pictures_dir()), IMAGE_FILTER)[0]
         self.ask_save: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
             self, title, name, "PNG image (*.png)")[0]
 
@@ -148,8 +151,14 @@ class StillsWindow(QWidget):
         self.threshold.setRange(5, 95)
         self.threshold.setValue(50)
         self.threshold.setFixedWidth(120)
-        self.threshold.setToolTip("Threshold of the binary mask")
+        self.threshold.setToolTip("Threshold of the binary mask: how sure the model must be "
+                                  "that a pixel is the person")
+        self.threshold.setAccessibleName("Threshold")
         self.threshold.valueChanged.connect(self._update_result)
+        self.threshold_label = QLabel()
+        self.threshold_label.setBuddy(self.threshold)
+        self.threshold.valueChanged.connect(self._show_threshold)
+        self._show_threshold(self.threshold.value())
         self.view = QComboBox()
         self.view.addItem("Show cut-out", "cutout")
         self.view.addItem("Show mask", "mask")
@@ -161,6 +170,7 @@ class StillsWindow(QWidget):
         row.addStretch(1)
         row.addWidget(self.view)
         row.addWidget(self.mask_kind)
+        row.addWidget(self.threshold_label)
         row.addWidget(self.threshold)
 
         self.original = ImagePane("Open a photo or drop one here")
@@ -178,7 +188,13 @@ class StillsWindow(QWidget):
         layout.addLayout(row)
         layout.addLayout(panes, 1)
         layout.addWidget(self.status)
+        # A tool window: Esc or Ctrl+W (Cmd+W) closes it, as users expect.
+        for key in ("Esc", "Ctrl+W"):  # Ctrl is Cmd on macOS
+            QShortcut(QKeySequence(key), self, self.close)
         self._sync_buttons()
+
+    def _show_threshold(self, value: int) -> None:
+        self.threshold_label.setText(f"Threshold {value} %")
 
     # ----------------------------------------------------------------- opening
     def choose_image(self) -> None:
@@ -260,7 +276,7 @@ class StillsWindow(QWidget):
     # ----------------------------------------------------------------- saving
     def _suggest(self, suffix: str) -> str:
         if self.source_path is None:
-            return f"cutout{suffix}.png"
+            return str(pictures_dir() / f"cutout{suffix}.png")
         return str(self.source_path.with_name(f"{self.source_path.stem}{suffix}.png"))
 
     def choose_save_cutout(self) -> None:

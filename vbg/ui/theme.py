@@ -8,7 +8,14 @@ Xvfb, which keeps screenshots and tests stable.
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleHintReturn,
+    QStyleOption,
+    QWidget,
+)
 
 BG = "#1b1e23"        # window
 PANEL = "#23272e"     # bars, lists
@@ -78,8 +85,25 @@ def dark_palette() -> QPalette:
     return p
 
 
+class FlatStyle(QProxyStyle):
+    """Fusion without the desktop theme's stock icons on dialog buttons (OK, Cancel, Close):
+    they clash with vbg's flat line icons, and the black ✕ is nearly invisible on a dark
+    button. Buttons that need an icon get one of ours explicitly."""
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def styleHint(self, hint: QStyle.StyleHint, option: QStyleOption | None = None,
+                  widget: QWidget | None = None,
+                  returnData: QStyleHintReturn | None = None) -> int:  # Qt override
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, returnData)
+
+
 def apply_theme(app: QApplication) -> None:
-    """Fusion + the dark palette + the stylesheet, for the whole application."""
-    app.setStyle("Fusion")
+    """Fusion (flat dialog buttons) + the dark palette + the stylesheet, for the whole
+    application."""
+    app.setStyle(FlatStyle())
     app.setPalette(dark_palette())
     app.setStyleSheet(STYLESHEET)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -26,6 +26,9 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -47,6 +50,7 @@ from vbg.app.menu import (
     FPS_OVERLAY,
     IMPORT_BACKGROUND,
     MASK_VIEW,
+    MESSAGES,
     MIRROR,
     PAUSE,
     QUIT,
@@ -75,6 +79,39 @@ def dropped_files(urls: list[QUrl]) -> list[Path]:
     """The local files among dropped URLs that vbg can use as a background."""
     files = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
     return [f for f in files if bgs.kind_of(f) is not None]
+
+
+class StatusMessage(QLabel):
+    """The status bar's message: one line, cut with "…" when it does not fit (``text()`` is
+    always the whole sentence, also in the tooltip); a click opens the message log."""
+
+    clicked = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def shown_text(self) -> str:
+        """What fits: the text, or its start and "…"."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             self.contentsRect().width())
+
+    def is_cut(self) -> bool:
+        return self.shown_text() != self.text()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt override
+        p = QPainter(self)
+        self.style().drawItemText(
+            p, self.contentsRect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            self.palette(), self.isEnabled(), self.shown_text(), self.foregroundRole())
+        p.end()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # Qt override
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -202,10 +239,8 @@ class MainWindow(QMainWindow):
     def _build_statusbar(self) -> None:
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
-        self.message_label = QLabel()
-        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                         QSizePolicy.Policy.Preferred)
-        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label = StatusMessage()
+        self.message_label.clicked.connect(lambda: self._perform(Action(MESSAGES)))
         bar.addWidget(self.message_label, 1)
         self.source_label = QLabel()
         bar.addPermanentWidget(self.source_label)
@@ -289,9 +324,10 @@ class MainWindow(QMainWindow):
         self.preview.set_feed(self.controller.latest_mask if on else self.controller.latest_frame)
 
     def show_message(self, text: str, level: str = "info") -> None:
-        """Show a sentence in the status bar (colour by level); it fades after a while."""
+        """Show a sentence in the status bar (colour by level); it fades after a while. Cut
+        to one line there; the tooltip and View → Messages… have it whole."""
         self.message_label.setText(text)
-        self.message_label.setToolTip(text)
+        self.message_label.setToolTip(f"{text}\n\n(Click for all messages.)")
         self.message_label.setStyleSheet(f"color: {LEVEL_COLORS.get(level, '#9aa3b2')};")
         self._message_timer.start(MESSAGE_MS.get(level, 8000))
 
