@@ -11,6 +11,10 @@ class VbgError(Exception):
     """Base class; ``str(err)`` is the sentence shown to the user."""
 
 
+class UserError(VbgError):
+    """A bad option value or combination (command line, settings); printed as one sentence."""
+
+
 class SourceError(VbgError):
     """A video file, image or other input could not be opened or read."""
 

@@ -181,3 +181,14 @@ def test_image_files_get_the_usual_mode_and_keep_an_existing_one(capsys, photo, 
     assert code == 0
     assert stat.S_IMODE((out / "person_mask_binary.png").stat().st_mode) == 0o644
     assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_bytes() != b"old"
+
+
+def test_run_help_describes_the_command_and_every_option(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["run", "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "without a window" in text  # a description, not just the usage line
+    for option in ("--model MODEL", "-v, --verbose"):
+        after = text.split(option, 1)[1].split(" -", 1)[0].strip()
+        assert after, f"{option} has no help text"

@@ -18,7 +18,7 @@ import pytest
 from tests.packaging.conftest import LINUX, PACKAGING, REPO, offscreen_env
 from vbg import __version__, resources
 
-pytestmark = pytest.mark.packaging
+pytestmark = [pytest.mark.packaging, pytest.mark.slow]
 
 BUILD_TIMEOUT_S = 1800  # a loaded 2-core CI machine; a quiet one needs about a minute
 RUN_TIMEOUT_S = 180

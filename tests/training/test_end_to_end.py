@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.slow  # trains a tiny network end to end
 
 from vbg.config import MattingConfig  # noqa: E402
 from vbg.matting.engine import MaskEngine  # noqa: E402

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QMenu
 
 from tests.ui.conftest import WAIT_MS
@@ -196,10 +197,14 @@ def test_tooltip_shows_camera_fps_and_virtual_camera(app, qtbot) -> None:
 
 
 def test_rebuilding_does_not_leak_submenus(app, qtbot) -> None:
+    def delete_later_now() -> None:  # what the event loop does with deleteLater() soon
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
     open_menu(app)
-    qtbot.wait(50)  # lets the event loop run the deleteLater()s
+    delete_later_now()
     count = len(app.tray.menu.findChildren(QMenu))
+    assert count > 0  # submenus exist (Background, Camera, Model)
     for _ in range(5):
         open_menu(app)
-    qtbot.wait(50)
+    delete_later_now()
     assert len(app.tray.menu.findChildren(QMenu)) == count

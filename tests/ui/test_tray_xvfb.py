@@ -35,10 +35,10 @@ START_S = 90.0   # generous: a cold start on a busy 2-core machine loads Qt, ORT
 STEP_S = 30.0
 SAGE = "color:#3C825A"  # COLOR_PALETTE's sage green, as the settings file spells it
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (shutil.which("Xvfb") and shutil.which("trayer")),
     reason="needs Xvfb and trayer (Debian packages xvfb, trayer; .ci/run installs them)",
-)
+)]
 
 
 def wait_for(what: str, check: Callable[[], object], timeout: float) -> object:

@@ -80,21 +80,6 @@ def test_wrong_frame_shape_is_rejected(recording: type[RecordingBackend]) -> Non
     assert recording.last().frames_sent == 0
 
 
-def test_recording_ring_is_bounded(
-    recording: type[RecordingBackend], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(RecordingBackend, "max_frames", 4)
-    sink = VirtualCameraSink(W, H, 30.0, backend=BACKEND_NAME)
-    sent = _frames(10)
-    for f in sent:
-        sink.send(f)
-    sink.close()
-    frames, times = recording.last().recorded()
-    assert len(frames) == len(times) == 4
-    assert recording.last().frames_sent == 10
-    assert all(np.array_equal(a, b) for a, b in zip(sent[-4:], frames, strict=True))
-
-
 def test_no_virtual_camera_gives_the_fix_for_this_os(recording: type[RecordingBackend]) -> None:
     recording.fail_with = "pretend: no device"
     with pytest.raises(OutputError) as info:

@@ -20,10 +20,9 @@ from dataclasses import replace
 import numpy as np
 
 from vbg.capture import open_source
-from vbg.cli.main import UserError
 from vbg.compositor import Compositor
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig, OutputConfig
-from vbg.errors import SourceEnded
+from vbg.errors import SourceEnded, UserError
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
 from vbg.sinks.recording_backend import RecordingBackend, register_recording_backend

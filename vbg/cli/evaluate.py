@@ -13,8 +13,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from vbg.cli.main import UserError
 from vbg.config import MattingConfig
+from vbg.errors import UserError
 from vbg.evaluation import paired_images, score_stills, video_flicker
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model

@@ -26,14 +26,10 @@ from vbg.config import (
     parse_hex_color,
     parse_size,
 )
-from vbg.errors import VbgError
+from vbg.errors import UserError, VbgError
 
 log = logging.getLogger("vbg")
 EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """A bad option value; printed as one sentence."""
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -57,7 +53,9 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
                         "[blur]")
     p.add_argument("--light-wrap", type=float, default=0.0, metavar="0..1",
                    help="blend a little of the background into the person's edge [0]")
-    p.add_argument("--model", default="selfie_general", help="model name (vbg models) or .onnx")
+    p.add_argument("--model", default="selfie_general",
+                   help="segmentation model: a name from `vbg models` or the path of an .onnx "
+                        "file [selfie_general]")
     p.add_argument("--threads", type=int, default=1, help="inference threads [1]")
     p.add_argument("--provider", default="auto",
                    help="auto, cpu, cuda, directml or coreml [auto]")
@@ -113,8 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_pipeline_options(parser)
     sub = parser.add_subparsers(dest="command")
 
-    run = sub.add_parser("run", help="run headless (no window)")
-    run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+    run = sub.add_parser(
+        "run", help="run headless (no window)",
+        description="Run the virtual background without a window: read the camera (or a video "
+                    "or image file), blur or replace the background, and send the result to "
+                    "the virtual camera and/or a video file. Stops on Ctrl+C, or after "
+                    "--frames/--seconds.")
+    run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                     help="more log output, and the rates every 5 s")
     add_pipeline_options(run)
     run.add_argument("--record", metavar="OUT", help="also write the output to a video file")
     run.add_argument("--record-mask", metavar="OUT",
@@ -125,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     img = sub.add_parser("image", help="cut the person out of still images")
     img.add_argument("inputs", nargs="+", metavar="IN", help="image files")
     img.add_argument("--out", default=None, help="output folder [next to each input]")
-    img.add_argument("--model", default="selfie_general")
+    img.add_argument("--model", default="selfie_general",
+                     help="segmentation model: a name from `vbg models` or an .onnx path "
+                          "[selfie_general]")
     img.add_argument("--bg-color", default=None, metavar="#RRGGBB",
                      help="composite over this colour instead of a transparent PNG")
     img.add_argument("--threshold", type=float, default=0.5,
@@ -297,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {"run": cmd_run, "image": cmd_image, "cameras": cmd_cameras,
                    "models": cmd_models, None: cmd_app}[a.command]
         return handler(a)
-    except (VbgError, UserError) as exc:
+    except VbgError as exc:  # UserError included
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -287,10 +287,10 @@ def check_desktop() -> Check:
         return Check("desktop app", "FAIL",
                      f"Qt starts on {platform}, but the app icon {resources.asset('icons')} "
                      "does not draw (SVG support or the icon files are missing)")
-    from PySide6 import __version__ as pyside_version
+    from vbg.ui.app import pyside_version
 
     return Check("desktop app", "ok",
-                 f"Qt (PySide6 {pyside_version}) starts on the {platform} platform and draws "
+                 f"Qt (PySide6 {pyside_version()}) starts on the {platform} platform and draws "
                  "the app icon")
 
 

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 
+import PySide6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -41,6 +42,11 @@ def _check_display() -> None:
             "No display found (DISPLAY and WAYLAND_DISPLAY are unset); use `vbg run` for the "
             "headless mode, or start vbg from your desktop session."
         )
+
+
+def pyside_version() -> str:
+    """The PySide6 version, for reports (only vbg.ui may import Qt)."""
+    return str(PySide6.__version__)
 
 
 def make_application() -> QApplication:
