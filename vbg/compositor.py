@@ -21,6 +21,7 @@ import numpy as np
 
 from vbg.config import BackgroundConfig
 from vbg.errors import BackgroundError
+from vbg.imaging import VideoFrames, cover_fit, read_image
 
 log = logging.getLogger(__name__)
 
@@ -70,39 +71,14 @@ def fit_cover(
     Shrinking uses INTER_AREA (no aliasing) unless ``fast``: for a non-integer factor it costs
     a few ms, fine once per still image, too much for every video frame.
     """
-    width, height = size
-    sh, sw = src.shape[:2]
-    if sw * height > width * sh:  # source is wider than the target: crop its sides
-        cw, ch = max(1, round(sh * width / height)), sh
-    else:  # taller: crop top and bottom
-        cw, ch = sw, max(1, round(sw * height / width))
-    x0, y0 = (sw - cw) // 2, (sh - ch) // 2
-    crop = src[y0 : y0 + ch, x0 : x0 + cw]
-    if out is None:
-        out = np.empty((height, width) + src.shape[2:], src.dtype)
-    interp = cv2.INTER_AREA if cw > width and not fast else cv2.INTER_LINEAR
-    cv2.resize(crop, (width, height), dst=out, interpolation=interp)
-    return out
+    return cover_fit(src, size, out, fast)
 
 
 def _load_image(path: str) -> np.ndarray:
-    """Decode ``path`` as a BGR uint8 image or raise ``BackgroundError`` naming the file.
-
-    ``np.fromfile`` + ``imdecode`` instead of ``imread``: same decoder, but it also opens
-    non-ASCII paths on Windows, where ``imread`` returns None for them.
-    """
-    try:
-        data = np.fromfile(path, np.uint8)
-    except OSError as exc:
-        raise BackgroundError(
-            f"The background image {path} can't be read ({exc.strerror or exc}); check the path."
-        ) from exc
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise BackgroundError(
-            f"The background image {path} is not an image OpenCV can decode; use a PNG or JPEG."
-        )
-    return image
+    """Decode ``path`` as a BGR uint8 image or raise ``BackgroundError`` naming the file
+    (``vbg.imaging.read_image``, which also opens non-ASCII paths on Windows)."""
+    return read_image(os.path.expanduser(path), what="The background image",
+                      error=BackgroundError)
 
 
 class _Pyramid:
@@ -164,15 +140,13 @@ class _VideoBackground:
     def __init__(self, path: str) -> None:
         self.path = path  # as configured: compared to tell whether a new config is the same
         self._file = os.path.expanduser(path)
-        self._cap = cv2.VideoCapture(self._file)
+        self._video = VideoFrames(self._file, loop=True)
         self._raw: np.ndarray | None = None
         self._fitted: np.ndarray | None = None
         self._soft: np.ndarray | None = None
         self._warned = False
-        # The frame read here to check the file is the first one shown, not skipped.
-        self._pending = True
-        if not self._cap.isOpened() or not self._read():
-            self._cap.release()
+        if not self._video.first_ok:
+            self._video.close()
             if not os.path.isfile(self._file):
                 raise BackgroundError(
                     f"The background video {path} does not exist; check the path."
@@ -181,34 +155,23 @@ class _VideoBackground:
                 f"The background video {path} can't be opened or has no frames; "
                 "use an MP4 or AVI file."
             )
-
-    def _read(self) -> bool:
-        ok, img = self._cap.read(self._raw) if self._raw is not None else self._cap.read()
-        if ok and img is not None:
-            self._raw = img  # the same buffer from now on, while the video's size holds
-            return True
-        return False
+        self._advance()  # the frame read to check the file is the first one shown
+        self._shown = False
 
     def _advance(self) -> None:
-        if self._pending:
-            self._pending = False
-            return
-        if self._read():
-            return
-        # End of file: rewind; some backends can't seek, so reopen as the fallback.
-        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        if self._read():
-            return
-        self._cap.release()
-        self._cap = cv2.VideoCapture(self._file)
-        if not self._read() and not self._warned:
+        frame = self._video.read(self._raw)
+        if frame is not None:
+            self._raw = frame  # the same buffer from now on, while the video's size holds
+        elif not self._warned:
             self._warned = True  # keep showing the last frame rather than fail mid-call
             log.warning(
                 "Background video %s stopped delivering frames; holding the last one.", self.path
             )
 
     def frame(self, size: tuple[int, int]) -> np.ndarray:
-        self._advance()
+        if self._shown:
+            self._advance()
+        self._shown = True
         if self._fitted is None or self._fitted.shape[:2] != (size[1], size[0]):
             self._fitted = np.empty((size[1], size[0], 3), np.uint8)
             self._soft = None
@@ -224,7 +187,7 @@ class _VideoBackground:
         return blur(fitted, self._soft)
 
     def close(self) -> None:
-        self._cap.release()
+        self._video.close()
 
 
 class _SoftBlur:

@@ -11,6 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vbg.imaging import read_image
+
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
@@ -103,7 +105,7 @@ def score_stills(predict, pairs: Iterable[tuple[Path, Path]]) -> StillScore:  # 
     """Mean IoU and boundary F of ``predict(bgr) -> uint8 alpha`` at full resolution."""
     ious, bfs = [], []
     for img_path, mask_path in pairs:
-        image = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+        image = read_image(img_path)
         truth = read_mask(mask_path, image.shape[1::-1])
         pred = predict(image)
         ious.append(iou(pred, truth))

@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vbg import imaging
 from vbg.config import MattingConfig
 from vbg.errors import OutputError, SourceError
 from vbg.fileio import atomic_output
@@ -26,12 +27,7 @@ MAX_SIDE = 10000  # beyond this the float buffers of a 4-channel cut-out get unr
 def read_image(path: str | Path) -> np.ndarray:
     """Read a photo as BGR uint8; SourceError with one sentence when that is impossible."""
     p = Path(path)
-    if not p.is_file():
-        raise SourceError(f"Image {p} does not exist; check the path.")
-    data = np.fromfile(str(p), np.uint8)  # np.fromfile + imdecode handles non-ASCII paths
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise SourceError(f"{p} is not an image vbg can read (PNG, JPEG, BMP, WebP or TIFF).")
+    image = imaging.read_image(p, what="The file")
     h, w = image.shape[:2]
     if max(h, w) > MAX_SIDE:
         raise SourceError(

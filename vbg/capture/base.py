@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from vbg import imaging
+
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 
 
@@ -92,18 +94,13 @@ def cover_fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Scale ``image`` to cover ``width``×``height`` and crop the middle (aspect kept, like a
     camera app fills its window: a 4:3 or portrait clip is not squashed into 16:9).
 
-    INTER_AREA when shrinking (no aliasing), INTER_LINEAR when enlarging (INTER_AREA is slow
-    and blocky there). Returns ``image`` itself when it already has the size.
+    ``vbg.imaging.cover_fit`` (INTER_AREA when shrinking, INTER_LINEAR when enlarging).
+    Returns ``image`` itself when it already has the size.
     """
     h, w = image.shape[:2]
     if (w, h) == (width, height):
         return image
-    scale = max(width / w, height / h)
-    cw, ch = min(w, round(width / scale)), min(h, round(height / scale))
-    x0, y0 = (w - cw) // 2, (h - ch) // 2
-    crop = image[y0 : y0 + ch, x0 : x0 + cw]
-    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-    return cv2.resize(crop, (width, height), interpolation=interp)
+    return imaging.cover_fit(image, (width, height))
 
 
 def as_bgr(image: np.ndarray) -> np.ndarray:
@@ -127,13 +124,6 @@ def check_size(width: int | None, height: int | None) -> None:
 def read_image(path: Path) -> np.ndarray | None:
     """Decode an image file to BGR, or None when it isn't one.
 
-    Goes through ``np.fromfile`` + ``imdecode`` because ``cv2.imread`` can't open non-ASCII
-    paths on Windows.
+    ``vbg.imaging.decode_image`` (which also opens non-ASCII paths on Windows).
     """
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
-        return None
-    if data.size == 0:
-        return None
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return imaging.decode_image(path)

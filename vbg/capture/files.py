@@ -8,11 +8,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from vbg.capture.base import SourceInfo, as_bgr, check_size, cover_fit, quiet_opencv, read_image
 from vbg.errors import SourceEnded, SourceError
+from vbg.imaging import VideoFrames
 from vbg.timing import Pacer
 
 # A file that reports no usable rate (0, NaN, or container nonsense like 90000) plays at this.
@@ -23,9 +23,10 @@ class VideoSource:
     """A video file, cover-fitted to ``width``×``height``: scaled to cover that size and the
     middle cropped, so the aspect is kept (a 4:3 or portrait clip is not squashed).
 
-    ``loop``: start again at the end (re-opening the file, which works for every container,
-    unlike seeking); otherwise ``SourceEnded``. ``realtime``: deliver frames at the file's own
-    rate on a monotonic deadline; otherwise as fast as decoding allows.
+    ``loop``: start again at the end (``vbg.imaging.VideoFrames`` re-opens the file, which
+    works for every container, unlike seeking); otherwise ``SourceEnded``. ``realtime``:
+    deliver frames at the file's own rate on a monotonic deadline; otherwise as fast as
+    decoding allows.
     """
 
     def __init__(
@@ -41,58 +42,45 @@ class VideoSource:
         self.width, self.height, self.loop = width, height, loop
         if not self.path.is_file():
             raise SourceError(f"Video file {self.path} does not exist.")
-        cap, first = self._open()
-        if first is None:
-            cap.release()
+        with quiet_opencv():
+            frames = VideoFrames(self.path, loop=loop)
+        if not frames.first_ok:
+            frames.close()
             raise SourceError(
                 f"{self.path} is not a video OpenCV can read; convert it to MP4 or pick "
                 "another file."
             )
-        self._cap: cv2.VideoCapture | None = cap
-        self._pending: np.ndarray | None = first
-        file_fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self._frames: VideoFrames | None = frames
+        file_fps = frames.fps
         if not (math.isfinite(file_fps) and 1.0 <= file_fps <= 240.0):
             file_fps = _DEFAULT_FILE_FPS
         self._deadline = Pacer(file_fps) if realtime else None
         self.info = SourceInfo(width=width, height=height, fps=file_fps, label=self.path.name)
 
-    def _open(self) -> tuple[cv2.VideoCapture, np.ndarray | None]:
-        with quiet_opencv():
-            cap = cv2.VideoCapture(str(self.path))
-            if not cap.isOpened():
-                return cap, None
-            ok, frame = cap.read()
-        return cap, (frame if ok and frame is not None and frame.size else None)
-
     def read(self) -> np.ndarray:
         """Next frame, scaled; loops or raises ``SourceEnded`` at the end of the file."""
-        if self._cap is None:
+        if self._frames is None:
             raise SourceEnded
         if self._deadline is not None:
             self._deadline.sleep_until_next_frame()
-        if self._pending is not None:
-            frame, self._pending = self._pending, None
-        else:
-            ok, frame = self._cap.read()
-            if not ok or frame is None:
-                if not self.loop:
-                    raise SourceEnded
-                self._cap.release()
-                self._cap, frame = self._open()
-                if frame is None:
-                    raise SourceError(
-                        f"{self.path} could not be read again from the start; check that the "
-                        "file is still there."
-                    )
-        # cap.read() allocates a new array each call, so returning it (or its resize) is safe.
+        with quiet_opencv():
+            frame = self._frames.read()
+        if frame is None:
+            if not self.loop:
+                raise SourceEnded
+            raise SourceError(
+                f"{self.path} could not be read again from the start; check that the "
+                "file is still there."
+            )
+        # Each frame is a new array (no ``into`` buffer), so returning it (or its resize) is
+        # safe.
         return cover_fit(as_bgr(frame), self.width, self.height)
 
     def close(self) -> None:
         """Close the file (idempotent)."""
-        cap, self._cap = self._cap, None
-        self._pending = None
-        if cap is not None:
-            cap.release()
+        frames, self._frames = self._frames, None
+        if frames is not None:
+            frames.close()
 
 
 class ImageSource:

@@ -77,10 +77,10 @@ def process_age_s() -> tuple[float, str]:
 
 
 def _demo_photo():  # type: ignore[no-untyped-def]
-    import cv2
+    from vbg.imaging import decode_image
 
     path = resources.asset("demo", "astronaut.png")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    image = decode_image(path)
     if image is None:
         raise FileNotFoundError(f"the demo picture {path} is missing or damaged")
     return image

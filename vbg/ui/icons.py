@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 from vbg import resources
+from vbg.imaging import VideoFrames, cover_fit, decode_image
 
 LINE_COLOR = "#d8dee9"
 ICON_SIZES = (16, 20, 24, 32, 48)
@@ -94,28 +95,17 @@ def bgr_to_qimage(bgr: np.ndarray) -> QImage:
 
 def _read_first_frame(path: Path) -> np.ndarray | None:
     if path.suffix.lower() in {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"}:
-        cap = cv2.VideoCapture(str(path))
+        video = VideoFrames(path, loop=False)
         try:
-            ok, frame = cap.read()
+            return video.read()
         finally:
-            cap.release()
-        return frame if ok else None
-    try:
-        data = np.fromfile(str(path), np.uint8)
-    except OSError:
-        return None
-    return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+            video.close()
+    return decode_image(path)
 
 
 def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Scale and centre-crop ``image`` to exactly ``size`` (w, h), as a background is fitted."""
-    w, h = size
-    ih, iw = image.shape[:2]
-    scale = max(w / iw, h / ih)
-    nw, nh = max(w, round(iw * scale)), max(h, round(ih * scale))
-    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
-    x, y = (nw - w) // 2, (nh - h) // 2
-    return small[y:y + h, x:x + w]
+    return cover_fit(image, size)
 
 
 @lru_cache(maxsize=128)
