@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 BACKGROUND_KINDS = ("none", "blur", "color", "image", "video")
 FIT_MODES = ("stretch", "crop", "letterbox")
 PROVIDERS = ("auto", "cpu", "cuda", "directml", "coreml")
+# The model used when none is chosen: named here only.
+DEFAULT_MODEL = "selfie_general"
 # The capture sizes vbg offers (Camera menu, Settings) and probes cameras for, smallest first.
 CAMERA_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (960, 540), (1280, 720), (1920, 1080))
 
@@ -98,7 +100,7 @@ class MattingConfig:
     trusted (privacy).
     """
 
-    model: str = "selfie_general"
+    model: str = DEFAULT_MODEL
     threads: int = 1
     provider: str = "auto"
     fit: str | None = None
@@ -222,3 +224,10 @@ class AppConfig:
     matting: MattingConfig = field(default_factory=MattingConfig)
     background: BackgroundConfig = field(default_factory=BackgroundConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+
+
+# What `vbg` with no options means: the dataclasses' defaults, with the camera chosen
+# automatically (camera 0 when there is one, else the demo). The command line takes its
+# defaults from here and the app's settings start from it; an option whose value differs from
+# it was given explicitly (vbg.app.settings.cli_overrides).
+CLI_DEFAULTS = AppConfig(capture=CaptureConfig(source="auto"))

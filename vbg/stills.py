@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from vbg import imaging
-from vbg.config import MattingConfig
+from vbg.config import DEFAULT_MODEL, MattingConfig
 from vbg.errors import OutputError, SourceError
 from vbg.fileio import atomic_output
 from vbg.matting.engine import STILL_WORKING_SIDE, MaskEngine
@@ -74,7 +74,7 @@ class Cutout:
 class StillCutter:
     """Loads a model once and cuts out any number of photos."""
 
-    def __init__(self, model: str = "selfie_general", cfg: MattingConfig | None = None) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, cfg: MattingConfig | None = None) -> None:
         cfg = cfg or MattingConfig(model=model)
         self.model = load_model(model, cfg.threads, cfg.provider, cfg.fit)
         self.cfg = cfg

@@ -21,7 +21,7 @@ from vbg.app.backgrounds import (
     normalise,
     title_of,
 )
-from vbg.config import CAMERA_SIZES
+from vbg.config import CAMERA_SIZES, DEFAULT_MODEL
 
 # Verbs. Arguments: RUNNING/PAUSE/MIRROR/PREVIEW/MASK_VIEW/FPS_OVERLAY the wanted bool;
 # BACKGROUND a spec string; CAMERA (source, width, height); MODEL a model key or path.
@@ -109,7 +109,7 @@ class MenuState:
     source: str = "demo"
     size: tuple[int, int] = (1280, 720)
     models: tuple[ModelChoice, ...] = ()
-    model: str = "selfie_general"
+    model: str = DEFAULT_MODEL
     mirror: bool = False
     preview_visible: bool = False
     mask_view: bool = False

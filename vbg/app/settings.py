@@ -30,16 +30,14 @@ from typing import Any
 import platformdirs
 
 from vbg.app.backgrounds import spec_of
-from vbg.config import AppConfig, BackgroundConfig, CaptureConfig
+from vbg.config import CLI_DEFAULTS, AppConfig, BackgroundConfig
 from vbg.errors import VbgError
 from vbg.fileio import atomic_output, remove_stale_temporaries
 
 SETTINGS_VERSION = 1
 FILE_NAME = "settings.json"
 
-# The AppConfig the command line builds when no option is given (`vbg` alone): a field that
-# differs from it was given explicitly. Kept in step with vbg.cli.main.add_pipeline_options.
-CLI_DEFAULTS = AppConfig(capture=CaptureConfig(source="auto"))
+_D = CLI_DEFAULTS  # the command line's defaults (vbg.config): the settings start from them
 
 
 class SettingsError(VbgError):
@@ -59,16 +57,16 @@ class Settings:
     ``start_hidden``: start in the tray without showing the window (sensible with autostart).
     ``fps_overlay``: show the FPS/timing overlay on the preview."""
 
-    camera: str = "auto"
-    width: int = 1280
-    height: int = 720
-    fps: float = 30.0
-    background: str = "blur:5"
-    model: str = "selfie_general"
-    smoothing: bool = True
-    refinement: bool = True
-    mirror: bool = False
-    threads: int = 1
+    camera: str = _D.capture.source
+    width: int = _D.capture.width
+    height: int = _D.capture.height
+    fps: float = _D.capture.fps
+    background: str = spec_of(_D.background)
+    model: str = _D.matting.model
+    smoothing: bool = _D.matting.smoothing
+    refinement: bool = _D.matting.refine
+    mirror: bool = _D.output.mirror
+    threads: int = _D.matting.threads
     autostart: bool = False
     start_hidden: bool = False
     fps_overlay: bool = True

@@ -20,8 +20,9 @@ from dataclasses import replace
 import numpy as np
 
 from vbg.capture import open_source
+from vbg.cli.options import background_from_args, matting_from_args
 from vbg.compositor import Compositor
-from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig, OutputConfig
+from vbg.config import AppConfig, CaptureConfig, OutputConfig
 from vbg.errors import SourceEnded, UserError
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
@@ -147,13 +148,13 @@ def latency_run(cfg: AppConfig, seconds: float) -> dict:
 
 
 def bench_config(a: argparse.Namespace, w: int, h: int) -> AppConfig:
+    """The options (vbg.cli.options.add_engine_options) as a config: a file or the demo,
+    unpaced, no virtual camera."""
     try:
         return AppConfig(
             capture=CaptureConfig(source=a.source, width=w, height=h, fps=30.0, realtime=False),
-            matting=MattingConfig(model=a.model, threads=a.threads,
-                                  smoothing=not a.no_smoothing, refine=not a.no_refine,
-                                  focus=not a.no_focus, mirror_pass=a.mirror_pass),
-            background=BackgroundConfig.parse(a.background),
+            matting=matting_from_args(a),
+            background=background_from_args(a),
             output=OutputConfig(vcam=False, fps=30.0),
         )
     except ValueError as exc:
@@ -168,6 +169,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": __import__("os").cpu_count()},
         "settings": {"source": a.source, "model": a.model, "threads": a.threads,
+                     "provider": a.provider,
                      "background": a.background, "smoothing": not a.no_smoothing,
                      "refine": not a.no_refine, "focus": not a.no_focus,
                      "mirror_pass": a.mirror_pass},

@@ -13,7 +13,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from vbg.config import MattingConfig
+from vbg.config import DEFAULT_MODEL, MattingConfig
 from vbg.errors import UserError
 from vbg.evaluation import paired_images, score_stills, video_flicker
 from vbg.matting.engine import MaskEngine
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="folder with images/ and masks/ (repeatable)")
     p.add_argument("--video", action="append", default=[], metavar="CLIP",
                    help="clip for the flicker measurement (repeatable)")
-    p.add_argument("--model", action="append", default=[], help="model(s) [selfie_general]")
+    p.add_argument("--model", action="append", default=[], help=f"model(s) [{DEFAULT_MODEL}]")
     p.add_argument("--only", default=None, help="only image names starting with this (e.g. d2_)")
     p.add_argument("--frames", type=int, default=300, help="frames per clip [300]")
     p.add_argument("--size", default="1280x720", help="clip frame size [1280x720]")
@@ -81,7 +81,7 @@ def cmd_eval(a: argparse.Namespace) -> int:
 
     if not a.data and not a.video:
         raise UserError("Nothing to measure: give --data DIR (images/ + masks/) or --video CLIP.")
-    models = a.model or ["selfie_general"]
+    models = a.model or [DEFAULT_MODEL]
     out: dict = {"stills": [], "flicker": []}
     for d in a.data:
         folder = Path(d)

@@ -17,85 +17,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from vbg.config import (
-    AppConfig,
-    BackgroundConfig,
-    CaptureConfig,
-    MattingConfig,
-    OutputConfig,
-    parse_hex_color,
-    parse_size,
+from vbg.cli.options import (
+    D,
+    _size,
+    add_engine_options,
+    add_pipeline_options,
+    config_from_args,
 )
+from vbg.config import parse_hex_color
 from vbg.errors import UserError, VbgError
 
 log = logging.getLogger("vbg")
 EXIT_USAGE = 2
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def add_pipeline_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by the app (``vbg``) and ``vbg run``."""
-    p.add_argument("--source", default="auto",
-                   help="camera index (0, 1, ...), a video or image file, 'demo' (no camera "
-                        "needed) or 'auto' (camera 0, else the demo) [auto]")
-    p.add_argument("--size", type=_size, default=(1280, 720), metavar="WxH",
-                   help="frame size [1280x720]")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate [30]")
-    p.add_argument("--no-mjpg", action="store_true", help="don't ask the camera for MJPG")
-    p.add_argument("--background", "-b", default="blur",
-                   help="blur, blur:N (1-10), color:#RRGGBB, image:PATH, video:PATH or none "
-                        "[blur]")
-    p.add_argument("--light-wrap", type=float, default=0.0, metavar="0..1",
-                   help="blend a little of the background into the person's edge [0]")
-    p.add_argument("--model", default="selfie_general",
-                   help="segmentation model: a name from `vbg models` or the path of an .onnx "
-                        "file [selfie_general]")
-    p.add_argument("--threads", type=int, default=1, help="inference threads [1]")
-    p.add_argument("--provider", default="auto",
-                   help="auto, cpu, cuda, directml or coreml [auto]")
-    p.add_argument("--no-smoothing", action="store_true", help="no temporal smoothing")
-    p.add_argument("--no-refine", action="store_true", help="no guided edge refinement")
-    p.add_argument("--no-focus", action="store_true",
-                   help="run the model on the whole frame instead of a crop around the person")
-    p.add_argument("--mirror-pass", action="store_true",
-                   help="average with a mirrored model pass (better edges, 2x inference)")
-    p.add_argument("--mirror", action="store_true", help="flip the output left-right")
-    p.add_argument("--no-vcam", action="store_true", help="don't open a virtual camera")
-    p.add_argument("--vcam-device", default=None, help="virtual camera device (e.g. /dev/video2)")
-    p.add_argument("--vcam-backend", default=None, help=argparse.SUPPRESS)
-
-
-def config_from_args(a: argparse.Namespace) -> AppConfig:
-    """Build the AppConfig; UserError (one sentence) for invalid values."""
-    try:
-        return _config_from_args(a)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-
-
-def _config_from_args(a: argparse.Namespace) -> AppConfig:
-    w, h = a.size
-    background = BackgroundConfig.parse(a.background)
-    if a.light_wrap:
-        background = BackgroundConfig(**{**background.__dict__, "light_wrap": a.light_wrap})
-    return AppConfig(
-        capture=CaptureConfig(source=str(a.source), width=w, height=h, fps=a.fps,
-                              mjpg=not a.no_mjpg),
-        matting=MattingConfig(model=a.model, threads=a.threads, provider=a.provider,
-                              smoothing=not a.no_smoothing, refine=not a.no_refine,
-                              focus=not a.no_focus, mirror_pass=a.mirror_pass),
-        background=background,
-        output=OutputConfig(vcam=not a.no_vcam, vcam_device=a.vcam_device,
-                            vcam_backend=a.vcam_backend, fps=a.fps, mirror=a.mirror,
-                            record=getattr(a, "record", None),
-                            record_mask=getattr(a, "record_mask", None)),
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     img = sub.add_parser("image", help="cut the person out of still images")
     img.add_argument("inputs", nargs="+", metavar="IN", help="image files")
     img.add_argument("--out", default=None, help="output folder [next to each input]")
-    img.add_argument("--model", default="selfie_general",
+    img.add_argument("--model", default=D.matting.model,
                      help="segmentation model: a name from `vbg models` or an .onnx path "
-                          "[selfie_general]")
+                          "[%(default)s]")
     img.add_argument("--bg-color", default=None, metavar="#RRGGBB",
                      help="composite over this colour instead of a transparent PNG")
     img.add_argument("--threshold", type=float, default=0.5,
@@ -151,13 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", type=_size, default=None, metavar="WxH",
                        help="one size (default: 1280x720 and 1920x1080)")
     bench.add_argument("--frames", type=int, default=300, help="frames per size [300]")
-    bench.add_argument("--background", "-b", default="blur")
-    bench.add_argument("--model", default="selfie_general")
-    bench.add_argument("--threads", type=int, default=1)
-    bench.add_argument("--no-smoothing", action="store_true")
-    bench.add_argument("--no-refine", action="store_true")
-    bench.add_argument("--no-focus", action="store_true")
-    bench.add_argument("--mirror-pass", action="store_true")
+    add_engine_options(bench)
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                        help="run this long and report memory growth")

@@ -20,11 +20,10 @@ from pathlib import Path
 import platformdirs
 
 from vbg import resources
+from vbg.config import DEFAULT_MODEL  # noqa: F401  (re-exported: the CLI lists it)
 from vbg.errors import ModelError
 from vbg.matting.adapters import FAMILIES, Adapter, detect_family
 from vbg.matting.session import create_session, provider_in_use
-
-DEFAULT_MODEL = "selfie_general"
 
 
 def user_models_dir() -> Path:

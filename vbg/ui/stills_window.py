@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from vbg.capture import IMAGE_EXTENSIONS
+from vbg.config import DEFAULT_MODEL
 from vbg.errors import VbgError
 from vbg.stills import Cutout, StillCutter, read_image, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
@@ -110,7 +111,7 @@ class StillsWindow(QWidget):
     """See the module docstring. ``cutter_factory`` builds the cutting function once (tests
     pass a fast fake); ``ask_open``/``ask_save`` replace the file dialogs in tests."""
 
-    def __init__(self, model: str = "selfie_general",
+    def __init__(self, model: str = DEFAULT_MODEL,
                  cutter_factory: Callable[[], Cutter] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)

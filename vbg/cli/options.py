@@ -1,0 +1,107 @@
+"""The command line's options, declared once: the app, ``vbg run`` and ``vbg bench`` share
+them, and every default comes from :data:`vbg.config.CLI_DEFAULTS` (the config dataclasses).
+Components never see argparse: the options become an :class:`~vbg.config.AppConfig` here."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from vbg.app.backgrounds import spec_of
+from vbg.config import (
+    CLI_DEFAULTS,
+    PROVIDERS,
+    AppConfig,
+    BackgroundConfig,
+    MattingConfig,
+    parse_size,
+)
+from vbg.errors import UserError
+
+D = CLI_DEFAULTS  # every option's default comes from the config dataclasses
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    """How the person is found and what replaces the background: shared by the app, ``vbg run``
+    and ``vbg bench``. Defaults come from :data:`vbg.config.CLI_DEFAULTS`."""
+    m, bg = D.matting, D.background
+    p.add_argument("--background", "-b", default=spec_of(bg),
+                   help="blur, blur:N (1-10), color:#RRGGBB, image:PATH, video:PATH or none "
+                        "[%(default)s]")
+    p.add_argument("--light-wrap", type=float, default=bg.light_wrap, metavar="0..1",
+                   help="blend a little of the background into the person's edge [%(default)s]")
+    p.add_argument("--model", default=m.model,
+                   help="segmentation model: a name from `vbg models` or the path of an .onnx "
+                        "file [%(default)s]")
+    p.add_argument("--threads", type=int, default=m.threads,
+                   help="inference threads [%(default)s]")
+    p.add_argument("--provider", default=m.provider,
+                   help=f"{', '.join(PROVIDERS)} [%(default)s]")
+    p.add_argument("--no-smoothing", action="store_true", help="no temporal smoothing")
+    p.add_argument("--no-refine", action="store_true", help="no guided edge refinement")
+    p.add_argument("--no-focus", action="store_true",
+                   help="run the model on the whole frame instead of a crop around the person")
+    p.add_argument("--mirror-pass", action="store_true",
+                   help="average with a mirrored model pass (better edges, 2x inference)")
+
+
+def add_pipeline_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by the app (``vbg``) and ``vbg run``; defaults from
+    :data:`vbg.config.CLI_DEFAULTS`."""
+    c, o = D.capture, D.output
+    p.add_argument("--source", default=c.source,
+                   help="camera index (0, 1, ...), a video or image file, 'demo' (no camera "
+                        "needed) or 'auto' (camera 0, else the demo) [%(default)s]")
+    p.add_argument("--size", type=_size, default=(c.width, c.height), metavar="WxH",
+                   help=f"frame size [{c.width}x{c.height}]")
+    p.add_argument("--fps", type=float, default=c.fps, help="frame rate [%(default)g]")
+    p.add_argument("--no-mjpg", action="store_true", help="don't ask the camera for MJPG")
+    add_engine_options(p)
+    p.add_argument("--mirror", action="store_true", help="flip the output left-right")
+    p.add_argument("--no-vcam", action="store_true", help="don't open a virtual camera")
+    p.add_argument("--vcam-device", default=o.vcam_device,
+                   help="virtual camera device (e.g. /dev/video2)")
+    p.add_argument("--vcam-backend", default=o.vcam_backend, help=argparse.SUPPRESS)
+
+
+def matting_from_args(a: argparse.Namespace) -> MattingConfig:
+    """The MattingConfig of :func:`add_engine_options`' options (``ValueError`` if invalid)."""
+    return replace(D.matting, model=a.model, threads=a.threads, provider=a.provider,
+                   smoothing=not a.no_smoothing, refine=not a.no_refine,
+                   focus=not a.no_focus, mirror_pass=a.mirror_pass)
+
+
+def background_from_args(a: argparse.Namespace) -> BackgroundConfig:
+    """The BackgroundConfig of :func:`add_engine_options`' options (``ValueError``)."""
+    return replace(BackgroundConfig.parse(a.background), light_wrap=a.light_wrap)
+
+
+def config_from_args(a: argparse.Namespace) -> AppConfig:
+    """Build the AppConfig; UserError (one sentence) for invalid values."""
+    try:
+        return _config_from_args(a)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _config_from_args(a: argparse.Namespace) -> AppConfig:
+    w, h = a.size
+    return AppConfig(
+        capture=replace(D.capture, source=str(a.source), width=w, height=h, fps=a.fps,
+                        mjpg=not a.no_mjpg),
+        matting=matting_from_args(a),
+        background=background_from_args(a),
+        output=replace(D.output, vcam=not a.no_vcam, vcam_device=a.vcam_device,
+                       vcam_backend=a.vcam_backend, fps=a.fps, mirror=a.mirror,
+                       record=getattr(a, "record", None),
+                       record_mask=getattr(a, "record_mask", None)),
+    )
+
+
