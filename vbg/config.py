@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal, TypeGuard, get_args
 
-BACKGROUND_KINDS = ("none", "blur", "color", "image", "video")
-FIT_MODES = ("stretch", "crop", "letterbox")
-PROVIDERS = ("auto", "cpu", "cuda", "directml", "coreml")
+# Bounded strings are Literal types (checked by mypy) and validated at run time from the same
+# definition, since values also come from the command line and the settings file.
+BackgroundKind = Literal["none", "blur", "color", "image", "video"]
+FitMode = Literal["stretch", "crop", "letterbox"]
+Provider = Literal["auto", "cpu", "cuda", "directml", "coreml"]
+BACKGROUND_KINDS: tuple[BackgroundKind, ...] = get_args(BackgroundKind)
+FIT_MODES: tuple[FitMode, ...] = get_args(FitMode)
+PROVIDERS: tuple[Provider, ...] = get_args(Provider)
+
+
+def is_background_kind(text: str) -> TypeGuard[BackgroundKind]:
+    return text in BACKGROUND_KINDS
+
 # The model used when none is chosen: named here only.
 DEFAULT_MODEL = "selfie_general"
 # The capture sizes vbg offers (Camera menu, Settings) and probes cameras for, smallest first.
@@ -102,8 +113,8 @@ class MattingConfig:
 
     model: str = DEFAULT_MODEL
     threads: int = 1
-    provider: str = "auto"
-    fit: str | None = None
+    provider: Provider = "auto"
+    fit: FitMode | None = None
     smoothing: bool = True
     smooth_strength: float = 0.85
     motion_threshold: float = 12.0
@@ -149,7 +160,7 @@ class BackgroundConfig:
     ``light_wrap``: 0 (off) to 1: how much of the new background bleeds into the person's edge.
     """
 
-    kind: str = "blur"
+    kind: BackgroundKind = "blur"
     blur_level: int = 5
     color: tuple[int, int, int] = COLOR_PALETTE[0]
     path: str | None = None
@@ -184,7 +195,7 @@ class BackgroundConfig:
             return cls(kind="blur", blur_level=int(arg))
         if kind == "color":
             return cls(kind="color", color=parse_hex_color(arg or "#283040"))
-        if kind in ("image", "video"):
+        if kind in ("image", "video") and is_background_kind(kind):
             return cls(kind=kind, path=arg or None)
         if kind == "none" and not arg:
             return cls(kind="none")

@@ -91,7 +91,7 @@ class VideoFrames:
     def __init__(self, path: str | os.PathLike[str], loop: bool = True) -> None:
         self.path = os.fspath(path)
         self.loop = loop
-        self._cap = cv2.VideoCapture(self.path)
+        self._cap: cv2.VideoCapture | None = cv2.VideoCapture(self.path)
         self._pending: np.ndarray | None = None
         if self._cap.isOpened():
             ok, frame = self._cap.read()
@@ -103,8 +103,8 @@ class VideoFrames:
     def read(self, into: np.ndarray | None = None) -> np.ndarray | None:
         """The next frame (see the class docstring)."""
         if self._pending is not None:
-            frame, self._pending = self._pending, None
-            return frame
+            first, self._pending = self._pending, None
+            return first
         if self._cap is None:
             return None
         frame = self._grab(into)

@@ -137,8 +137,8 @@ def test_camera_menu_and_settings_offer_the_same_sizes(make_app) -> None:
     h = make_app(cameras=cams)
     h.controller.session.set_cameras(cams)
     dialog = h.shell.show_settings()
-    in_settings = {tuple(int(v) for v in dialog.size.itemData(i).split("x"))
-                   for i in range(dialog.size.count())}
+    in_settings = {tuple(int(v) for v in dialog.frame_size.itemData(i).split("x"))
+                   for i in range(dialog.frame_size.count())}
     state = h.controller.menu_state(preview_visible=True, mask_view=False)
     camera_menu = m.find(m.prepare(state), "Camera")
     in_menu = {a.action.arg[1:] for cam in camera_menu.children if cam.is_menu

@@ -33,13 +33,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import cv2
 import numpy as np
 
 from vbg.app import backgrounds as bgs
 from vbg.app.menu import CameraChoice, MenuState, ModelChoice, camera_choices
+from vbg.app.messages import Level
 from vbg.app.settings import (
     LoadResult,
     Settings,
@@ -57,7 +58,6 @@ from vbg.stats import Stats
 
 log = logging.getLogger(__name__)
 
-Level = Literal["info", "warning", "error"]
 CameraList = list[tuple[int, str, tuple[tuple[int, int], ...]]]
 PipelineFactory = Callable[..., Pipeline]
 

@@ -165,7 +165,7 @@ class CameraSource:
         """Ask for the format, read the first frame and check the size; returns that frame."""
         with quiet_opencv():
             if mjpg:
-                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
             cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
             cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
             cap.set(cv2.CAP_PROP_FPS, fps)
@@ -234,7 +234,7 @@ def list_cameras(max_index: int = 10) -> list[CameraInfo]:
         try:
             sizes: list[tuple[int, int]] = []
             with quiet_opencv():
-                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
                 for w, h in PROBE_SIZES:
                     cap.set(cv2.CAP_PROP_FRAME_WIDTH, w)
                     cap.set(cv2.CAP_PROP_FRAME_HEIGHT, h)

@@ -31,6 +31,7 @@ def create_session(path: Path, threads: int = 1, provider: str = "auto") -> ort.
     provider really in use is ``provider_in_use(session)``.
     """
     have = available_providers()
+    chosen: str
     if provider == "auto":
         chosen = next(p for p in ("cuda", "directml", "coreml", "cpu") if p in have or p == "cpu")
     elif provider in have:

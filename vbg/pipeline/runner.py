@@ -442,7 +442,7 @@ class Pipeline:
                 if fresh and comp is None:  # the source ended and everything went out
                     self.finished.set()
                     return
-                if fresh and comp.image.shape[:2] == out_hw:
+                if fresh and comp is not None and comp.image.shape[:2] == out_hw:
                     last = comp  # (a composite of the old size, during a size switch, is skipped)
                 if last is not None and last.image.shape[:2] != out_hw:
                     last = None

@@ -93,7 +93,7 @@ class VideoFileSink:
         # The extension of the temporary name (kept as the last suffix) picks the container.
         writer = cv2.VideoWriter(
             str(self._tmp),
-            cv2.VideoWriter_fourcc(*self.codec),
+            cv2.VideoWriter.fourcc(*self.codec),
             self.fps,
             (width, height),
             isColor=not grayscale,

@@ -25,7 +25,9 @@ _BOOST = 1 << 40
 
 def _affected(version: str = PySide6.__version__) -> bool:
     m = re.match(r"(\d+)\.(\d+)", version)
-    return bool(m) and (int(m.group(1)), int(m.group(2))) >= (6, 12)
+    if m is None:
+        return False
+    return (int(m.group(1)), int(m.group(2))) >= (6, 12)
 
 
 def immortalize_singletons() -> bool:

@@ -58,11 +58,11 @@ class SettingsDialog(QDialog):
         sizes = list(CAMERA_SIZES)  # the Camera menu offers the same (vbg.app.menu)
         for cam in cameras:
             sizes += [s for s in cam.sizes if s not in sizes]
-        self.size = QComboBox()
+        self.frame_size = QComboBox()
         # Item data is "WxH" text: a tuple would come back from Qt as a list.
         for w, h in sorted(set(sizes), key=lambda s: s[0] * s[1]):
-            self.size.addItem(f"{w} × {h}", f"{w}x{h}")
-        _select(self.size, f"{settings.width}x{settings.height}")
+            self.frame_size.addItem(f"{w} × {h}", f"{w}x{h}")
+        _select(self.frame_size, f"{settings.width}x{settings.height}")
         self.fps = QDoubleSpinBox()
         self.fps.setRange(5, 60)
         self.fps.setDecimals(0)
@@ -93,7 +93,7 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(12)
-        layout.addWidget(self._group("Camera", [("Camera", self.camera), ("Size", self.size),
+        layout.addWidget(self._group("Camera", [("Camera", self.camera), ("Size", self.frame_size),
                                                 ("Frame rate", self.fps)]))
         layout.addWidget(self._group("Person detection", [
             ("Model", self.model), ("", self.smoothing), ("", self.refinement),
@@ -121,7 +121,7 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> Settings:
         """The settings as edited (UI fields the dialog doesn't show are kept)."""
-        w, h = parse_size(self.size.currentData())
+        w, h = parse_size(self.frame_size.currentData())
         return replace(
             self._settings, camera=self.camera.currentData(), width=w, height=h,
             fps=float(self.fps.value()), model=self.model.currentData(),

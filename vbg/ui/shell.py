@@ -94,7 +94,7 @@ class AppShell(QObject):
         controller.message.connect(self._notify)
         controller.vcam_problem.connect(self._vcam_off)
         controller.vcam_ok.connect(self._vcam_ok)
-        self._handlers: dict[str, Callable[[object], None]] = {
+        self._handlers: dict[str, Callable[[object], object]] = {
             menu.RUNNING: lambda on: controller.set_running(bool(on)),
             menu.PAUSE: lambda on: controller.set_paused(bool(on)),
             menu.BACKGROUND: lambda spec: controller.set_background(str(spec)),

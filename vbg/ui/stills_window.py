@@ -252,7 +252,7 @@ class StillsWindow(QWidget):
         self._sync_buttons()
 
     # ----------------------------------------------------------------- showing
-    def mask(self) -> np.ndarray | None:
+    def chosen_mask(self) -> np.ndarray | None:
         """The mask as chosen (soft alpha or thresholded), or None before a cut."""
         if self.cutout is None:
             return None
@@ -265,7 +265,7 @@ class StillsWindow(QWidget):
         if self.cutout is None:
             return
         if self.view.currentData() == "mask":
-            m = np.ascontiguousarray(self.mask())
+            m = np.ascontiguousarray(self.chosen_mask())
             img = QImage(m.data, m.shape[1], m.shape[0], m.strides[0],
                          QImage.Format.Format_Grayscale8).copy()
         else:
@@ -298,7 +298,7 @@ class StillsWindow(QWidget):
 
     def save_mask(self, path: str | Path) -> bool:
         """Write the mask (soft or binary, as chosen) as a greyscale PNG."""
-        mask = self.mask()
+        mask = self.chosen_mask()
         return mask is not None and self._write(Path(path), mask)
 
     def _write(self, path: Path, image: np.ndarray) -> bool:

@@ -166,7 +166,7 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     # ----------------------------------------------------------------- building
-    def _tool(self, icon: str, text: str, tip: str, on_click: Callable[[bool], None],
+    def _tool(self, icon: str, text: str, tip: str, on_click: Callable[[bool], object],
               checkable: bool = True) -> QToolButton:
         b = QToolButton()
         b.setIcon(line_icon(icon))
@@ -199,10 +199,10 @@ class MainWindow(QMainWindow):
         row.addStretch(1)
         self.stills_button = self._tool("photo", "Cut out a photo…",
                                         "Cut the person out of a still image",
-                                        lambda _=False: self._perform(Action(STILLS)),
+                                        lambda _checked: self._perform(Action(STILLS)),
                                         checkable=False)
         self.settings_button = self._tool("settings", "Settings…", "Camera, model, start-up",
-                                          lambda _=False: self._perform(Action(SETTINGS)),
+                                          lambda _checked: self._perform(Action(SETTINGS)),
                                           checkable=False)
         row.addWidget(self.stills_button)
         row.addWidget(self.settings_button)
