@@ -102,10 +102,12 @@ def tooltip(status: AppStatus) -> str:
 
 
 class MessageThrottle:
-    """Shows a message once, then stays quiet about the same text for ``quiet_s`` seconds.
+    """Decides whether a message may be shown: ``allow`` is True the first time, then False
+    for the same text during ``quiet_s`` seconds; a different text always passes.
 
-    The capture thread retries a missing camera every second and reports each failure; the user
-    needs to hear it once, not once a second. A different message is always shown.
+    The pipeline reports a camera outage once (again only when the reason changes), but an
+    outage that comes and goes, or a start retried every two seconds while a camera is missing,
+    would repeat the same sentence; the user needs to hear it once.
     """
 
     def __init__(self, quiet_s: float = 30.0) -> None:
@@ -130,11 +132,11 @@ class MessageThrottle:
 class CameraWatch:
     """Tracks a camera that failed while running, to say when it works again.
 
-    Call ``lost(now)`` on each camera error (the capture thread reports one per retry, about
-    every second while the camera is missing) and ``observe(capture_fps, now)`` with each stats
-    poll: it returns True once, when frames flow again and no error came for ``settle_s``
-    (longer than the retry interval, so a rate still computed from frames before the failure
-    can't count as the camera being back).
+    Call ``lost(now)`` on each camera error (the capture thread reports an outage once, and
+    again when the reason changes) and ``observe(capture_fps, now)`` with each stats poll: it
+    returns True once, when frames flow again and no error came for ``settle_s``. That is longer
+    than the 2 s after which a stalled source's capture rate reads 0 (``vbg.stats.Rate``), so a
+    rate still computed from frames before the failure can't count as the camera being back.
     """
 
     def __init__(self, settle_s: float = 2.5) -> None:
