@@ -261,7 +261,9 @@ class StillsWindow(QWidget):
         return self.cutout.alpha
 
     def _update_result(self) -> None:
-        self.threshold.setEnabled(self.mask_kind.currentData() == "binary")
+        binary = self.mask_kind.currentData() == "binary"
+        self.threshold.setEnabled(binary)
+        self.threshold_label.setEnabled(binary)
         if self.cutout is None:
             return
         if self.view.currentData() == "mask":
