@@ -13,10 +13,11 @@ import cv2
 import numpy as np
 
 from vbg.capture.base import SourceInfo, as_bgr, check_size, quiet_opencv
+from vbg.config import CAMERA_SIZES
 from vbg.errors import CameraError, SourceEnded
 
 # Sizes `list_cameras` asks each camera for; the usual webcam modes.
-PROBE_SIZES: tuple[tuple[int, int], ...] = ((640, 480), (1280, 720), (1920, 1080))
+PROBE_SIZES = CAMERA_SIZES  # the sizes vbg offers (Camera menu, Settings): one list
 
 # Webcams often fail the first read or two while they start streaming; give them a few tries
 # before calling them busy. Mid-stream, tolerate a short glitch before calling them unplugged.
