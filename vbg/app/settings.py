@@ -6,11 +6,14 @@ Support/vbg`` on macOS).
 
 Contract of :func:`load_settings`: it never raises and never loses the user's file. A file
 that is not JSON, not an object, unreadable, or holds values that don't validate is moved aside
-to ``settings.json.bak`` (``.bak2``, ... when that name is taken), the defaults (plus whatever
-valid values could be read) are used, and a warning sentence is returned for the UI to show. If
+to ``settings.json.bak`` (``.bak2``, ... when that name is taken), the defaults plus whatever
+valid values could be read are used (and, when some were valid, written back at once so they
+survive the next start; width and height fall back together), and a warning sentence saying
+what was reset and what was kept is returned for the UI to show. If
 the bad file can't even be moved aside, ``writable`` is False and :func:`save_settings` is not
 to be called, so it is never overwritten silently. Saving writes a temporary file in the same
-folder and renames it over the old one (``os.replace``), so a crash never leaves half a file.
+folder and renames it over the old one (``vbg.fileio.atomic_output``), so a crash never leaves
+half a file; :class:`SettingsStore` removes the temporaries of a save that was killed.
 
 Command-line options and settings: the app starts from the command line's AppConfig; each
 option given there (a value other than the command line's default) overrides the saved setting

@@ -172,7 +172,10 @@ class AppController(QObject):
             except Exception as exc:  # probing must never take the app down
                 log.warning("listing cameras failed: %s", exc)
                 cams = []
-            self.bridge.call(lambda: self._cameras_arrived(cams))
+            try:
+                self.bridge.call(lambda: self._cameras_arrived(cams))
+            except RuntimeError:  # the app quit while the cameras were probed
+                log.debug("camera list dropped: the controller is gone")
 
         threading.Thread(target=work, name="vbg-list-cameras", daemon=True).start()
 
