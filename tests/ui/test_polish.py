@@ -60,19 +60,18 @@ def test_dialog_buttons_have_no_stock_icons_on_a_real_desktop(tmp_path: Path) ->
     # OK/Cancel/Close a coloured tick and a black ✕ that vanish on dark buttons.
     script = """
 import json, sys
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QPushButton
 from vbg.app.messages import MessageLog
 from vbg.app.settings import Settings
 from vbg.ui.app import make_application
 from vbg.ui.messages_dialog import MessagesDialog
 from vbg.ui.settings_dialog import SettingsDialog
-from vbg.ui.vcam_dialog import VcamHelpDialog
+from vbg.ui.vcam_dialog import VcamDialog
 app = make_application()
 found = {}
 for name, dialog in (("settings", SettingsDialog(Settings(), (), [], None)),
-                     ("vcam", VcamHelpDialog()), ("messages", MessagesDialog(MessageLog()))):
-    box = dialog.findChild(QDialogButtonBox)
-    found[name] = {b.text(): not b.icon().isNull() for b in box.buttons()}
+                     ("vcam", VcamDialog()), ("messages", MessagesDialog(MessageLog()))):
+    found[name] = {b.text(): not b.icon().isNull() for b in dialog.findChildren(QPushButton)}
 print(json.dumps(found))
 """
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(REPO)}

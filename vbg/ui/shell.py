@@ -265,9 +265,10 @@ class AppShell(QObject):
             self.vcam_dialog.set_busy("Checking the virtual camera…")
 
     def set_up_vcam(self) -> None:
-        d = self.vcam_dialog.diagnosis if self.vcam_dialog is not None else None
-        if d is not None and self.doctor.set_up(d):
-            self.vcam_dialog.set_busy("Setting up — type your password in the prompt…")
+        dialog = self.vcam_dialog
+        d = dialog.diagnosis if dialog is not None else None
+        if dialog is not None and d is not None and self.doctor.set_up(d):
+            dialog.set_busy("Setting up — type your password in the prompt…")
 
     def _vcam_diagnosed(self, d: vcam_doctor.Diagnosis) -> None:
         if self.vcam_dialog is not None:

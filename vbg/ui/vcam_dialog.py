@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
@@ -58,7 +58,7 @@ class DoctorRunner(QObject):
         self._bridge = MainThreadBridge(self)
         self.busy = False
 
-    def _spawn(self, work: Callable[[], object], done: Signal) -> bool:
+    def _spawn(self, work: Callable[[], object], done: SignalInstance) -> bool:
         if self.busy:
             return False
         self.busy = True
@@ -261,6 +261,8 @@ class VcamDialog(QDialog):
         """As tall as the content at the current width (wrapped labels make Qt's own guess
         too tall or too short)."""
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         height = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
             else layout.totalSizeHint().height()
@@ -287,8 +289,9 @@ class VcamDialog(QDialog):
     def _fill_findings(self, d: Diagnosis) -> None:
         while self.findings.count():
             item = self.findings.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.finding_labels = []
         self.command_blocks: list[CommandBlock] = []
         row = 0
