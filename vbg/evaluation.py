@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vbg.imaging import read_image
+from vbg.imaging import VideoFrames, decode_image, read_image
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -84,7 +84,7 @@ def paired_images(folder: Path) -> list[tuple[Path, Path]]:
 
 def read_mask(path: Path, size: tuple[int, int]) -> np.ndarray:
     """A ground-truth mask as uint8 at ``size`` (w, h); a 4-channel PNG's alpha is used."""
-    m = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    m = decode_image(path, as_stored=True)
     if m is None:
         raise ValueError(f"{path} is not a readable mask image.")
     if m.ndim == 3:
@@ -116,16 +116,16 @@ def score_stills(predict, pairs: Iterable[tuple[Path, Path]]) -> StillScore:  # 
 def video_flicker(process, clip: Path, frames: int = 300,  # type: ignore[no-untyped-def]
                   size: tuple[int, int] | None = None) -> float:
     """Flicker of ``process(bgr) -> uint8 alpha`` over the first ``frames`` of ``clip``."""
-    cap = cv2.VideoCapture(str(clip))
+    video = VideoFrames(clip, loop=False)
     meter = FlickerMeter()
     try:
         for _ in range(frames):
-            ok, frame = cap.read()
-            if not ok:
+            frame = video.read()
+            if frame is None:
                 break
             if size is not None:
                 frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
             meter.add(frame, process(frame))
     finally:
-        cap.release()
+        video.close()
     return meter.value

@@ -26,14 +26,17 @@ from vbg.errors import SourceError, VbgError
 IMAGE_FORMATS = "PNG, JPEG, BMP, WebP or TIFF"
 
 
-def decode_image(path: str | os.PathLike[str]) -> np.ndarray | None:
+def decode_image(path: str | os.PathLike[str], *, as_stored: bool = False
+                 ) -> np.ndarray | None:
     """The image at ``path`` as BGR uint8 (grey and alpha converted), or None when the file
-    is missing, unreadable or not an image."""
+    is missing, unreadable or not an image. ``as_stored``: keep its channels and depth as in
+    the file (grey, BGRA: masks with an alpha channel)."""
     try:
         data = np.fromfile(os.fspath(path), np.uint8)
     except OSError:
         return None
-    return cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    flags = cv2.IMREAD_UNCHANGED if as_stored else cv2.IMREAD_COLOR
+    return cv2.imdecode(data, flags) if data.size else None
 
 
 def read_image(path: str | os.PathLike[str], *, what: str = "Image",

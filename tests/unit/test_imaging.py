@@ -125,3 +125,15 @@ def test_a_file_that_is_not_a_video_is_not_ok(tmp_path: Path) -> None:
     video = VideoFrames(bad)
     assert not video.first_ok and video.read() is None
     video.close()
+
+
+def test_as_stored_keeps_the_alpha_channel(tmp_path: Path) -> None:
+    bgra = np.zeros((4, 5, 4), np.uint8)
+    bgra[..., 3] = 200
+    path = tmp_path / "mask.png"
+    ok, png = cv2.imencode(".png", bgra)
+    assert ok
+    path.write_bytes(png.tobytes())
+    assert decode_image(path).shape == (4, 5, 3)
+    kept = decode_image(path, as_stored=True)
+    assert kept.shape == (4, 5, 4) and (kept[..., 3] == 200).all()
