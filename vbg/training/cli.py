@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--size", default="1280x720")
     v.add_argument("--mode", default="live", choices=["live", "still"])
 
+    lt = sub.add_parser("latency", help="per-call latency on one thread, models interleaved")
+    lt.add_argument("--models", nargs="*", default=[])
+    lt.add_argument("--rounds", type=int, default=300)
+
     k = sub.add_parser("pack", help="label clips with the teacher and pack them with the "
                        "photos that are not held out (a compact .npz for a GPU machine)")
     k.add_argument("--clips", nargs="*", default=[], metavar="CLIP")
@@ -157,6 +161,15 @@ def cmd_distill(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_latency(a: argparse.Namespace) -> int:
+    from vbg.training.evaluate import interleaved_latency
+
+    print("| model | median ms | 25th-75th percentile ms |\n|---|---|---|")
+    for key, (med, lo, hi) in interleaved_latency(a.models, a.rounds).items():
+        print(f"| {key} | {med:.2f} | {lo:.2f}-{hi:.2f} |")
+    return 0
+
+
 def cmd_pack(a: argparse.Namespace) -> int:
     from vbg.training.distill import teacher
     from vbg.training.pack import build_pack
@@ -197,7 +210,7 @@ def cmd_fit(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "export": cmd_export, "eval": cmd_eval, "distill": cmd_distill,
-            "pack": cmd_pack, "fit": cmd_fit}
+            "pack": cmd_pack, "fit": cmd_fit, "latency": cmd_latency}
 
 
 def main(argv: list[str] | None = None) -> int:

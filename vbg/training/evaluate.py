@@ -57,6 +57,27 @@ def latency_ms(loaded: LoadedModel, runs: int = 60) -> float:
     return float(np.median(times[5:]) * 1e3)
 
 
+def interleaved_latency(models: list[str], rounds: int = 300) -> dict[str, tuple[float, ...]]:
+    """Per model: (median, 25th, 75th percentile) ms of one ``adapter.infer`` on one thread,
+    the models called in turn (A, B, C, A, B, C, ...) so a noisy machine affects all alike.
+    A recurrent model is fed its own state, as in the engine."""
+    if DEFAULT_MODEL not in models:
+        models = [DEFAULT_MODEL, *models]
+    loaded = [load_model(m, threads=1, provider="cpu") for m in models]
+    rng = np.random.default_rng(0)
+    imgs = [rng.integers(0, 256, (*m.input_hw, 3), np.uint8) for m in loaded]
+    states: list[object] = [None] * len(loaded)
+    times: list[list[float]] = [[] for _ in loaded]
+    for r in range(rounds + 10):
+        for i, m in enumerate(loaded):
+            t = time.perf_counter()
+            _, states[i] = m.adapter.infer(imgs[i], states[i])
+            if r >= 10:  # warm-up
+                times[i].append(time.perf_counter() - t)
+    return {m.info.key: tuple(float(v) for v in np.percentile(t, [50, 25, 75]) * 1e3)
+            for m, t in zip(loaded, times, strict=True)}
+
+
 def evaluate_model(model: str, pairs: list, clips: list[Path], frames: int,
                    size: tuple[int, int], mode: str = "live") -> Row:
     loaded = load_model(model, threads=1, provider="cpu")
