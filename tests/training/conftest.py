@@ -37,16 +37,3 @@ def tiny_data(tmp_path: Path) -> Path:
         cv2.imwrite(str(root / "images" / f"img{i:02d}.png"), img)
         cv2.imwrite(str(root / "masks" / f"img{i:02d}.png"), mask)
     return root
-
-
-@pytest.fixture
-def temporal_family():
-    """Make the temporal family known to the registry (until adapters.FAMILIES lists it)."""
-    from vbg.matting.adapters import FAMILIES
-    from vbg.matting.temporal import TemporalNCHW
-
-    added = TemporalNCHW.family not in FAMILIES
-    FAMILIES.setdefault(TemporalNCHW.family, TemporalNCHW)
-    yield TemporalNCHW
-    if added:
-        FAMILIES.pop(TemporalNCHW.family, None)

@@ -62,7 +62,7 @@ def test_tiny_run_learns_exports_and_runs_in_the_engine(tiny_data: Path, tmp_pat
     loaded = load_model(str(onnx_path))
     assert loaded.input_hw == (64, 64)
     img = (np.random.default_rng(1).integers(0, 255, (64, 64, 3))).astype(np.uint8)
-    prob = loaded.adapter.infer(img)
+    prob, _ = loaded.adapter.infer(img)
     assert prob.shape == (64, 64) and 0.0 <= prob.min() and prob.max() <= 1.0
     engine = MaskEngine(loaded, MattingConfig(model=str(onnx_path)))
     alpha = engine.process(np.zeros((120, 160, 3), np.uint8))

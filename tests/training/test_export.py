@@ -47,7 +47,8 @@ def test_export_parity_through_the_registry(arch: str, tmp_path: Path) -> None:
     assert diff < 1e-4
     loaded = load_model(str(path))
     img, _ = make_pair(np.random.default_rng(2))
-    got = loaded.adapter.infer(img)
+    got, state = loaded.adapter.infer(img)
+    assert state is None  # stateless family
     assert np.abs(got - _torch_prob(net, img)).max() < 1e-4
 
 
@@ -74,7 +75,10 @@ def test_param_counts_of_the_designs() -> None:
             assert y.shape == (1, 1, 64, 64)
 
 
-def test_temporal_export_and_adapter(tmp_path: Path, temporal_family) -> None:  # noqa: ANN001
+def test_temporal_export_and_adapter(tmp_path: Path) -> None:
+    from vbg.matting.registry import FAMILIES
+    from vbg.matting.temporal import TemporalNCHW
+
     torch.manual_seed(1)
     net = build_net("tiny", 4)
     _randomise_bn(net)
@@ -82,20 +86,24 @@ def test_temporal_export_and_adapter(tmp_path: Path, temporal_family) -> None:  
     export(net, path, (64, 64), 4, sidecar("t", True, (64, 64), MEAN, STD))
     loaded = load_model(str(path))
     adapter = loaded.adapter
-    assert isinstance(adapter, temporal_family)
-    assert temporal_family.matches([1, 4, 64, 64], [1, 1, 64, 64])
-    assert not temporal_family.matches([1, 3, 64, 64], [1, 1, 64, 64])
+    assert FAMILIES["temporal_nchw"] is TemporalNCHW
+    assert isinstance(adapter, TemporalNCHW) and adapter.stateful
+    assert TemporalNCHW.matches([1, 4, 64, 64], [1, 1, 64, 64])
+    assert not TemporalNCHW.matches([1, 3, 64, 64], [1, 1, 64, 64])
     img, _ = make_pair(np.random.default_rng(3))
-    assert np.all(adapter.previous == 0)
-    first = adapter.infer(img).copy()
+    first, state = adapter.infer(img, None)
+    first = first.copy()
     assert np.abs(first - _torch_prob(net, img, np.zeros((64, 64), np.float32))).max() < 1e-4
-    assert np.allclose(adapter.previous, first)
-    second = adapter.infer(img).copy()
+    assert state is not None and np.allclose(state, first)
+    second, _ = adapter.infer(img, state)
     assert np.abs(second - _torch_prob(net, img, first)).max() < 1e-4
     assert np.abs(second - first).max() > 1e-6  # the previous alpha really is an input
-    adapter.reset()
-    assert np.all(adapter.previous == 0)
-    assert np.abs(adapter.infer(img) - first).max() < 1e-5
+    # The adapter keeps nothing itself: a None state is a cold start again, and a state of the
+    # wrong size (another model's, another pass's) is treated as none.
+    again, _ = adapter.infer(img, None)
+    assert np.abs(again - first).max() < 1e-5
+    wrong, _ = adapter.infer(img, np.ones((32, 32), np.float32))
+    assert np.abs(wrong - first).max() < 1e-5
 
 
 def test_temporal_signature_is_not_detected_as_sigmoid(tmp_path: Path) -> None:
@@ -115,6 +123,6 @@ def test_int8_quantization_runs_in_the_registry(tmp_path: Path) -> None:
     frames = [make_pair(rng)[0] for _ in range(8)]
     q = quantize_int8(path, tmp_path / "f_int8.onnx", frames, meta)
     loaded, ref = load_model(str(q)), load_model(str(path))
-    out, want = loaded.adapter.infer(frames[0]), ref.adapter.infer(frames[0])
+    out, want = loaded.adapter.infer(frames[0])[0], ref.adapter.infer(frames[0])[0]
     assert out.shape == (64, 64)
     assert np.abs(out - want).mean() < 0.1

@@ -51,7 +51,7 @@ def test_mediapipe_layout_detected_and_run(tmp_path):
     m = load_model(str(brightness_nhwc(tmp_path / "toy.onnx")))
     assert m.adapter.family == "sigmoid_nhwc" and m.input_hw == (48, 64)
     assert m.provider == "cpu"  # what onnxruntime really uses here, read from the session
-    prob = m.adapter.infer(half_bright(48, 64))
+    prob, _ = m.adapter.infer(half_bright(48, 64))
     assert prob.shape == (48, 64)
     assert prob[:, 40:].min() > 0.99 and prob[:, :20].max() < 0.01
 
@@ -60,7 +60,7 @@ def test_mediapipe_layout_detected_and_run(tmp_path):
 def test_two_class_softmax_layout(tmp_path, with_softmax):
     m = load_model(str(two_class_nchw(tmp_path / "seg.onnx", with_softmax)))
     assert m.adapter.family == "softmax2_nchw"
-    prob = m.adapter.infer(half_bright(32, 32))
+    prob, _ = m.adapter.infer(half_bright(32, 32))
     # PP-HumanSeg normalisation (mean .5, std .5): black -> -1, white -> +1; logits +-12
     assert prob[:, 20:].min() > 0.99 and prob[:, :12].max() < 0.01
     assert 0.0 <= prob.min() and prob.max() <= 1.0
@@ -73,7 +73,7 @@ def test_sidecar_sets_fit_and_normalisation(tmp_path):
          "std": [0.5] * 3}))
     m = load_model(str(path))
     assert m.fit == "letterbox" and m.info.name == "Toy"
-    prob = m.adapter.infer(np.zeros((48, 64, 3), np.uint8))
+    prob, _ = m.adapter.infer(np.zeros((48, 64, 3), np.uint8))
     assert prob.max() == pytest.approx(-1.0)  # (0 - .5) / .5
 
 

@@ -113,7 +113,7 @@ def check_models() -> list[Check]:
             model = load_model(info.key)
             t1 = time.perf_counter()
             h, w = model.input_hw
-            prob = model.adapter.infer(cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA))
+            prob, _ = model.adapter.infer(cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA))
             t2 = time.perf_counter()
         except Exception as exc:
             checks.append(Check(name, "FAIL", f"{type(exc).__name__}: {exc}"))

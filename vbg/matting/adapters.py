@@ -10,17 +10,25 @@ probability of the same size. Families:
   person; raw logits are soft-maxed, outputs that already are probabilities are used as is.
 
 Normalisation is ``(rgb/255 - mean) / std`` from the model's sidecar JSON.
+
+State is plain data passed in and out, as RobustVideoMatting does:
+``prob, state = adapter.infer(bgr, state)``. Stateless families return ``None``; a recurrent
+family (``vbg.matting.temporal``) returns what it needs next time. The caller keeps one state
+per stream of related pictures (per pass of the engine) and passes ``None`` to start afresh.
+The family table lives in ``vbg.matting.registry``, which imports every family module.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
-from vbg.errors import ModelError
+# What a recurrent adapter carries from one call to the next (None = start afresh). For the
+# temporal family it is the previous probability, in model-input coordinates.
+ModelState: TypeAlias = np.ndarray | None
 
 
 class Adapter:
@@ -28,6 +36,7 @@ class Adapter:
 
     family: ClassVar[str] = ""
     expected: ClassVar[str] = ""  # the signature, in words, for error messages
+    stateful: ClassVar[bool] = False  # whether ``infer`` uses and returns a state
 
     def __init__(self, session: ort.InferenceSession, input_hw: tuple[int, int],
                  mean: tuple[float, float, float], std: tuple[float, float, float]) -> None:
@@ -63,8 +72,11 @@ class Adapter:
             cv2.add(self._hwc, self._offset, dst=self._hwc)
         return self._hwc
 
-    def infer(self, bgr: np.ndarray) -> np.ndarray:
-        """Person probability (float32, input-sized H×W in [0,1]) of a BGR input-sized picture."""
+    def infer(self, bgr: np.ndarray, state: ModelState = None
+              ) -> tuple[np.ndarray, ModelState]:
+        """(person probability, next state) of a BGR input-sized picture: the probability is
+        float32, input-sized H×W in [0,1]; stateless families ignore ``state`` and return
+        None. Treat both results as read-only (they may share memory)."""
         raise NotImplementedError
 
 
@@ -87,10 +99,11 @@ class SigmoidNHWC(Adapter):
         h, w = in_shape[1], in_shape[2]
         return (h, w) if _is_int(h) and _is_int(w) else None
 
-    def infer(self, bgr: np.ndarray) -> np.ndarray:
+    def infer(self, bgr: np.ndarray, state: ModelState = None
+              ) -> tuple[np.ndarray, ModelState]:
         x = self._normalised_hwc(bgr)[None]
         out = self.session.run([self._out_name], {self._in_name: x})[0]
-        return out[0, :, :, 0]
+        return out[0, :, :, 0], None
 
 
 class _NCHW(Adapter):
@@ -119,8 +132,9 @@ class SigmoidNCHW(_NCHW):
             out_shape[1] == 1
         )
 
-    def infer(self, bgr: np.ndarray) -> np.ndarray:
-        return self._run(bgr)[0, 0]
+    def infer(self, bgr: np.ndarray, state: ModelState = None
+              ) -> tuple[np.ndarray, ModelState]:
+        return self._run(bgr)[0, 0], None
 
 
 class Softmax2NCHW(_NCHW):
@@ -133,37 +147,14 @@ class Softmax2NCHW(_NCHW):
             out_shape[1] == 2
         )
 
-    def infer(self, bgr: np.ndarray) -> np.ndarray:
+    def infer(self, bgr: np.ndarray, state: ModelState = None
+              ) -> tuple[np.ndarray, ModelState]:
         out = self._run(bgr)[0]
         bg, fg = out[0], out[1]
         # Already probabilities (a softmax inside the graph)? Then use them directly.
         already_probabilities = (float(bg.min()) >= 0.0 and float(fg.max()) <= 1.0
                                  and abs(float((bg + fg).mean()) - 1) < 1e-3)
         if already_probabilities:
-            return fg
+            return fg, None
         # Two-class softmax of logits = sigmoid of their difference (numerically stable).
-        return (1.0 / (1.0 + np.exp(bg - fg))).astype(np.float32)
-
-
-FAMILIES: dict[str, type[Adapter]] = {
-    a.family: a for a in (SigmoidNHWC, SigmoidNCHW, Softmax2NCHW)
-}
-
-
-def detect_family(in_shape: list, out_shape: list) -> type[Adapter]:
-    """The adapter whose signature matches, or ModelError listing what was expected."""
-    for adapter in FAMILIES.values():
-        if adapter.matches(in_shape, out_shape):
-            return adapter
-    expected = "; or ".join(a.expected for a in FAMILIES.values())
-    raise ModelError(
-        f"This ONNX file is not a segmentation model vbg understands: it has input {in_shape} "
-        f"and output {out_shape}, but vbg expects {expected}. Add a sidecar JSON to describe it."
-    )
-
-
-# The temporal family lives in its own module (it keeps state); registered here so the registry
-# knows every family from one dict. Imported last because temporal.py subclasses Adapter.
-from vbg.matting.temporal import TemporalNCHW  # noqa: E402
-
-FAMILIES[TemporalNCHW.family] = TemporalNCHW
+        return (1.0 / (1.0 + np.exp(bg - fg))).astype(np.float32), None

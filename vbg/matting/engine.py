@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from vbg.config import MattingConfig
+from vbg.matting.adapters import ModelState
 from vbg.matting.fitting import fit_into, unfit
 from vbg.matting.focus import FULL, Region, RegionTracker, person_region
 from vbg.matting.refine import GuidedUpsampler, upsample_plain
@@ -23,6 +24,21 @@ from vbg.matting.smoothing import TemporalSmoother
 
 VIDEO_WORKING_SIDE = 320
 STILL_WORKING_SIDE = 1024
+
+
+# A recurrent model's state is kept while its pass's region overlaps the last one at least
+# this much (intersection over union); the temporal model is trained on previous masks moved
+# by up to ~10%, and a bigger jump is better met by a cold start.
+STATE_KEEP_OVERLAP = 0.8
+
+
+def _overlap(a: Region, b: Region) -> float:
+    """Intersection over union of two regions."""
+    iw = max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+    ih = max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+    inter = iw * ih
+    union = (a.x1 - a.x0) * (a.y1 - a.y0) + (b.x1 - b.x0) * (b.y1 - b.y0) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def working_size(width: int, height: int, long_side: int) -> tuple[int, int]:
@@ -51,6 +67,8 @@ class MaskEngine:
         self._input_flip = np.empty((h, w, 3), np.uint8)
         self._frame_size: tuple[int, int] | None = None
         self.tracker = RegionTracker()
+        # Recurrent model state per pass: (full|focus, mirrored) -> (state, region it is in).
+        self._states: dict[tuple[str, bool], tuple[ModelState, Region]] = {}
         self.smoother = TemporalSmoother()
         self.configure(cfg)
 
@@ -66,6 +84,7 @@ class MaskEngine:
         """Forget temporal state (tracking, smoothing), e.g. after a camera switch."""
         self.tracker.reset()
         self.smoother.reset()
+        self._states.clear()
 
     def _buffers(self, frame: np.ndarray) -> None:
         fh, fw = frame.shape[:2]
@@ -95,19 +114,39 @@ class MaskEngine:
         cv2.resize(src, self._small.shape[1::-1], dst=self._small, interpolation=cv2.INTER_AREA)
         cv2.cvtColor(self._small, cv2.COLOR_BGR2GRAY, dst=self._gray)
 
+    def _infer(self, picture: np.ndarray, region: Region, mirrored: bool,
+               keep_state: bool) -> np.ndarray:
+        """One model call. A recurrent model gets the state of its own pass: the full-frame
+        pass (detection, or focus off) or the focused crop, each plain or mirrored, since each
+        sees different coordinates (a crop that has grown to the whole frame shares the
+        full-frame state: same coordinates). A pass starts afresh when its region jumped
+        (overlap below ``STATE_KEEP_OVERLAP``); stills use no state (``keep_state``)."""
+        adapter = self.model.adapter
+        if not (adapter.stateful and keep_state):
+            return adapter.infer(picture)[0]
+        key = ("full" if region == FULL else "focus", mirrored)
+        state, seen = self._states.get(key, (None, region))
+        if _overlap(seen, region) < STATE_KEEP_OVERLAP:
+            state = None
+        prob, state = adapter.infer(picture, state)
+        self._states[key] = (state, region)
+        return prob
+
     def _run_region(self, frame: np.ndarray, region: Region, out: np.ndarray,
-                    mirror: bool) -> None:
+                    mirror: bool, keep_state: bool = True) -> None:
         """Run the model on ``region`` of ``frame``; write the probability into the same region
-        of the working alpha ``out`` and zero everything outside it (unseen = background)."""
+        of the working alpha ``out`` and zero everything outside it (unseen = background).
+        ``keep_state``: use and update the per-pass state of a recurrent model (video)."""
         if self._half is not None:
             frame = self._half
         fh, fw = frame.shape[:2]
         x0, y0, x1, y1 = region.pixels(fw, fh)
         place = fit_into(frame[y0:y1, x0:x1], self._input, self.model.fit)
-        prob = self.model.adapter.infer(self._input)
+        prob = self._infer(self._input, region, False, keep_state)
         if mirror:
             cv2.flip(self._input, 1, dst=self._input_flip)
-            prob = 0.5 * (prob + cv2.flip(self.model.adapter.infer(self._input_flip), 1))
+            prob = 0.5 * (prob + cv2.flip(
+                self._infer(self._input_flip, region, True, keep_state), 1))
         wh, ww = out.shape
         rx0, ry0, rx1, ry1 = region.pixels(ww, wh)
         if region != FULL:
@@ -151,10 +190,10 @@ class MaskEngine:
         region, each (``mirror``) averaged with a mirrored pass. No temporal state is used."""
         self._buffers(image)
         self._shrink(image)
-        self._run_region(image, FULL, self._work, mirror)
+        self._run_region(image, FULL, self._work, mirror, keep_state=False)
         region = person_region(self._work) if focus else None
         if region is not None and region != FULL:
-            self._run_region(image, region, self._work, mirror)
+            self._run_region(image, region, self._work, mirror, keep_state=False)
         self._upsample(self._work, image)
         return self._alpha
 

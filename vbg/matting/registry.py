@@ -2,13 +2,18 @@
 
 A model is an ONNX file plus an optional sidecar JSON of the same stem::
 
-    {"name": "...", "family": "sigmoid_nhwc" | "sigmoid_nchw" | "softmax2_nchw",
+    {"name": "...", "family": "sigmoid_nhwc" | "sigmoid_nchw" | "softmax2_nchw"
+                              | "temporal_nchw",
      "fit": "stretch" | "crop" | "letterbox", "mean": [r, g, b], "std": [r, g, b],
      "input_size": [H, W], "license": "...", "source": "..."}
 
 Without a sidecar the family is detected from the input/output signature, the fit is
 "stretch" and normalisation is mean 0 / std 1 for sigmoid families and mean 0.5 / std 0.5 (the
 PP-HumanSeg convention) for two-class softmax models.
+
+This module is where every family is known: it imports the stateless adapters
+(``vbg.matting.adapters``) and the recurrent one (``vbg.matting.temporal``), as rembg's
+``sessions`` package lists its sessions, so neither family module imports the other's.
 """
 
 from __future__ import annotations
@@ -22,8 +27,25 @@ import platformdirs
 from vbg import resources
 from vbg.config import DEFAULT_MODEL  # noqa: F401  (re-exported: the CLI lists it)
 from vbg.errors import ModelError
-from vbg.matting.adapters import FAMILIES, Adapter, detect_family
+from vbg.matting.adapters import Adapter, SigmoidNCHW, SigmoidNHWC, Softmax2NCHW
 from vbg.matting.session import create_session, provider_in_use
+from vbg.matting.temporal import TemporalNCHW
+
+FAMILIES: dict[str, type[Adapter]] = {
+    a.family: a for a in (SigmoidNHWC, SigmoidNCHW, Softmax2NCHW, TemporalNCHW)
+}
+
+
+def detect_family(in_shape: list, out_shape: list) -> type[Adapter]:
+    """The adapter whose signature matches, or ModelError listing what was expected."""
+    for adapter in FAMILIES.values():
+        if adapter.matches(in_shape, out_shape):
+            return adapter
+    expected = "; or ".join(a.expected for a in FAMILIES.values())
+    raise ModelError(
+        f"This ONNX file is not a segmentation model vbg understands: it has input {in_shape} "
+        f"and output {out_shape}, but vbg expects {expected}. Add a sidecar JSON to describe it."
+    )
 
 
 def user_models_dir() -> Path:

@@ -1,7 +1,7 @@
 """``vbg-train``: train, export, evaluate and distil segmentation models.
 
     vbg-train train  --config CFG.json --set key=value ...
-    vbg-train export --run RUN_DIR --out models/NAME.onnx [--int8 --calib CLIP_OR_DIR]
+    vbg-train export --run RUN_DIR --out vbg/_data/models/NAME.onnx [--int8 --calib CLIP_OR_DIR]
     vbg-train eval   --models A.onnx B.onnx --data DIR --video CLIP
     vbg-train distill SOURCE... --out DIR (outside the repository)
 
@@ -12,6 +12,7 @@ one sentence and exit status 2, before any training starts.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -46,10 +47,32 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--data", action="append", default=[], metavar="DIR")
     v.add_argument("--only", action="append", default=None, metavar="PREFIX",
                    help="only image names starting with PREFIX (repeatable)")
+    v.add_argument("--heldout", action="store_true",
+                   help="only each folder's held-out photos (aiseg60 d2_/d3_, a fixed fifth "
+                        "of vikram190: vbg.training.data.heldout), never trained on")
     v.add_argument("--video", action="append", default=[], metavar="CLIP")
     v.add_argument("--frames", type=int, default=300)
     v.add_argument("--size", default="1280x720")
     v.add_argument("--mode", default="live", choices=["live", "still"])
+
+    lt = sub.add_parser("latency", help="per-call latency on one thread, models interleaved")
+    lt.add_argument("--models", nargs="*", default=[])
+    lt.add_argument("--rounds", type=int, default=300)
+
+    k = sub.add_parser("pack", help="label clips with the teacher and pack them with the "
+                       "photos that are not held out (a compact .npz for a GPU machine)")
+    k.add_argument("--clips", nargs="*", default=[], metavar="CLIP")
+    k.add_argument("--photos", nargs="*", default=[], metavar="DIR")
+    k.add_argument("--backgrounds", nargs="*", default=[], metavar="IMAGE")
+    k.add_argument("--out", required=True, help="the .npz to write (outside the repository)")
+    k.add_argument("--side", type=int, default=320)
+    k.add_argument("--every", type=int, default=1, help="every N-th clip frame [1]")
+    k.add_argument("--teacher", default="selfie_general")
+
+    f = sub.add_parser("fit", help="train on a pack with the data and augmentation on the GPU")
+    f.add_argument("--pack", required=True)
+    f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting of vbg.training.gpu.FitConfig (repeatable)")
 
     d = sub.add_parser("distill", help="label frames/photos with the teacher model")
     d.add_argument("sources", nargs="+")
@@ -93,11 +116,17 @@ def cmd_export(a: argparse.Namespace) -> int:
                             f"{a.checkpoint}.")
     import json
 
-    cfg = build_config(**json.loads((run / "config.json").read_text(encoding="utf-8")))
+    saved = json.loads((run / "config.json").read_text(encoding="utf-8"))
     from vbg.training.export import export, load_checkpoint, quantize_int8, sidecar
     from vbg.training.loop import MEAN, STD
     from vbg.training.nets import build_net
 
+    if "pack" in saved:  # a `vbg-train fit` run (vbg.training.gpu)
+        from vbg.training.gpu import FitConfig
+
+        cfg = FitConfig(**saved)
+    else:
+        cfg = build_config(**saved)  # type: ignore[assignment]
     in_ch = 4 if cfg.temporal else 3
     net = load_checkpoint(build_net(cfg.arch, in_ch, cfg.width), ckpt)
     side = a.size or cfg.size
@@ -117,9 +146,8 @@ def cmd_eval(a: argparse.Namespace) -> int:
     from vbg.config import parse_size
     from vbg.training.evaluate import evaluate, format_table
 
-    _register_temporal()
     rows = evaluate(a.models, [Path(d) for d in a.data], [Path(v) for v in a.video], a.only,
-                    a.frames, parse_size(a.size), a.mode)
+                    a.frames, parse_size(a.size), a.mode, heldout=a.heldout)
     print(format_table(rows))
     return 0
 
@@ -133,15 +161,56 @@ def cmd_distill(a: argparse.Namespace) -> int:
     return 0
 
 
-def _register_temporal() -> None:
-    """Until adapters.FAMILIES lists it, make the temporal family known to the registry."""
-    from vbg.matting.adapters import FAMILIES
-    from vbg.matting.temporal import TemporalNCHW
+def cmd_latency(a: argparse.Namespace) -> int:
+    from vbg.training.evaluate import interleaved_latency
 
-    FAMILIES.setdefault(TemporalNCHW.family, TemporalNCHW)
+    print("| model | median ms | 25th-75th percentile ms |\n|---|---|---|")
+    for key, (med, lo, hi) in interleaved_latency(a.models, a.rounds).items():
+        print(f"| {key} | {med:.2f} | {lo:.2f}-{hi:.2f} |")
+    return 0
 
 
-COMMANDS = {"train": cmd_train, "export": cmd_export, "eval": cmd_eval, "distill": cmd_distill}
+def cmd_pack(a: argparse.Namespace) -> int:
+    from vbg.training.distill import teacher
+    from vbg.training.pack import build_pack
+
+    counts = build_pack([Path(c) for c in a.clips], [Path(p) for p in a.photos],
+                        [Path(b) for b in a.backgrounds], Path(a.out), a.side, a.every,
+                        label=teacher(a.teacher))
+    print(f"wrote {a.out}: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_fit(a: argparse.Namespace) -> int:
+    import dataclasses
+
+    from vbg.training.config import ConfigError
+
+    pack = Path(a.pack)
+    if not pack.is_file():
+        raise ConfigError(f"Pack {pack} does not exist; make one with `vbg-train pack`.")
+    from vbg.training.gpu import FitConfig, fit
+
+    fields = {f.name: f for f in dataclasses.fields(FitConfig)}
+    values: dict[str, object] = {"pack": str(pack)}
+    for item in a.set:
+        key, sep, value = item.partition("=")
+        if not sep or key not in fields:
+            raise ConfigError(f"The setting {item!r} is not KEY=VALUE with a key of "
+                              f"{', '.join(fields)}.")
+        kind = type(fields[key].default)
+        try:
+            values[key] = (value.lower() in ("1", "true", "yes") if kind is bool
+                           else kind(value))
+        except ValueError as exc:
+            raise ConfigError(f"The setting {item!r} is not a valid {kind.__name__}.") from exc
+    result = fit(FitConfig(**values))  # type: ignore[arg-type]
+    print(json.dumps(result))
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "export": cmd_export, "eval": cmd_eval, "distill": cmd_distill,
+            "pack": cmd_pack, "fit": cmd_fit, "latency": cmd_latency}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vbg.training.errors import ConfigError
 
-ARCHS = ("unet", "mobilenetv2", "restricted", "tiny")
+ARCHS = ("unet", "mobilenetv2", "restricted", "tiny", "tiny_fast")
 LOSSES = ("bce_iou_l1", "bce_dice")
 
 

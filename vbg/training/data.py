@@ -110,6 +110,25 @@ def split(pairs: list[Pair], val_fraction: float = 0.1, seed: int = 42
     return train, val
 
 
+# Photos we evaluate on and never train on: AISegment's upstream test split (d2_/d3_) and a
+# fixed fifth of vikram190 (the validation part of ``split`` with seed 42 and fraction 0.2).
+HELDOUT_PREFIXES: dict[str, tuple[str, ...]] = {"aiseg60": ("d2_", "d3_")}
+HELDOUT_FRACTION: dict[str, float] = {"vikram190": 0.2}
+
+
+def heldout(folder_name: str, pairs: list[Pair]) -> tuple[list[Pair], list[Pair]]:
+    """(trainable, held out) pairs of the folder called ``folder_name``; folders without a
+    held-out rule are all trainable. ``vbg-train eval --heldout`` scores the second list."""
+    if folder_name in HELDOUT_PREFIXES:
+        pre = HELDOUT_PREFIXES[folder_name]
+        return ([p for p in pairs if not p.image.name.startswith(pre)],
+                [p for p in pairs if p.image.name.startswith(pre)])
+    if folder_name in HELDOUT_FRACTION:
+        train, held = split(pairs, HELDOUT_FRACTION[folder_name], seed=42)
+        return sorted(train, key=lambda p: str(p.image)), sorted(held, key=lambda p: str(p.image))
+    return list(pairs), []
+
+
 @dataclass
 class Sample:
     image: np.ndarray  # BGR uint8

@@ -45,15 +45,6 @@ def _params(path: Path) -> int | None:
         return None
 
 
-def _is_temporal(loaded: LoadedModel) -> bool:
-    return loaded.adapter.family == "temporal_nchw"
-
-
-def _reset(engine: MaskEngine, loaded: LoadedModel) -> None:
-    engine.reset()
-    if hasattr(loaded.adapter, "reset"):
-        loaded.adapter.reset()
-
 
 def latency_ms(loaded: LoadedModel, runs: int = 60) -> float:
     h, w = loaded.input_hw
@@ -61,27 +52,48 @@ def latency_ms(loaded: LoadedModel, runs: int = 60) -> float:
     times = []
     for _ in range(runs + 5):
         t = time.perf_counter()
-        loaded.adapter.infer(img)
+        loaded.adapter.infer(img)  # a stateful model from a cold start each time
         times.append(time.perf_counter() - t)
     return float(np.median(times[5:]) * 1e3)
+
+
+def interleaved_latency(models: list[str], rounds: int = 300) -> dict[str, tuple[float, ...]]:
+    """Per model: (median, 25th, 75th percentile) ms of one ``adapter.infer`` on one thread,
+    the models called in turn (A, B, C, A, B, C, ...) so a noisy machine affects all alike.
+    A recurrent model is fed its own state, as in the engine."""
+    if DEFAULT_MODEL not in models:
+        models = [DEFAULT_MODEL, *models]
+    loaded = [load_model(m, threads=1, provider="cpu") for m in models]
+    rng = np.random.default_rng(0)
+    imgs = [rng.integers(0, 256, (*m.input_hw, 3), np.uint8) for m in loaded]
+    states: list[object] = [None] * len(loaded)
+    times: list[list[float]] = [[] for _ in loaded]
+    for r in range(rounds + 10):
+        for i, m in enumerate(loaded):
+            t = time.perf_counter()
+            _, states[i] = m.adapter.infer(imgs[i], states[i])
+            if r >= 10:  # warm-up
+                times[i].append(time.perf_counter() - t)
+    return {m.info.key: tuple(float(v) for v in np.percentile(t, [50, 25, 75]) * 1e3)
+            for m, t in zip(loaded, times, strict=True)}
 
 
 def evaluate_model(model: str, pairs: list, clips: list[Path], frames: int,
                    size: tuple[int, int], mode: str = "live") -> Row:
     loaded = load_model(model, threads=1, provider="cpu")
-    focus = not _is_temporal(loaded)  # the temporal state lives in full-frame coordinates
+    focus = True  # the engine keeps a recurrent model's state per pass (crop, mirror, full)
     cfg = MattingConfig(model=model, focus=focus)
     if mode == "still":
         engine = MaskEngine(loaded, cfg, working_side=STILL_WORKING_SIDE)
 
         def predict(img: np.ndarray) -> np.ndarray:
-            _reset(engine, loaded)
+            engine.reset()
             return engine.process_still(img, focus=focus, mirror=True)
     else:
         engine = MaskEngine(loaded, cfg)
 
         def predict(img: np.ndarray) -> np.ndarray:
-            _reset(engine, loaded)
+            engine.reset()
             return engine.process(img)
 
     s = score_stills(predict, pairs) if pairs else None
@@ -90,7 +102,7 @@ def evaluate_model(model: str, pairs: list, clips: list[Path], frames: int,
         vals = []
         for clip in clips:
             live = MaskEngine(loaded, cfg)
-            _reset(live, loaded)
+            live.reset()
             vals.append(video_flicker(live.process, clip, frames, size))
         flicker = float(np.mean(vals))
     return Row(loaded.info.key, loaded.input_hw, _params(loaded.info.path),
@@ -98,13 +110,22 @@ def evaluate_model(model: str, pairs: list, clips: list[Path], frames: int,
                latency_ms(loaded), s.n if s else 0)
 
 
-def gather_pairs(folders: list[Path], only: list[str] | None) -> list:
+def gather_pairs(folders: list[Path], only: list[str] | None, heldout: bool = False) -> list:
+    """(image, mask) paths of ``folders``, restricted to names starting with ``only`` and
+    (``heldout``) to the photos ``vbg.training.data.heldout`` keeps out of training."""
+    from vbg.training.data import discover
+    from vbg.training.data import heldout as held_out_of
+
     pairs = []
     for folder in folders:
         if not (folder / "images").is_dir() or not (folder / "masks").is_dir():
             raise DataError(f"{folder} must contain images/ and masks/ folders.")
+        keep = None
+        if heldout:
+            keep = {p.image for p in held_out_of(folder.name, discover(folder))[1]}
         found = [p for p in paired_images(folder)
-                 if not only or p[0].name.startswith(tuple(only))]
+                 if (not only or p[0].name.startswith(tuple(only)))
+                 and (keep is None or p[0] in keep)]
         if not found:
             raise DataError(f"{folder} has no image with a mask of the same name"
                             + (f" starting with {' or '.join(only)}." if only else "."))
@@ -113,14 +134,14 @@ def gather_pairs(folders: list[Path], only: list[str] | None) -> list:
 
 
 def evaluate(models: list[str], data: list[Path], clips: list[Path], only: list[str] | None = None,
-             frames: int = 300, size: tuple[int, int] = (1280, 720), mode: str = "live"
-             ) -> list[Row]:
+             frames: int = 300, size: tuple[int, int] = (1280, 720), mode: str = "live",
+             heldout: bool = False) -> list[Row]:
     for clip in clips:
         if not clip.is_file():
             raise DataError(f"Clip {clip} does not exist.")
     if DEFAULT_MODEL not in models:
         models = [DEFAULT_MODEL, *models]
-    pairs = gather_pairs(data, only)
+    pairs = gather_pairs(data, only, heldout)
     return [evaluate_model(m, pairs, clips, frames, size, mode) for m in models]
 
 

@@ -10,7 +10,7 @@ and exposes ``encoder`` (a module) so the loop can freeze it for the first epoch
   ConvTranspose only: the minimal ONNX op set once BN is folded).
 - ``TinySeg``: the real-time class (≤ 0.5M parameters, a few ms at 256×256 on one core):
   a narrow MobileNetV2-style encoder, squeeze-excite context at 1/32, an additive-skip
-  bilinear decoder.
+  bilinear decoder. ``tiny_fast``: the same with the decoder ending at 1/4 resolution.
 
 Any of them takes ``in_ch=4`` for the temporal variant (RGB + previous alpha).
 """
@@ -192,16 +192,21 @@ class TinySeg(nn.Module):
 
     SPEC = [(2, 1.5, 1, 2), (4, 2, 2, 2), (4, 4, 3, 2), (4, 6, 2, 2)]
 
-    def __init__(self, in_ch: int = 3, width: int = 16) -> None:
+    def __init__(self, in_ch: int = 3, width: int = 16, skip_fine: int = 0) -> None:
         super().__init__()
         stages = _stages(in_ch, width, self.SPEC)
         chans = [_out_channels(s) for s in stages]
         stages[-1] = nn.Sequential(stages[-1], SqueezeExcite(chans[-1]))
         self.encoder = stages
+        # skip_fine = 1: the decoder stops at 1/4 of the input (the 1/2-resolution features
+        # are not fused), which roughly halves the decoder's cost; the engine's guided
+        # upsampling restores the edge detail.
+        self.skip_fine = skip_fine
         d = width
-        self.lateral = nn.ModuleList(conv_bn(c, d, 1) for c in chans)
+        self.lateral = nn.ModuleList(conv_bn(c, d, 1) for c in chans[skip_fine:])
         self.refine = nn.ModuleList(
-            nn.Sequential(conv_bn(d, d, 3, groups=d), conv_bn(d, d, 1)) for _ in chans[:-1]
+            nn.Sequential(conv_bn(d, d, 3, groups=d), conv_bn(d, d, 1))
+            for _ in chans[skip_fine:-1]
         )
         self.head = nn.Conv2d(d, 1, 3, padding=1)
 
@@ -211,6 +216,7 @@ class TinySeg(nn.Module):
         for s in self.encoder:
             x = s(x)
             feats.append(x)
+        feats = feats[self.skip_fine:]
         y = self.lateral[-1](feats[-1])
         for i in reversed(range(len(feats) - 1)):
             f = feats[i]
@@ -221,6 +227,8 @@ class TinySeg(nn.Module):
 
 
 def build_net(arch: str, in_ch: int = 3, width: int | None = None) -> nn.Module:
+    if arch == "tiny_fast":
+        return TinySeg(in_ch=in_ch, width=width or 16, skip_fine=1)
     table = {"unet": (UNet, 64), "mobilenetv2": (MobileNetV2Seg, 32),
              "restricted": (RestrictedSeg, 16), "tiny": (TinySeg, 16)}
     cls, default = table[arch]
