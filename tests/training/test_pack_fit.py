@@ -128,3 +128,15 @@ def test_fit_cli_rejects_bad_input(tmp_path: Path, capsys) -> None:  # noqa: ANN
     assert "nope=1" in capsys.readouterr().err
     assert main(["fit", "--pack", str(tmp_path / "p.npz"), "--set", "steps=many"]) == 2
     assert "steps=many" in capsys.readouterr().err
+
+
+def test_pack_cli_labels_with_the_real_teacher(sources, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    clip, photos = sources
+    out = tmp_path / "p.npz"
+    assert main(["pack", "--clips", str(clip), "--photos", str(photos), "--out", str(out),
+                 "--side", "64", "--every", "2"]) == 0
+    assert "3 frames, 3 photos, 2 held out" in capsys.readouterr().out
+    p = read_pack(out)
+    assert list(p["teacher"]) == [1, 1, 1, 0, 0, 0]
+    assert len(p["backgrounds"]) >= 4  # the shipped backgrounds by default
+    assert main(["pack", "--clips", str(tmp_path / "none.mp4"), "--out", str(out)]) == 2

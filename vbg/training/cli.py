@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                        "photos that are not held out (a compact .npz for a GPU machine)")
     k.add_argument("--clips", nargs="*", default=[], metavar="CLIP")
     k.add_argument("--photos", nargs="*", default=[], metavar="DIR")
-    k.add_argument("--backgrounds", nargs="*", default=[], metavar="IMAGE")
+    k.add_argument("--backgrounds", nargs="*", default=None, metavar="IMAGE",
+                   help="person-free pictures [the shipped backgrounds]")
     k.add_argument("--out", required=True, help="the .npz to write (outside the repository)")
     k.add_argument("--side", type=int, default=320)
     k.add_argument("--every", type=int, default=1, help="every N-th clip frame [1]")
@@ -174,9 +175,14 @@ def cmd_pack(a: argparse.Namespace) -> int:
     from vbg.training.distill import teacher
     from vbg.training.pack import build_pack
 
-    counts = build_pack([Path(c) for c in a.clips], [Path(p) for p in a.photos],
-                        [Path(b) for b in a.backgrounds], Path(a.out), a.side, a.every,
-                        label=teacher(a.teacher))
+    if a.backgrounds is None:
+        from vbg import resources
+
+        backgrounds = sorted((resources.assets_dir() / "backgrounds").glob("*.jpg"))
+    else:
+        backgrounds = [Path(b) for b in a.backgrounds]
+    counts = build_pack([Path(c) for c in a.clips], [Path(p) for p in a.photos], backgrounds,
+                        Path(a.out), a.side, a.every, label=teacher(a.teacher))
     print(f"wrote {a.out}: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
     return 0
 
