@@ -81,6 +81,30 @@ def missed_goals(n: dict) -> list[str]:
     return out
 
 
+def apt_weight(deb: Path, recommends: bool) -> dict:
+    """What ``apt install ./DEB`` would add on this machine (``apt-get -s``, nothing is
+    installed): package names, download and installed bytes. Needs an apt cache
+    (``apt-get update``)."""
+    cmd = ["apt-get", "-s", "-o", "Debug::NoLocking=1", "install",
+           "--install-recommends" if recommends else "--no-install-recommends",
+           str(deb.resolve())]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"error": (r.stdout + r.stderr).strip().splitlines()[-1:]}
+    inst = re.findall(r"^Inst (\S+) (?:\[[^\]]*\] )?\((\S+)", r.stdout, re.MULTILINE)
+    packages = [(n, v) for n, v in inst if n != "vbg"]
+    download = installed = 0
+    for name, version in packages:
+        show = subprocess.run(["apt-cache", "show", f"{name}={version}"], capture_output=True,
+                              text=True).stdout.split("\n\n")[0]
+        m = re.search(r"^Installed-Size: (\d+)", show, re.MULTILINE)
+        installed += int(m.group(1)) * 1024 if m else 0
+        m = re.search(r"^Size: (\d+)", show, re.MULTILINE)
+        download += int(m.group(1)) if m else 0
+    return {"packages": [n for n, _ in packages], "download_bytes": download,
+            "installed_bytes": installed}
+
+
 def evict(path: Path) -> int:
     """Drop the page-cache pages of every file under ``path``; returns how many files."""
     n = 0
@@ -169,7 +193,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--build-seconds", type=float, default=None)
     p.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     p.add_argument("--sizes-only", action="store_true", help="no self-test runs, sizes only")
+    p.add_argument("--apt", action="store_true",
+                   help="also show what `apt install ./DEB` pulls, with and without recommends")
     a = p.parse_args(argv)
+    if a.apt and a.deb:
+        for rec in (False, True):
+            w = apt_weight(a.deb, rec)
+            label = "with recommends" if rec else "--no-install-recommends"
+            if "error" in w:
+                print(f"apt ({label}): can't simulate: {w['error']}")
+                continue
+            print(f"apt install ./{a.deb.name} ({label}): {len(w['packages'])} packages, "
+                  f"{w['download_bytes'] / 1e6:.1f} MB download, "
+                  f"{w['installed_bytes'] / 1e6:.1f} MB installed: {' '.join(w['packages'])}")
     n = measure(a.bundle, a.deb, a.build_seconds, run=not a.sizes_only)
     print(report(n))
     if a.json:

@@ -34,6 +34,14 @@ def require_shared(*parts: str) -> Path:
     pytest.skip(what)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """One closing line when the shared data is missing (also under ``-q``)."""
+    if not SHARED.is_dir():
+        then = "failed (CI=true)" if in_ci() else "were skipped"
+        terminalreporter.write_line(f"shared data: {SHARED} is missing; the tests that read "
+                                    f"it {then}")
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     """The team's shared data folder (../shared); skips without it, fails in CI (see above)."""

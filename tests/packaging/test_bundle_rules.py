@@ -146,3 +146,17 @@ def test_relative_runpath_and_other_files_are_left_alone(tmp_path: Path) -> None
     text.write_text("not an ELF file")
     assert not elf_fixups.neutralise_absolute_runpath(text)
     assert elf_fixups.runpaths(text) == []
+
+
+def test_system_libraries_are_left_to_the_system_only_at_the_top_level() -> None:
+    for dest in ("libstdc++.so.6", "libglib-2.0.so.0", "libxcb-icccm.so.4", "libX11.so.6"):
+        assert bundle_rules.leave_to_system(dest), dest
+    # A wheel's own copy in its .libs folder, and libraries the system may not have, stay.
+    for dest in ("numpy.libs/libgfortran-040039e1-0352e75f.so.5.0.0",
+                 "opencv_python_headless.libs/libpng16-529cb57a.so.16.58.0",
+                 "libpython3.11.so.1.0", "PySide6/Qt/lib/libicudata.so.73", "libQt6Core.so.6"):
+        assert not bundle_rules.leave_to_system(dest), dest
+    # Every library left out names a Debian package the .deb can depend on.
+    for soname, package in bundle_rules.SYSTEM_LIBRARIES.items():
+        assert ".so" in soname and package and " " not in package, (soname, package)
+    assert bundle_rules.SYSTEM_LIBRARIES["libxcb-dri3.so.0"] == "libxcb-dri3-0"

@@ -58,10 +58,15 @@ def _contents(wheel: Path) -> dict[str, str]:
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``tree``: ``pip wheel --no-deps .``; ``sdist`` and ``from_sdist``: ``python -m build``."""
     out = tmp_path_factory.mktemp("wheels")
+    # A clean copy of the tree: setuptools builds in place and never empties build/, so a
+    # developer's stale build/lib could otherwise slip deleted files into the wheel.
+    tree = out / "src"
+    shutil.copytree(REPO, tree, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
     _ok(_run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out / "tree",
-              REPO], timeout=BUILD_TIMEOUT_S), "pip wheel")
+              tree], timeout=BUILD_TIMEOUT_S), "pip wheel")
     pytest.importorskip("build", reason="python -m build is in the dev extra")
-    _ok(_run([sys.executable, "-m", "build", "--outdir", out / "build", REPO],
+    _ok(_run([sys.executable, "-m", "build", "--outdir", out / "build", tree],
              timeout=BUILD_TIMEOUT_S), "python -m build")
     found = {"tree": list((out / "tree").glob("vbg-*.whl")),
              "sdist": list((out / "build").glob("vbg-*.tar.gz")),
