@@ -17,6 +17,9 @@ EXCLUDED_MODULES: list[str] = [
     "vbg.training", "torch", "torchvision", "torchaudio", "tensorflow", "tf2onnx", "onnx",
     "ai_edge_litert", "jax", "matplotlib", "skimage", "scipy", "pandas", "sympy", "sklearn",
     "PIL", "imageio", "tifffile", "networkx", "IPython", "notebook", "jupyter",
+    # PyAV (the `video` extra): ~104 MB with an FFmpeg built with x264 (GPL); the MIT bundle
+    # records with OpenCV's writer instead (vbg.sinks.file falls back when `av` is missing).
+    "av",
     # GUI toolkits other than PySide6, and the Tk that Python ships.
     "tkinter", "_tkinter", "PyQt5", "PyQt6", "PySide2", "wx", "gi",
     # onnxruntime's offline tools (quantisation, transformer optimisers) pull onnx/sympy.

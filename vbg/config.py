@@ -211,7 +211,8 @@ class OutputConfig:
 
     ``vcam``: offer a virtual camera (pyvirtualcam); ``vcam_device``/``vcam_backend`` pick one
     (None: the OS default). ``fps``: the steady output rate. ``mirror``: flip left-right.
-    ``record``/``record_mask``: write the composite / the alpha (lossless grey) to a file.
+    ``record``/``record_mask``: write the composite / the alpha (lossless grey) to a file;
+    ``overwrite``: replace an existing file there (a symbolic link is never replaced).
     """
 
     vcam: bool = True
@@ -221,6 +222,7 @@ class OutputConfig:
     mirror: bool = False
     record: str | None = None
     record_mask: str | None = None
+    overwrite: bool = False
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):

@@ -312,10 +312,23 @@ def test_nothing_recorded_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_existing_file_is_refused_unless_overwrite(tmp_path: Path) -> None:
+    final = tmp_path / "out.mp4"
+    final.write_bytes(b"previous recording")
+    with pytest.raises(OutputError, match="already exists; add --force"):
+        VideoFileSink(final, W, H, 30.0)
+    link = tmp_path / "link.mkv"
+    link.symlink_to(final)
+    with pytest.raises(OutputError, match="symbolic link"):
+        VideoFileSink(link, W, H, 30.0, grayscale=True, overwrite=True)
+    assert final.read_bytes() == b"previous recording" and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.mkv", "out.mp4"]
+
+
 def test_existing_file_is_replaced_only_at_close(tmp_path: Path) -> None:
     final = tmp_path / "out.avi"
     final.write_bytes(b"previous recording")
-    sink = VideoFileSink(final, W, H, 30.0)
+    sink = VideoFileSink(final, W, H, 30.0, overwrite=True)
     for f in _frames(3):
         sink.send(f)
     assert final.read_bytes() == b"previous recording"

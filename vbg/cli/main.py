@@ -1,5 +1,5 @@
-"""Command line: ``vbg`` (the app), ``vbg run`` (headless), ``vbg image``, ``vbg cameras``,
-``vbg models``, ``vbg bench``, ``vbg doctor``.
+"""Command line: ``vbg`` (the app), ``vbg run`` (headless), ``vbg image``, ``vbg video``,
+``vbg cameras``, ``vbg models``, ``vbg bench``, ``vbg doctor``.
 
 Argument parsing ends here: options become an AppConfig and components never see argparse.
 Logging is configured here only. A user error (VbgError, invalid option) prints one sentence
@@ -25,10 +25,11 @@ from vbg.cli.options import (
     config_from_args,
 )
 from vbg.config import parse_hex_color
-from vbg.errors import UserError, VbgError
+from vbg.errors import OutputError, UserError, VbgError
 
 log = logging.getLogger("vbg")
 EXIT_USAGE = 2
+RECORD_CLOSE_S = 30.0  # how long `vbg run` waits for a recording to be finished on exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the alpha mask as a lossless greyscale video (.mkv/.avi)")
     run.add_argument("--frames", type=int, help="stop after N output frames")
     run.add_argument("--seconds", type=float, help="stop after S seconds")
+    run.add_argument("--force", action="store_true",
+                     help="let --record/--record-mask replace an existing file")
 
     img = sub.add_parser("image", help="cut the person out of still images")
     img.add_argument("inputs", nargs="+", metavar="IN", help="image files")
@@ -76,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vbg.cli.evaluate import add_parser as add_eval_parser
 
     add_eval_parser(sub)
+    from vbg.cli.video import add_parser as add_video_parser
+
+    add_video_parser(sub)
     from vbg.cli.doctor import add_parser as add_doctor_parser
 
     add_doctor_parser(sub)
@@ -106,11 +112,16 @@ def cmd_run(a: argparse.Namespace) -> int:
     cfg = config_from_args(a)
     if a.frames is not None and a.frames < 1:
         raise UserError("--frames must be at least 1.")
+    if a.seconds is not None and not a.seconds > 0:
+        raise UserError(f"--seconds {a.seconds:g} makes no sense; give a duration above 0, "
+                        "e.g. --seconds 10.")
     errors: list[Exception] = []
+    recording = bool(cfg.output.record or cfg.output.record_mask)
 
     def on_error(exc: Exception) -> None:
         errors.append(exc)
-        log.warning("%s", exc)
+        if not (recording and isinstance(exc, OutputError)):  # those end the run: said below
+            log.warning("%s", exc)
 
     pipe = Pipeline(cfg, on_error=on_error, max_frames=a.frames)
     pipe.start()
@@ -136,6 +147,12 @@ def cmd_run(a: argparse.Namespace) -> int:
                          st.output_fps, st.process_fps, st.latency_ms, st.state)
     finally:
         pipe.stop()
+        if recording:
+            # Recordings are finished (encoder flushed, file renamed) by the output thread.
+            pipe.outputs_closed.wait(RECORD_CLOSE_S)
+    failed = [e for e in errors if isinstance(e, OutputError)]
+    if failed and recording:
+        return _fail(str(failed[0]))
     print(f"Sent {pipe.output_count} frames.", file=sys.stderr)
     return 0
 
@@ -219,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from vbg.cli.evaluate import cmd_eval
 
             return cmd_eval(a)
+        if a.command == "video":
+            from vbg.cli.video import cmd_video
+
+            return cmd_video(a)
         if a.command == "doctor":
             from vbg.cli.doctor import cmd_doctor
 

@@ -101,7 +101,8 @@ def _config_from_args(a: argparse.Namespace) -> AppConfig:
         output=replace(D.output, vcam=not a.no_vcam, vcam_device=a.vcam_device,
                        vcam_backend=a.vcam_backend, fps=a.fps, mirror=a.mirror,
                        record=getattr(a, "record", None),
-                       record_mask=getattr(a, "record_mask", None)),
+                       record_mask=getattr(a, "record_mask", None),
+                       overwrite=getattr(a, "force", False)),
     )
 
 

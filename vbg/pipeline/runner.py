@@ -86,6 +86,8 @@ class Pipeline:
         self.on_stats = on_stats
         self.max_frames = max_frames
         self.finished = threading.Event()
+        # Set once the output thread has closed the sinks (recordings finished and renamed).
+        self.outputs_closed = threading.Event()
         self._extra_sinks = list(extra_sinks or [])
         self._extra_closed = False
         self._stop = threading.Event()
@@ -103,6 +105,7 @@ class Pipeline:
     def _reset_run_state(self) -> None:
         """Everything one run (start → stop) uses and the next must not inherit."""
         self.finished.clear()
+        self.outputs_closed.clear()
         self._source_ended = threading.Event()
         self._frames: LatestSlot[Frame] = LatestSlot()
         self._composites: LatestSlot[Composite] = LatestSlot()
@@ -483,6 +486,7 @@ class Pipeline:
         finally:
             self.finished.set()
             sinks.close()
+            self.outputs_closed.set()
             fallback.close()
             with self._lock:  # an apply() that came too late: nobody else will close it
                 if self._pending_fallback is not None:

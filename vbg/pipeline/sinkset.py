@@ -54,9 +54,11 @@ class SinkSet:
                                          backend=cfg.output.vcam_backend)
                 opened.append(vcam)
             if cfg.output.record:
-                opened.append(VideoFileSink(cfg.output.record, w, h, fps))
+                opened.append(VideoFileSink(cfg.output.record, w, h, fps,
+                                            overwrite=cfg.output.overwrite))
             if cfg.output.record_mask:
-                mask = VideoFileSink(cfg.output.record_mask, w, h, fps, grayscale=True)
+                mask = VideoFileSink(cfg.output.record_mask, w, h, fps, grayscale=True,
+                                     overwrite=cfg.output.overwrite)
                 opened.append(mask)
         except BaseException:
             self._close_all(opened)

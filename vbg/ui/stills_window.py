@@ -1,5 +1,8 @@
 """Cutting the person out of a still image: open or drop a photo, see the cut-out, save the
-transparent PNG or the mask.
+transparent PNG or the mask. A dropped or opened *video* is processed as a whole instead
+(``vbg video``'s job, :mod:`vbg.video`): the window asks where to save it (MP4 with the background
+blurred, or WebM/MOV with the background transparent), runs it on a worker thread with a
+progress bar and a Cancel button, and nothing is saved when cancelled.
 
 The cut runs on a worker thread (the model's full-quality still pass takes a moment) and comes
 back through the bridge; opening another photo meanwhile makes the older result stale, and it
@@ -11,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import (
+    QCloseEvent,
     QColor,
     QDragEnterEvent,
     QDragMoveEvent,
@@ -33,6 +38,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -40,18 +46,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vbg.app.backgrounds import VIDEO_EXTENSIONS
 from vbg.capture import IMAGE_EXTENSIONS
-from vbg.config import DEFAULT_MODEL
+from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
 from vbg.errors import VbgError
 from vbg.stills import Cutout, StillCutter, read_image, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.files import pictures_dir
 from vbg.ui.icons import app_icon, bgr_to_qimage, line_icon
+from vbg.video import PreparedJob, VideoJob, VideoResult, prepare, run_video
 
 log = logging.getLogger(__name__)
 
 Cutter = Callable[[np.ndarray], Cutout]
-IMAGE_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ")"
+IMAGE_FILTER = ("Photos and videos (" + " ".join(
+    f"*{e}" for e in sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS)) + ")")
+PREVIEW_EVERY_S = 0.25  # how often a running video job shows its latest frame
+VIDEO_SAVE_FILTER = ("MP4 video, background blurred (*.mp4);;"
+                     "WebM with transparent background (*.webm);;"
+                     "ProRes 4444 with transparent background (*.mov)")
 
 
 def checkerboard(size: QSize, cell: int = 12) -> QPixmap:
@@ -132,6 +145,13 @@ class StillsWindow(QWidget):
             self, "Open a photo", str(pictures_dir()), IMAGE_FILTER)[0]
         self.ask_save: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
             self, title, name, "PNG image (*.png)")[0]
+        # The save dialog for a video (it asks before replacing a file, hence force=True).
+        self.ask_save_video: Callable[[str], str] = lambda name: QFileDialog.getSaveFileName(
+            self, "Save the video", name, VIDEO_SAVE_FILTER)[0]
+        self.video_model = model
+        self.video_background = BackgroundConfig(kind="blur")
+        self.video_result: VideoResult | None = None  # the last finished video's result
+        self._video_cancel: threading.Event | None = None
 
         def tool(icon: str, text: str, slot: Callable[[], object]) -> QToolButton:
             b = QToolButton()
@@ -141,7 +161,7 @@ class StillsWindow(QWidget):
             b.clicked.connect(lambda _=False: slot())
             return b
 
-        self.open_button = tool("open", "Open photo…", self.choose_image)
+        self.open_button = tool("open", "Open photo or video…", self.choose_image)
         self.save_button = tool("save", "Save cut-out (PNG)…", self.choose_save_cutout)
         self.save_mask_button = tool("mask", "Save mask…", self.choose_save_mask)
         self.mask_kind = QComboBox()
@@ -182,13 +202,23 @@ class StillsWindow(QWidget):
         panes.addWidget(self.result)
         self.status = QLabel("")
         self.status.setStyleSheet("color: #9aa3b2;")
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m frames")
+        self.progress.setMinimumWidth(240)
+        self.progress.setVisible(False)
+        self.cancel_button = tool("quit", "Cancel", self.cancel_video)
+        self.cancel_button.setVisible(False)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.progress)
+        status_row.addWidget(self.cancel_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(10)
         layout.addLayout(row)
         layout.addLayout(panes, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(status_row)
         # A tool window: Esc or Ctrl+W (Cmd+W) closes it, as users expect.
         for key in ("Esc", "Ctrl+W"):  # Ctrl is Cmd on macOS
             QShortcut(QKeySequence(key), self, self.close)
@@ -201,7 +231,13 @@ class StillsWindow(QWidget):
     def choose_image(self) -> None:
         path = self.ask_open()
         if path:
-            self.open_image(path)
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a photo (cut it out) or a video (process and save it), by extension."""
+        if Path(path).suffix.lower() in VIDEO_EXTENSIONS:
+            return self.open_video(path)
+        return self.open_image(path)
 
     def open_image(self, path: str | Path) -> bool:
         """Load ``path`` and start cutting it on a worker thread; False (message shown) when
@@ -340,7 +376,7 @@ class StillsWindow(QWidget):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.open_image(path)
+        self.open_path(path)
 
     @staticmethod
     def _dropped(event: QDragEnterEvent | QDropEvent) -> Path | None:
@@ -348,6 +384,108 @@ class StillsWindow(QWidget):
         if not mime.hasUrls():
             return None
         for url in mime.urls():
-            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_EXTENSIONS:
+            suffix = Path(url.toLocalFile()).suffix.lower()
+            if url.isLocalFile() and suffix in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS:
                 return Path(url.toLocalFile())
         return None
+
+    # ----------------------------------------------------------------- videos
+    def open_video(self, path: str | Path) -> bool:
+        """Ask where to save, check input and output, then process the whole video on a worker
+        thread; False (message shown) when it can't start or the user cancelled the dialog."""
+        if self._video_cancel is not None:
+            self._say("A video is already being processed; wait or cancel it first.", error=True)
+            return False
+        src = Path(path)
+        out = self.ask_save_video(str(src.with_name(f"{src.stem}_vbg.mp4")))
+        if not out:
+            return False
+        job = VideoJob(src, Path(out), matting=MattingConfig(model=self.video_model),
+                       background=self.video_background, force=True)
+        try:
+            prepared = prepare(job)
+        except VbgError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self._video_cancel = threading.Event()
+        total = prepared.info.frames
+        self.progress.setRange(0, max(total, 1) if total else 0)  # 0..0: busy indicator
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.open_button.setEnabled(False)
+        self.original.set_image(None, src.name)
+        self.result.set_image(None, "Processing the video…")
+        self._say(f"Processing {src.name} → {Path(out).name}…")
+        threading.Thread(target=self._video_work, args=(prepared, self._video_cancel),
+                         name="vbg-video", daemon=True).start()
+        return True
+
+    def cancel_video(self) -> None:
+        """Stop the running video job; its partial output is removed."""
+        if self._video_cancel is not None:
+            self._video_cancel.set()
+            self._say("Cancelling…")
+
+    def _video_work(self, prepared: PreparedJob, cancel: threading.Event) -> None:
+        shown = [-1]
+        next_preview = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            # At most ~100 hand-offs to the Qt thread per video, not one per frame.
+            step = max(1, (total or 100) // 100)
+            if done - shown[0] >= step or done == total:
+                shown[0] = done
+                self.bridge.call(lambda: self.progress.setValue(done))
+
+        def preview(image: np.ndarray, out: np.ndarray) -> None:
+            now = time.monotonic()
+            if now < next_preview[0]:
+                return
+            next_preview[0] = now + PREVIEW_EVERY_S
+            before, after = bgr_to_qimage(image), _to_qimage(out)  # copies, made here
+
+            def show() -> None:
+                self.original.set_image(before)
+                self.result.set_image(after)
+
+            self.bridge.call(show)
+
+        try:
+            result: VideoResult | BaseException = run_video(
+                prepared, progress, cancel=cancel, keep_partial=False, preview=preview)
+        except Exception as exc:  # delivered to the Qt thread and shown there
+            result = exc
+        self.bridge.call(lambda: self._video_done(result))
+
+    def _video_done(self, result: VideoResult | BaseException) -> None:
+        """On the Qt thread: show how the job ended (saved, cancelled or the error)."""
+        self._video_cancel = None
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.open_button.setEnabled(True)
+        if isinstance(result, BaseException):
+            if not isinstance(result, VbgError):
+                log.error("processing the video failed", exc_info=result)
+            self._say(f"Could not process the video: {result}", error=True)
+            self.result.set_image(None, "No video written")
+            return
+        self.video_result = result
+        if result.cancelled:
+            self._say("Cancelled; nothing was saved.")
+            self.result.set_image(None, "Cancelled")
+            return
+        self._say(f"Saved {result.out} ({result.frames} frames, {result.fps:.1f} fps).")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override: no job left running unseen
+        self.cancel_video()
+        super().closeEvent(event)
+
+
+def _to_qimage(image: np.ndarray) -> QImage:
+    """A QImage owning a copy of a BGR or BGRA (transparent) uint8 frame."""
+    if image.shape[2] == 3:
+        return bgr_to_qimage(image)
+    bgra = np.ascontiguousarray(image)
+    return QImage(bgra.data, bgra.shape[1], bgra.shape[0], bgra.strides[0],
+                  QImage.Format.Format_ARGB32).copy()  # BGRA bytes = ARGB32 (little-endian)

@@ -1,0 +1,69 @@
+"""A video in the cut-out window: dropped or opened, processed in the background with progress
+and Cancel, saved where the user said (the real engine and real files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from tests.media import decode_video, make_clip, probe
+from tests.ui.conftest import WAIT_MS
+from vbg.ui.stills_window import StillsWindow
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("clip") / "message.mp4"
+    make_clip(path, 60, 30, size=(480, 270))
+    return path
+
+
+@pytest.fixture
+def win(qtbot) -> StillsWindow:
+    w = StillsWindow()
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_dropped_video_is_processed_with_progress_and_saved(win, qtbot, clip, tmp_path):
+    out = tmp_path / "result.mp4"
+    asked: list[str] = []
+    win.ask_save_video = lambda name: asked.append(name) or str(out)
+    seen: list[int] = []
+    win.progress.valueChanged.connect(seen.append)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(clip))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(drop)
+    assert asked == [str(clip.with_name("message_vbg.mp4"))]
+    assert win.progress.isVisible() and win.cancel_button.isVisible()
+    assert not win.open_button.isEnabled()
+    qtbot.waitUntil(lambda: win.video_result is not None, timeout=WAIT_MS * 3)
+    assert not win.progress.isVisible() and win.open_button.isEnabled()
+    assert str(out) in win.status.text()
+    assert seen and seen[-1] == 60 and seen == sorted(seen)
+    assert len(decode_video(out)) == 60 and probe(out)["audio"]["codec"] == "aac"
+
+
+def test_cancel_saves_nothing(win, qtbot, clip, tmp_path):
+    out = tmp_path / "cancelled.mp4"
+    win.ask_save_video = lambda name: str(out)
+    win.progress.valueChanged.connect(lambda v: v > 0 and win.cancel_button.click())
+    assert win.open_path(clip)
+    qtbot.waitUntil(lambda: win.video_result is not None, timeout=WAIT_MS * 3)
+    assert win.video_result.cancelled and "nothing was saved" in win.status.text()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unreadable_video_is_one_visible_sentence(win, tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\\x00" * 1000)
+    win.ask_save_video = lambda name: str(tmp_path / "o.mp4")
+    assert not win.open_path(bad)
+    assert "not a video" in win.status.text() and not win.progress.isVisible()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4"]

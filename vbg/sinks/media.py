@@ -1,0 +1,451 @@
+"""Real media files through PyAV (FFmpeg's maintained Python binding): a reader that decodes a
+recorded video frame by frame and hands its sound on untouched, and writers for what
+``vbg video`` and ``vbg run --record`` produce.
+
+PyAV is an optional extra (``pip install 'vbg[video]'``): its wheels weigh ~100 MB and carry
+an FFmpeg built with x264 (GPL), so the MIT desktop bundle leaves it out and keeps OpenCV's
+writer for ``--record``. :func:`load_av` says so in one sentence when it is missing.
+
+Outputs (the extension of the path picks one, see :func:`output_kind`):
+
+- ``.mp4`` / ``.m4v`` / ``.mkv``: H.264 (libx264, yuv420p, CRF 18) — plays in browsers and on
+  phones. IN's sound is stream-copied when the container takes its codec, else re-encoded
+  to AAC.
+- ``.webm``: VP9 with alpha (yuva420p), sound as Opus; ``.mov``: ProRes 4444 with alpha, sound
+  as AAC (or copied). Both keep the person with a transparent background, for editors.
+- a path without an extension: a folder of numbered transparent PNGs (no sound).
+- the mask (``--mask``, ``.mkv`` only): FFV1, 8-bit grey, lossless, one frame per input frame.
+
+Every writer writes to a hidden temporary name beside the destination and renames it into
+place only in :meth:`MediaWriter.finish`; :meth:`MediaWriter.abort` removes it. A failing write
+(full disk, vanished folder) raises :class:`~vbg.errors.OutputError` naming the destination.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import cv2
+import numpy as np
+
+from vbg.errors import OutputError, SourceError
+from vbg.fileio import create_temporary_beside
+
+log = logging.getLogger(__name__)
+
+AV_MISSING = ("Reading and writing video files needs PyAV, which is not installed; install it "
+              "with `pip install 'vbg[video]'`.")
+
+H264_EXTENSIONS = frozenset({".mp4", ".m4v", ".mkv"})
+ALPHA_EXTENSIONS = frozenset({".webm", ".mov"})
+MASK_EXTENSIONS = frozenset({".mkv"})
+
+# Audio codecs each container takes as they are (stream copy); anything else is re-encoded.
+_COPYABLE_AUDIO: dict[str, frozenset[str]] = {
+    ".mp4": frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}),
+    ".m4v": frozenset({"aac", "mp3", "alac", "ac3", "eac3"}),
+    ".mov": frozenset({"aac", "mp3", "alac", "ac3", "pcm_s16le", "pcm_s24le"}),
+    ".webm": frozenset({"opus", "vorbis"}),
+}
+_REENCODE_AUDIO = {".webm": "libopus"}  # everything else: "aac"
+_AUDIO_FRAME_SIZE = {"aac": 1024, "libopus": 960}
+
+X264_OPTIONS = {"crf": "18", "preset": "veryfast"}
+VP9_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "row-mt": "1", "crf": "30", "b": "0"}
+PRORES_OPTIONS = {"profile": "4444"}
+
+
+def load_av() -> ModuleType:
+    """Import PyAV, or raise OutputError with the one sentence that says how to install it."""
+    try:
+        import av
+    except ImportError as exc:
+        raise OutputError(AV_MISSING) from exc
+    return av
+
+
+def av_available() -> bool:
+    """Whether PyAV can be imported (the live ``--record`` then writes H.264)."""
+    try:
+        load_av()
+    except OutputError:
+        return False
+    return True
+
+
+def output_kind(path: Path) -> str:
+    """``"h264"``, ``"alpha"`` (VP9/ProRes with transparency) or ``"png"`` (a folder of
+    transparent PNGs) for an output path; OutputError for an extension vbg can't write."""
+    ext = path.suffix.lower()
+    if ext in H264_EXTENSIONS:
+        return "h264"
+    if ext in ALPHA_EXTENSIONS:
+        return "alpha"
+    if ext == "" or path.is_dir():
+        return "png"
+    raise OutputError(
+        f"Cannot write {path}: use .mp4 (H.264), .webm (VP9 with transparency), .mov (ProRes "
+        "4444 with transparency), or a name without extension for a folder of PNGs."
+    )
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+
+
+def write_failed(path: Path, exc: BaseException) -> OutputError:
+    """The one sentence for a write that failed mid-way."""
+    if _is_disk_full(exc):
+        return OutputError(f"The disk is full, so {path} could not be written; free some space "
+                           "or choose another folder.")
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return OutputError(f"Writing {path} failed ({reason}); check the folder and try again.")
+
+
+# ------------------------------------------------------------------------------------- reading
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a video file holds. ``frames``: the container's frame count, or an estimate from
+    duration × rate (0 when neither is known: progress then shows no total). ``rate``: the
+    average frame rate; ``duration``: seconds (0.0 when unknown); ``audio``: the audio codec's
+    name, or None without sound."""
+
+    width: int
+    height: int
+    rate: Fraction
+    frames: int
+    duration: float
+    audio: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedFrame:
+    """One decoded video frame: BGR uint8 H×W×3 (a new array), its index from 0 in decoding
+    order, and its presentation time in ``time_base`` units (None when the file has none)."""
+
+    index: int
+    image: np.ndarray
+    pts: int | None
+
+
+# Display rotation (counter-clockwise degrees, as FFmpeg's display matrix gives it) -> the cv2
+# rotation that makes the picture upright. Phones store portrait clips sideways with one.
+_UPRIGHT = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, -270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+            -90: cv2.ROTATE_90_CLOCKWISE, 270: cv2.ROTATE_90_CLOCKWISE,
+            180: cv2.ROTATE_180, -180: cv2.ROTATE_180}
+
+
+class MediaReader:
+    """Opens IN and decodes its first video stream in order; keeps its first audio stream's
+    packets for a writer to copy or re-encode.
+
+    Frames come out upright: a clip with a display rotation (a phone's portrait video) is
+    rotated as players show it, so the model sees the person upright and the output needs no
+    rotation flag; ``info`` gives the upright size.
+
+    The constructor raises SourceError (one sentence) for a missing, empty, corrupt or
+    sound-only file, before any work. :meth:`items` yields, in file order,
+    :class:`DecodedFrame` for the video and raw PyAV packets for the audio. A file that turns
+    out to be damaged half-way raises SourceError from :meth:`items`. ``close()`` is idempotent.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        av = load_av()
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"Video {self.path} does not exist; check the path.")
+        if self.path.stat().st_size == 0:
+            raise SourceError(f"{self.path} is empty (0 bytes); it holds no video.")
+        try:
+            self._c = av.open(str(self.path), "r")
+        except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+            raise SourceError(f"{self.path} is not a video vbg can read ({_reason(exc)}).") \
+                from exc
+        if not self._c.streams.video:
+            self._c.close()
+            raise SourceError(f"{self.path} has no video stream (only sound or data); give a "
+                              "video file.")
+        self.video = self._c.streams.video[0]
+        self.video.thread_type = "AUTO"  # frame threads: decoding keeps up on two cores
+        self.audio = self._c.streams.audio[0] if self._c.streams.audio else None
+        cc = self.video.codec_context
+        if not cc.width or not cc.height:
+            self._c.close()
+            raise SourceError(f"{self.path} has a video stream without a picture size; it is "
+                              "probably damaged.")
+        # The picture's colour tags (matrix, primaries, transfer, range). Decoding to BGR and
+        # encoding back both use swscale's default matrix, so a writer that copies these tags
+        # makes players show the colours exactly as they showed the input's.
+        self.color = (cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range)
+        self._rotate = _UPRIGHT.get(self._peek_rotation())
+        width, height = cc.width, cc.height
+        if self._rotate in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE):
+            width, height = height, width
+        rate = self.video.average_rate or self.video.guessed_rate or Fraction(30)
+        duration = 0.0
+        if self.video.duration and self.video.time_base:
+            duration = float(self.video.duration * self.video.time_base)
+        elif self._c.duration:
+            duration = self._c.duration / 1_000_000
+        frames = self.video.frames or round(duration * float(rate))
+        self.info = MediaInfo(width, height, Fraction(rate), int(frames), duration,
+                              self.audio.codec_context.name if self.audio else None)
+        self._closed = False
+
+    def _peek_rotation(self) -> int:
+        """The first frame's display rotation in degrees (0 when none or unreadable); read
+        from a second, short-lived opening so that the main one still starts at the top."""
+        av = load_av()
+        try:
+            with av.open(str(self.path), "r") as c:
+                for frame in c.decode(video=0):
+                    return int(round(getattr(frame, "rotation", 0) or 0))
+        except (av.FFmpegError, ValueError):
+            pass
+        return 0
+
+    @property
+    def time_base(self) -> Fraction | None:
+        """The video stream's time base (the unit of ``DecodedFrame.pts``)."""
+        return self.video.time_base
+
+    def items(self) -> Iterator[DecodedFrame | Any]:
+        """Video frames (as :class:`DecodedFrame`) and audio packets, in file order."""
+        av = load_av()
+        streams = [self.video] + ([self.audio] if self.audio is not None else [])
+        index = 0
+        try:
+            for packet in self._c.demux(*streams):
+                if packet.stream is self.video:
+                    for frame in packet.decode():
+                        image = frame.to_ndarray(format="bgr24")
+                        if self._rotate is not None:
+                            image = cv2.rotate(image, self._rotate)
+                        yield DecodedFrame(index, image, frame.pts)
+                        index += 1
+                elif packet.dts is not None:  # the demuxer's final empty packet has no dts
+                    yield packet
+        except av.FFmpegError as exc:
+            raise SourceError(f"{self.path} is damaged after frame {index} ({_reason(exc)}); "
+                              "repair or re-export it.") from exc
+        if index == 0:
+            raise SourceError(f"{self.path} holds no decodable video frame; it is probably "
+                              "damaged or empty.")
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._c.close()
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+# ------------------------------------------------------------------------------------- writing
+class MediaWriter:
+    """Writes one output file (or PNG folder) of ``width``×``height`` at ``rate``.
+
+    ``kind``: ``"h264"`` (BGR in), ``"alpha"`` (BGRA in: VP9 in .webm, ProRes 4444 in .mov),
+    ``"png"`` (BGRA in, a folder of PNGs) or ``"mask"`` (H×W grey in, FFV1). ``time_base``:
+    the unit of the ``pts`` passed to :meth:`write` (the input's, so timing and sync with
+    the sound are kept exactly); None: frames are numbered at ``rate``. ``audio``: the
+    reader's audio stream, copied when the container takes its codec, else re-encoded.
+    ``color``: the input's colour tags (:attr:`MediaReader.color`) to write with the picture.
+    Odd sizes are cropped by one pixel (the encoders need even sizes).
+
+    Nothing appears at ``path`` until :meth:`finish`; :meth:`abort` removes everything
+    written. Write failures raise OutputError (disk full named as such).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], kind: str, width: int, height: int,
+                 rate: Fraction, time_base: Fraction | None = None, audio: Any = None,
+                 color: tuple[int, int, int, int] | None = None) -> None:
+        self.av = load_av()
+        self.path = Path(path)
+        self.kind = kind
+        self.frames_written = 0
+        self.width, self.height = width - width % 2, height - height % 2
+        self._rate = Fraction(rate).limit_denominator(1_000_000)
+        self._time_base = time_base
+        self._container: Any = None
+        self._audio_in = audio
+        self._audio_out: Any = None  # the output's audio stream (PyAV), when there is sound
+        self._resampler: Any = None  # only when the sound is re-encoded
+        self._audio_copy = False
+        self._color = color
+        # (a PNG folder: a hidden folder beside the destination, renamed at the end)
+        self.tmp = self.path.parent / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+        try:
+            if kind == "png":
+                self.tmp.mkdir()
+            else:
+                # Created now (FFmpeg opens it only at the first packet), so an unwritable
+                # folder fails here; with the mode a new file gets (see vbg.fileio).
+                self.tmp = create_temporary_beside(self.path, suffix=f".part{self.path.suffix}")
+                self._open(audio)
+        except OutputError:
+            self.abort()
+            raise
+        except (OSError, self.av.FFmpegError, ValueError) as exc:
+            self.abort()
+            raise OutputError(f"Cannot write {self.path} ({_reason(exc)}); choose another "
+                              "folder or name.") from exc
+
+    def _open(self, audio: Any) -> None:
+        av = self.av
+        ext = self.path.suffix.lower()
+        c = self._container = av.open(str(self.tmp), "w")
+        if self.kind == "h264":
+            codec, pix, opts = "libx264", "yuv420p", X264_OPTIONS
+        elif self.kind == "mask":
+            codec, pix, opts = "ffv1", "gray", {}
+        elif ext == ".webm":
+            codec, pix, opts = "libvpx-vp9", "yuva420p", VP9_OPTIONS
+        else:
+            codec, pix, opts = "prores_ks", "yuva444p10le", PRORES_OPTIONS
+        v = self._video = c.add_stream(codec, rate=self._rate, options=dict(opts))
+        v.width, v.height, v.pix_fmt = self.width, self.height, pix
+        if self._time_base is not None:
+            v.time_base = self._time_base
+        if self._color is not None and self.kind != "mask":
+            cc = v.codec_context
+            cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = self._color
+        if audio is not None and self.kind != "mask":
+            name = audio.codec_context.name
+            if name in _COPYABLE_AUDIO.get(ext, frozenset()) or ext == ".mkv":
+                self._audio_out = c.add_stream_from_template(audio)
+                self._audio_copy = True
+            else:
+                cc = audio.codec_context
+                rate = cc.sample_rate or 48000
+                enc = _REENCODE_AUDIO.get(ext, "aac")
+                if enc == "libopus" and rate not in (8000, 12000, 16000, 24000, 48000):
+                    rate = 48000
+                self._audio_out = c.add_stream(enc, rate=rate)
+                # "mono"/"stereo" by channel count: files with an unnamed layout ("1 channels")
+                # would be refused by the encoder.
+                layout = "mono" if cc.layout and cc.layout.nb_channels == 1 else "stereo"
+                self._audio_out.layout = layout
+                self._resampler = av.AudioResampler(
+                    format=self._audio_out.codec_context.codec.audio_formats[0].name,
+                    layout=layout, rate=rate,
+                    frame_size=_AUDIO_FRAME_SIZE[enc])  # the encoders take fixed-size frames
+                log.info("sound re-encoded: %s -> %s", name, enc)
+
+    @property
+    def audio_copied(self) -> bool:
+        """True when the input's sound is stream-copied (False: re-encoded, or none)."""
+        return self._audio_copy
+
+    # -------------------------------------------------------------------------- frames
+    def write(self, image: np.ndarray, pts: int | None = None) -> None:
+        """Append one frame (see the class doc for the layout per kind)."""
+        image = image[: self.height, : self.width]
+        try:
+            if self.kind == "png":
+                self._write_png(image)
+            else:
+                fmt = {"h264": "bgr24", "mask": "gray", "alpha": "bgra"}[self.kind]
+                frame = self.av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=fmt)
+                if pts is not None and self._time_base is not None:
+                    frame.pts, frame.time_base = pts, self._time_base
+                else:
+                    frame.pts = self.frames_written
+                    frame.time_base = 1 / self._rate
+                for packet in self._video.encode(frame):
+                    self._container.mux(packet)
+        except (OSError, self.av.FFmpegError) as exc:
+            raise write_failed(self.path, exc) from exc
+        self.frames_written += 1
+
+    def _write_png(self, image: np.ndarray) -> None:
+        name = self.tmp / f"frame_{self.frames_written + 1:06d}.png"
+        ok, buf = cv2.imencode(".png", image)
+        if not ok:
+            raise OutputError(f"Could not encode frame {self.frames_written + 1} as PNG.")
+        with open(name, "wb") as f:
+            f.write(buf.tobytes())
+
+    def write_audio(self, packet: Any) -> None:
+        """Copy or re-encode one packet of the reader's audio stream (ignored without one)."""
+        if self._audio_out is None:
+            return
+        frames = []
+        if not self._audio_copy:
+            try:
+                frames = packet.decode()
+            except self.av.FFmpegError as exc:  # the picture matters more than one blip
+                log.warning("a damaged sound packet was skipped (%s)", _reason(exc))
+                return
+        try:
+            if self._audio_copy:
+                packet.stream = self._audio_out
+                self._container.mux(packet)
+            for frame in frames:
+                self._encode_audio(frame)
+        except (OSError, self.av.FFmpegError) as exc:
+            raise write_failed(self.path, exc) from exc
+
+    def _encode_audio(self, frame: Any) -> None:
+        """Resample ``frame`` (None: flush the resampler) and encode what comes out."""
+        for f in self._resampler.resample(frame):
+            f.pts = None  # the encoder numbers samples itself; keeps the sound contiguous
+            for p in self._audio_out.encode(f):
+                self._container.mux(p)
+
+    # -------------------------------------------------------------------------- ending
+    def finish(self, path: Path | None = None) -> Path:
+        """Flush the encoders, close the file and rename it to ``path`` (default: the
+        destination given at construction). Returns where it now is. On failure everything
+        written is removed and OutputError raised."""
+        target = Path(path) if path is not None else self.path
+        try:
+            if self._container is not None:
+                for packet in self._video.encode(None):
+                    self._container.mux(packet)
+                if self._resampler is not None:
+                    self._encode_audio(None)
+                    for p in self._audio_out.encode(None):
+                        self._container.mux(p)
+                c, self._container = self._container, None
+                c.close()
+            if self.frames_written == 0:
+                raise OutputError(f"No frame was written, so {target} was not created.")
+            if self.kind == "png" and target.is_dir():
+                # The folder is the user's; replace only our frame files in it.
+                for f in sorted(self.tmp.iterdir()):
+                    os.replace(f, target / f.name)
+                self.tmp.rmdir()
+            else:
+                os.replace(self.tmp, target)
+        except OutputError:
+            self.abort()
+            raise
+        except (OSError, self.av.FFmpegError) as exc:
+            self.abort()
+            raise write_failed(target, exc) from exc
+        return target
+
+    def abort(self) -> None:
+        """Stop and remove everything written so far (idempotent; never raises)."""
+        c, self._container = self._container, None
+        if c is not None:
+            with contextlib.suppress(Exception):
+                c.close()
+        with contextlib.suppress(OSError):
+            if self.tmp.is_dir():
+                shutil.rmtree(self.tmp)
+            else:
+                self.tmp.unlink()
