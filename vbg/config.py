@@ -213,6 +213,8 @@ class OutputConfig:
     (None: the OS default). ``fps``: the steady output rate. ``mirror``: flip left-right.
     ``record``/``record_mask``: write the composite / the alpha (lossless grey) to a file;
     ``overwrite``: replace an existing file there (a symbolic link is never replaced).
+    ``keep_camera_on``: run the camera and the model all the time; otherwise (Linux with a
+    v4l2loopback device) only while an app reads the virtual camera or the preview is shown.
     """
 
     vcam: bool = True
@@ -223,6 +225,7 @@ class OutputConfig:
     record: str | None = None
     record_mask: str | None = None
     overwrite: bool = False
+    keep_camera_on: bool = False
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):

@@ -16,7 +16,9 @@ class Stats:
 
     Rates are frames per second over the last few seconds; times are medians in ms.
     ``state`` is "running", "holding" (mask late: last good composite repeated), "paused"
-    (background only: the mask is missing or the user paused) or "stopped".
+    (background only: the mask is missing, the user paused, or nobody watches) or "stopped".
+    ``activity`` is "live", "idle" (nobody watches: camera closed, no inference), "paused" (the
+    user's pause) or "stopped"; ``readers`` counts the apps reading the virtual camera (Linux).
     """
 
     capture_fps: float = 0.0
@@ -32,6 +34,8 @@ class Stats:
     source: str = ""
     source_size: tuple[int, int] = (0, 0)
     vcam_device: str | None = None
+    activity: str = "stopped"
+    readers: int = 0
 
 
 class Rate:

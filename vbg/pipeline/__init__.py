@@ -6,23 +6,28 @@
 - :mod:`~vbg.pipeline.plan`: what ``Pipeline.apply(new)`` rebuilds.
 - :mod:`~vbg.pipeline.sinkset`: the outputs, owned by the output thread alone.
 - :mod:`~vbg.pipeline.pictures`: the pictures shown instead of a composite.
+- :mod:`~vbg.pipeline.demand`: who watches (debounced) and what follows: idle / live / paused.
+- :mod:`~vbg.pipeline.watcher`: apps reading the virtual camera, from inotify (Linux).
 """
 
 from __future__ import annotations
 
 from vbg.config import AppConfig
 from vbg.pipeline.decision import HOLD_S, OutputState, decide_output
+from vbg.pipeline.demand import Activity, decide_demand
 from vbg.pipeline.plan import ApplyPlan, plan_apply
 from vbg.pipeline.runner import Composite, Pipeline
 from vbg.pipeline.sinkset import SinkSet
 
 __all__ = [
     "HOLD_S",
+    "Activity",
     "ApplyPlan",
     "Composite",
     "OutputState",
     "Pipeline",
     "SinkSet",
+    "decide_demand",
     "decide_output",
     "plan_apply",
     "summarise",

@@ -12,6 +12,17 @@ never queues them):
   It owns the sinks (:class:`~vbg.pipeline.sinkset.SinkSet`) and the background-only
   compositor, and is the only thread that sends to, reopens or closes them.
 
+On demand: each output tick also decides whether anyone watches
+(:func:`~vbg.pipeline.demand.decide_demand`: apps reading the virtual camera, the local
+preview, the "Keep the camera on" setting). While nobody does (``idle``) the capture thread
+closes the source, the process thread runs no inference, and the output sends a cheap still
+(:func:`~vbg.pipeline.pictures.still_picture`) at :data:`IDLE_FPS`. When a reader arrives, the
+output sends that still until the first fresh composite: never a raw frame.
+
+The output is paced by :class:`vbg.timing.Pacer` (a fixed grid), not by pyvirtualcam's
+adaptive ``sleep_until_next_frame``: that one learns the send rate, and after an idle stretch at
+a few fps it would stop sleeping and burst frames at the app.
+
 What each tick sends is :func:`~vbg.pipeline.decision.decide_output` (privacy fails closed).
 What ``apply`` rebuilds is :func:`~vbg.pipeline.plan.plan_apply`.
 """
@@ -35,11 +46,13 @@ from vbg.frames import Frame, LatestSlot
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import LoadedModel, load_model
 from vbg.pipeline.decision import HOLD_S, OutputState, decide_output
-from vbg.pipeline.pictures import paused_picture
+from vbg.pipeline.demand import Activity, Demand, ReaderDebounce, decide_demand
+from vbg.pipeline.pictures import paused_picture, still_picture
 from vbg.pipeline.plan import plan_apply
 from vbg.pipeline.sinkset import SinkSet
 from vbg.sinks.base import Sink
 from vbg.stats import Rate, Stats, Window
+from vbg.timing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +60,10 @@ RETRY_S = 1.0         # camera re-open interval after a failure
 JOIN_S = 0.5          # per-thread join budget on stop
 OUTPUT_APPLY_S = 2.0  # how long apply() waits for the output thread to reopen the outputs
 RING = 4              # composite buffers in rotation (the output thread reads while we write)
+# The still sent while nobody watches. v4l2loopback keeps a device listed while a writer has
+# it open whatever the rate; a few frames a second keep readers that already have it open (and
+# time out on a silent camera) happy, at a cost measured in docs/benchmarks.md.
+IDLE_FPS = 5.0
 
 ErrorCallback = Callable[[Exception], None]
 StatsCallback = Callable[[Stats], None]
@@ -96,7 +113,10 @@ class Pipeline:
         self._window = Window()
         self._rates = {k: Rate() for k in ("capture", "process", "output")}
         self._state = OutputState.STOPPED
+        self._activity = Activity.STOPPED
+        self._readers = 0
         self._user_paused = False
+        self._local_viewer = False
         self._model: LoadedModel | None = None
         self._source: Source | None = None
         self._sinks: SinkSet | None = None
@@ -120,6 +140,8 @@ class Pipeline:
         self._reopen_capture = False
         self._last_sent: np.ndarray | None = None
         self.output_count = 0
+        self._want_source = threading.Event()  # set: the capture thread keeps a source open
+        self._want_inference = False
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -139,23 +161,30 @@ class Pipeline:
         # The background first: a bad background file must fail before the camera turns on.
         compositor = Compositor(cfg.background, cfg.output.mirror)
         fallback = Compositor(cfg.background, cfg.output.mirror)
-        source = None
+        source = sinks = None
         try:
-            source = open_source(cfg.capture)
             self._model = load_model(cfg.matting.model, cfg.matting.threads,
                                      cfg.matting.provider, cfg.matting.fit)
             engine = MaskEngine(self._model, cfg.matting)
             # No thread runs yet, so closing on this thread after a failure is safe.
             sinks = SinkSet(cfg, self._extra_sinks, self.on_error)
+            readers, _ = sinks.poll_readers()
+            demand = self._demand(ReaderDebounce(), 0.0, readers, initial=True, sinks=sinks)
+            # The source only when someone watches: a start with nobody watching leaves the
+            # webcam (and its light) off; its errors then arrive through on_error later.
+            if demand.source:
+                source = open_source(cfg.capture)
         except BaseException:
             if source is not None:
                 source.close()
+            if sinks is not None:
+                sinks.close()
             compositor.close()
             fallback.close()
             raise
         self._source, self._sinks = source, sinks
         self._stop.clear()
-        self._state = OutputState.RUNNING
+        self._state = OutputState.PAUSED  # until the first composite goes out
         self._threads = [
             threading.Thread(target=self._capture_loop, args=(source,), name="vbg-capture",
                              daemon=True),
@@ -176,6 +205,8 @@ class Pipeline:
             t.join(JOIN_S)
         self._threads = [t for t in self._threads if t.is_alive()]
         self._state = OutputState.STOPPED
+        self._activity = Activity.STOPPED
+        self._readers = 0
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until ``max_frames`` went out or a finite source ended; True if so."""
@@ -251,6 +282,15 @@ class Pipeline:
     def paused(self) -> bool:
         return self._user_paused
 
+    def set_local_viewer(self, visible: bool) -> None:
+        """vbg's own preview is visible (it counts as someone watching) or not."""
+        self._local_viewer = visible
+
+    @property
+    def activity(self) -> Activity:
+        """``idle`` (nobody watches), ``live``, ``paused`` (the user's pause) or ``stopped``."""
+        return self._activity
+
     def latest_output(self) -> np.ndarray | None:
         """The frame most recently sent to the outputs (what the virtual camera shows).
         Valid for a few frames only: copy it right away to keep it."""
@@ -279,6 +319,8 @@ class Pipeline:
             source=src.info.label if src else "",
             source_size=(src.info.width, src.info.height) if src else (0, 0),
             vcam_device=sinks.device if sinks is not None else None,
+            activity=str(self._activity),
+            readers=self._readers,
         )
 
     def stage_samples(self, name: str) -> list[float]:
@@ -298,6 +340,15 @@ class Pipeline:
 
         try:
             while not self._stop.is_set():
+                if not self._want_source.is_set():
+                    # Nobody watches (or a pause that needs no camera): release the webcam.
+                    if source is not None:
+                        source.close()
+                        source = self._source = None
+                        self._frames.clear()
+                        reported = None
+                    self._want_source.wait(0.25)  # short: stop() is noticed within it
+                    continue
                 if self._reopen_capture or source is None:
                     with self._lock:
                         self._reopen_capture = False
@@ -348,6 +399,8 @@ class Pipeline:
                     if self._source_ended.is_set():
                         self._composites.put(None)  # type: ignore[arg-type]
                         return
+                    continue
+                if not self._want_inference:  # paused (blur keeps the camera): no model run
                     continue
                 t0 = time.perf_counter()
                 image = self._conform(frame.image)
@@ -409,19 +462,53 @@ class Pipeline:
                 self._pending_matting = None
         return engine, compositor
 
+    def _still(self, cached: tuple[object, np.ndarray] | None, fallback: Compositor,
+               hw: tuple[int, int], text: str) -> tuple[object, np.ndarray]:
+        """The still picture for ``text`` at ``hw``, drawn once and reused while nothing
+        changes (the fallback compositor is replaced on a background change)."""
+        key = (id(fallback), hw, text)
+        if cached is not None and cached[0] == key:
+            return cached
+        return key, still_picture(fallback, hw[1], hw[0], text)
+
     def _conform(self, image: np.ndarray) -> np.ndarray:
         w, h = self.config.capture.width, self.config.capture.height
         if image.shape[1] != w or image.shape[0] != h:
             return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
         return image
 
+    def _demand(self, debounce: ReaderDebounce, now: float, readers: int, initial: bool,
+                sinks: SinkSet) -> Demand:
+        """Decide who watches and tell the capture/process threads (see vbg.pipeline.demand)."""
+        cfg = self.config
+        demand = decide_demand(
+            watched=debounce.update(now, readers, initial=initial),
+            signal=sinks.signal,
+            keep_on=cfg.output.keep_camera_on,
+            local_viewer=self._local_viewer,
+            user_paused=self._user_paused,
+            background_kind=cfg.background.kind,
+        )
+        self._readers = readers
+        self._activity = demand.activity
+        self._want_inference = demand.inference
+        if demand.source:
+            self._want_source.set()
+        else:
+            self._want_source.clear()
+        return demand
+
     def _output_loop(self, sinks: SinkSet, fallback: Compositor) -> None:
         cfg = self.config
-        pacer = sinks.pacer()
+        live_pacer, idle_pacer = Pacer(sinks.fps), Pacer(IDLE_FPS)
+        debounce = ReaderDebounce()
         seen = 0
         last: Composite | None = None
         paused_buf: np.ndarray | None = None
+        still: tuple[object, np.ndarray] | None = None  # (key, picture) cache
         out_hw = (cfg.capture.height, cfg.capture.width)
+        inferring = self._want_inference
+        live_since = 0.0  # composites of frames captured before this are from an earlier stretch
         try:
             while not self._stop.is_set():
                 with self._lock:
@@ -429,48 +516,64 @@ class Pipeline:
                     new_fallback, self._pending_fallback = self._pending_fallback, None
                 if new_fallback is not None:
                     fallback.close()
-                    fallback = new_fallback
+                    fallback, still = new_fallback, None
                 if restart is not None:
                     # Reopen on this thread: the sinks are sent to and closed here only.
                     try:
                         sinks.reopen(restart)
                     except VbgError as exc:
                         self.on_error(exc)
-                    pacer = sinks.pacer()
+                    live_pacer = Pacer(sinks.fps)
                     out_hw = (restart.capture.height, restart.capture.width)
                     self._output_applied.set()
+                now = time.monotonic()
+                readers, preexisting = sinks.poll_readers()
+                demand = self._demand(debounce, now, readers, preexisting, sinks)
+                if demand.inference and not inferring:
+                    # What was composited before an idle stretch or a pause is not shown.
+                    last, live_since = None, now
+                inferring = demand.inference
                 comp, seq = self._composites.get(seen, timeout=0)
                 fresh = seq != seen
                 seen = seq
                 if fresh and comp is None:  # the source ended and everything went out
                     self.finished.set()
                     return
-                if fresh and comp is not None and comp.image.shape[:2] == out_hw:
+                if (fresh and inferring and comp is not None and comp.image.shape[:2] == out_hw
+                        and comp.t_capture >= live_since):
                     last = comp  # (a composite of the old size, during a size switch, is skipped)
                 if last is not None and last.image.shape[:2] != out_hw:
                     last = None
-                now = time.monotonic()
-                state = decide_output(
-                    now - last.t_capture if last is not None else None,
-                    stale_s=self.config.matting.stale_after_ms / 1e3,
-                    user_paused=self._user_paused,
-                    passthrough=self.config.background.kind == "none",
-                    hold_s=HOLD_S,
-                )
-                self._state = state
-                if state.sends_composite:
-                    image, alpha = last.image, last.alpha  # type: ignore[union-attr]
-                    if fresh:
-                        self._window.add("latency", (now - last.t_capture) * 1e3)  # type: ignore[union-attr]
+                frame = self._frames.peek()[0] if demand.source else None
+                slow = False  # a still nobody needs at the full rate
+                alpha = None
+                if demand.activity is Activity.LIVE and last is None:
+                    # Starting: the still until the first composite, never a raw frame.
+                    state = OutputState.PAUSED
+                    still = self._still(still, fallback, out_hw, "vbg")
+                    image = still[1]
                 else:
-                    frame, _ = self._frames.peek()
-                    if frame is None:  # nothing captured yet: wait for a frame
-                        pacer.sleep_until_next_frame()
-                        continue
-                    paused_buf = paused_picture(fallback, self._conform(frame.image),
-                                                self.config.background.kind == "none",
-                                                paused_buf)
-                    image, alpha = paused_buf, None
+                    state = decide_output(
+                        now - last.t_capture if last is not None else None,
+                        stale_s=self.config.matting.stale_after_ms / 1e3,
+                        user_paused=demand.activity is not Activity.LIVE,
+                        passthrough=self.config.background.kind == "none",
+                        hold_s=HOLD_S,
+                    )
+                    if state.sends_composite:
+                        image, alpha = last.image, last.alpha  # type: ignore[union-attr]
+                        if fresh:
+                            self._window.add("latency", (now - last.t_capture) * 1e3)  # type: ignore[union-attr]
+                    elif frame is not None:
+                        paused_buf = paused_picture(fallback, self._conform(frame.image),
+                                                    self.config.background.kind == "none",
+                                                    paused_buf)
+                        image = paused_buf
+                    else:  # idle, or paused without a camera: the still, slowly
+                        text = "vbg" if demand.activity is Activity.IDLE else "paused"
+                        still = self._still(still, fallback, out_hw, text)
+                        image, slow = still[1], True
+                self._state = state
                 sinks.send(image, alpha)
                 self._last_sent = image
                 self._rates["output"].tick()
@@ -478,7 +581,12 @@ class Pipeline:
                 if self.max_frames is not None and self.output_count >= self.max_frames:
                     self.finished.set()
                     return
-                pacer.sleep_until_next_frame()
+                if slow:
+                    live_pacer.reset()
+                    idle_pacer.sleep_until_next_frame()
+                else:
+                    idle_pacer.reset()
+                    live_pacer.sleep_until_next_frame()
         except VbgError as exc:
             self.on_error(exc)
         except Exception as exc:  # a sink failing mid-stream (device removed, disk full)

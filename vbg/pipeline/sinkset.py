@@ -9,6 +9,10 @@ that sends to it.
 Two kinds of sink live here: the ones the configuration opens (virtual camera, recording, mask
 recording), which ``reopen`` closes and opens again with a new rate or size, and the caller's
 ``extra`` sinks (e.g. a preview), which are kept across reopens and closed once by ``close``.
+
+The set also watches who reads its virtual camera (:class:`~vbg.pipeline.watcher.ReaderWatcher`,
+Linux): the watch is armed right after the virtual camera opened and closed right before it
+closes, so vbg's own writer is never counted (see :mod:`vbg.pipeline.watcher`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from vbg.config import AppConfig
-from vbg.sinks.base import Pacer, Sink
+from vbg.errors import OutputError
+from vbg.pipeline.watcher import DeviceGone, ReaderWatcher, watchable
+from vbg.sinks.base import Sink
 from vbg.sinks.file import VideoFileSink
 from vbg.sinks.virtualcam import VirtualCameraSink
 
@@ -42,7 +48,11 @@ class SinkSet:
         self._own: list[Sink] = []
         self._mask: VideoFileSink | None = None
         self._fps = cfg.output.fps
+        self._watcher: ReaderWatcher | None = None
+        self._preexisting = False
+        self._gone = False
         self._open(cfg)
+        self._arm()
 
     def _open(self, cfg: AppConfig) -> None:
         w, h, fps = cfg.capture.width, cfg.capture.height, cfg.output.fps
@@ -66,14 +76,59 @@ class SinkSet:
         self.vcam, self._mask, self._fps = vcam, mask, fps
         self._own = [s for s in opened if s is not mask]
 
+    def _arm(self) -> None:
+        """Watch the virtual camera for readers, when its device is a watchable path."""
+        self._gone = False
+        device = self.device
+        if not watchable(device):
+            return
+        watcher = ReaderWatcher(device)  # type: ignore[arg-type]
+        try:
+            self._preexisting = watcher.arm() > 0
+        except OSError as exc:
+            self._on_error(OutputError(
+                f"vbg can't watch the virtual camera {device} for apps ({exc.strerror or exc}), "
+                "so it keeps the camera on while it runs."))
+            return
+        self._watcher = watcher
+
+    def _disarm(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.close()
+
+    @property
+    def signal(self) -> bool:
+        """True when readers of the virtual camera can be known (a watched v4l2loopback node,
+        also after it vanished: then nobody can read it)."""
+        return self._watcher is not None or self._gone
+
+    def poll_readers(self) -> tuple[int, bool]:
+        """Apps reading the virtual camera now, and whether they were already there when the
+        watch was armed (True once after an arm: those are not probes). Never blocks."""
+        watcher = self._watcher
+        if watcher is None:
+            return 0, False
+        try:
+            count = watcher.readers()
+        except DeviceGone:
+            self._watcher, self._gone = None, True
+            self._on_error(OutputError(
+                f"The virtual camera {watcher.path} disappeared (was v4l2loopback unloaded?); "
+                "apps can't see vbg until it is set up again and vbg is turned off and on."))
+            return 0, False
+        pre, self._preexisting = self._preexisting, False
+        return count, pre and count > 0
+
     @property
     def device(self) -> str | None:
         """The virtual camera's device name, None without one."""
         return self.vcam.device if self.vcam is not None else None
 
-    def pacer(self) -> VirtualCameraSink | Pacer:
-        """What paces the output: pyvirtualcam's adaptive timing, or a plain Pacer."""
-        return self.vcam if self.vcam is not None else Pacer(self._fps)
+    @property
+    def fps(self) -> float:
+        """The rate the sinks were opened with."""
+        return self._fps
 
     def reopen(self, cfg: AppConfig) -> None:
         """Close the configured sinks and open them for ``cfg``; the extra sinks stay.
@@ -81,10 +136,12 @@ class SinkSet:
         On failure the configured sinks stay closed (the extra ones keep receiving) and the
         ``OutputError`` is raised for the caller to report.
         """
+        self._disarm()
         self._close_all([*self._own, *([self._mask] if self._mask else [])])
         self._own, self._mask, self.vcam = [], None, None
         self._fps = cfg.output.fps
         self._open(cfg)
+        self._arm()
 
     def send(self, image: np.ndarray, alpha: np.ndarray | None) -> None:
         """``image`` to every picture sink; ``alpha`` (or an all-background mask when None) to
@@ -109,6 +166,7 @@ class SinkSet:
         if self._closed:
             return
         self._closed = True
+        self._disarm()
         self._close_all([*self._own, *([self._mask] if self._mask else []), *self._extra])
         self._own, self._mask, self.vcam, self._extra = [], None, None, []
 
