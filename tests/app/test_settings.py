@@ -247,3 +247,14 @@ def test_temporaries_of_a_save_that_was_killed_are_removed_at_start(tmp_path: Pa
     result = SettingsStore(path).load()
     assert result.settings.mirror and result.warning is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.json"]
+
+
+def test_keep_camera_on_from_the_command_line_overrides_the_setting() -> None:
+    from vbg.cli.main import build_parser, config_from_args
+
+    a = build_parser().parse_args(["--keep-camera-on"])
+    cfg = config_from_args(a)
+    assert cfg.output.keep_camera_on
+    assert cli_overrides(cfg) == {"keep_camera_on": True}
+    assert effective_config(Settings(), cli_overrides(cfg), cfg).output.keep_camera_on
+    assert not effective_config(Settings(), {}, CLI_DEFAULTS).output.keep_camera_on

@@ -81,3 +81,19 @@ def test_camera_watch_reports_back_once_after_errors_stop() -> None:
     assert w.observe(25.0, 14.0)  # frames and no error for 3 s: back
     assert not w.is_lost
     assert not w.observe(25.0, 15.0)  # said once
+
+
+def test_idle_live_and_paused_have_their_own_icon_and_words() -> None:
+    from dataclasses import replace
+
+    from vbg.app.status import IDLE_LINE, icon_state
+
+    idle = AppStatus(running=True, stats=replace(STATS, activity="idle"), vcam_device="/dev/video2")
+    live = AppStatus(running=True, stats=replace(STATS, activity="live"))
+    assert icon_state(idle) == "idle" and icon_state(live) == "on"
+    assert icon_state(AppStatus(running=False)) == "off"
+    assert icon_state(replace(idle, paused=True)) == "paused"
+    assert status_line(idle) == IDLE_LINE
+    assert tooltip(idle).splitlines() == ["vbg — idle (nobody is watching; camera off)",
+                                          "Virtual camera: on (/dev/video2)"]
+    assert tooltip(live).splitlines()[0] == "vbg — live"

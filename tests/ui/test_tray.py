@@ -192,7 +192,7 @@ def test_tooltip_shows_camera_fps_and_virtual_camera(app, qtbot) -> None:
 
     qtbot.waitUntil(tooltip_ready, timeout=WAIT_MS)
     lines = app.tray.icon.toolTip().splitlines()
-    assert lines[0] == "vbg — on" and lines[1].startswith("synthetic 320×240")
+    assert lines[0] == "vbg — live" and lines[1].startswith("synthetic 320×240")
     assert lines[1].endswith("fps")
 
 

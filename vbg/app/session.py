@@ -144,6 +144,7 @@ class Session:
         self.pipeline: Pipeline | None = None
         self.running = False          # the user wants it on
         self.paused = False
+        self.local_viewer = False     # vbg's own preview is visible: it counts as watching
         self.vcam_wanted = base.output.vcam
         self.waiting_for: str | None = None
         self.last_message: tuple[str, Level] | None = None
@@ -238,6 +239,7 @@ class Session:
                 self.events.waiting(False)
             self.camera_watch.reset()
             pipe.set_paused(self.paused)
+            pipe.set_local_viewer(self.local_viewer)
             self._stats = pipe.stats()
             if cfg.output.vcam and self._stats.vcam_device:
                 self.events.vcam_ok(self._stats.vcam_device)
@@ -292,6 +294,13 @@ class Session:
         if self.pipeline is not None:
             self.pipeline.set_paused(paused)
         self.events.changed()
+
+    def set_local_viewer(self, visible: bool) -> None:
+        """vbg's preview window became visible or hidden: while visible it counts as someone
+        watching, so the camera and model run (on-demand processing, Linux)."""
+        self.local_viewer = visible
+        if self.pipeline is not None:
+            self.pipeline.set_local_viewer(visible)
 
     # ----------------------------------------------------------------- changes
     def change(self, **fields: Any) -> bool:

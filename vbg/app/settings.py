@@ -58,7 +58,8 @@ class Settings:
     is one, else the demo), a camera index such as "0", "demo", or a video/image path.
     ``background`` is a spec string (``blur:5``, ``color:#283040``, ``image:PATH``...).
     ``start_hidden``: start in the tray without showing the window (sensible with autostart).
-    ``fps_overlay``: show the FPS/timing overlay on the preview."""
+    ``fps_overlay``: show the FPS/timing overlay on the preview. ``keep_camera_on``: run the
+    camera and model all the time instead of only while an app or the preview watches."""
 
     camera: str = _D.capture.source
     width: int = _D.capture.width
@@ -73,6 +74,7 @@ class Settings:
     autostart: bool = False
     start_hidden: bool = False
     fps_overlay: bool = True
+    keep_camera_on: bool = False
 
     def validate(self) -> Settings:
         """Return self, or raise ``ValueError`` (a user sentence) for a value the engine would
@@ -94,7 +96,8 @@ def to_config(settings: Settings, base: AppConfig) -> AppConfig:
         matting=replace(base.matting, model=settings.model, smoothing=settings.smoothing,
                         refine=settings.refinement, threads=settings.threads),
         background=bg,
-        output=replace(base.output, fps=settings.fps, mirror=settings.mirror),
+        output=replace(base.output, fps=settings.fps, mirror=settings.mirror,
+                       keep_camera_on=settings.keep_camera_on),
     )
 
 
@@ -106,6 +109,7 @@ def _settings_view(config: AppConfig) -> dict[str, Any]:
         "background": spec_of(config.background), "model": config.matting.model,
         "smoothing": config.matting.smoothing, "refinement": config.matting.refine,
         "mirror": config.output.mirror, "threads": config.matting.threads,
+        "keep_camera_on": config.output.keep_camera_on,
     }
 
 

@@ -73,6 +73,21 @@ def _source_text(stats: Stats) -> str:
     return f"{stats.source or 'no source'}{size}"
 
 
+def icon_state(status: AppStatus) -> str:
+    """Which app icon shows the state: "off", "paused", "idle" (on, but nobody watches: the
+    camera is off) or "on" (live)."""
+    if not status.running:
+        return "off"
+    if status.paused:
+        return "paused"
+    if status.stats is not None and status.stats.activity == "idle":
+        return "idle"
+    return "on"
+
+
+IDLE_LINE = "Idle · camera off until an app uses the virtual camera"
+
+
 def status_line(status: AppStatus) -> str:
     """One line for the tray menu's caption and the window's status bar."""
     if not status.running:
@@ -82,15 +97,20 @@ def status_line(status: AppStatus) -> str:
     s = status.stats or Stats()
     if status.paused:
         return f"Paused · {_source_text(s)}"
+    if s.activity == "idle":
+        return IDLE_LINE
     return f"{_source_text(s)} · {s.output_fps:.0f} fps"
 
 
 def tooltip(status: AppStatus) -> str:
     """The tray tooltip: state, camera and rate, virtual camera on/off."""
-    head = "vbg — " + ("paused (background only)" if status.paused and status.running
-                       else "on" if status.running else "off")
+    state = icon_state(status)
+    head = "vbg — " + {"paused": "paused (background only)",
+                       "idle": "idle (nobody is watching; camera off)",
+                       "on": "live" if status.stats is not None and status.stats.activity == "live"
+                       else "on"}.get(state, "off")
     lines = [head]
-    if status.running:
+    if status.running and state != "idle":
         if status.waiting_for:
             lines.append(f"Waiting for {status.waiting_for}…")
         else:

@@ -129,6 +129,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     s = pipe.stats()
     if s.vcam_device:
         print(f"Virtual camera: {s.vcam_device} - pick it in your video app.", file=sys.stderr)
+    if s.activity == "idle":
+        print("The camera stays off until an app opens the virtual camera "
+              "(--keep-camera-on keeps it on).", file=sys.stderr)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     if hasattr(signal, "SIGTERM"):
@@ -143,8 +146,8 @@ def cmd_run(a: argparse.Namespace) -> int:
             if now - last_report >= 5 and a.verbose:
                 last_report = now
                 st = pipe.stats()
-                log.info("%.1f fps out, %.1f fps processed, latency %.0f ms, state %s",
-                         st.output_fps, st.process_fps, st.latency_ms, st.state)
+                log.info("%.1f fps out, %.1f fps processed, latency %.0f ms, state %s, %s",
+                         st.output_fps, st.process_fps, st.latency_ms, st.state, st.activity)
     finally:
         pipe.stop()
         if recording:

@@ -69,6 +69,10 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vcam-device", default=o.vcam_device,
                    help="virtual camera device (e.g. /dev/video2)")
     p.add_argument("--vcam-backend", default=o.vcam_backend, help=argparse.SUPPRESS)
+    p.add_argument("--keep-camera-on", action="store_true",
+                   help="run the camera and the model all the time; by default (Linux with a "
+                        "v4l2loopback virtual camera) they run only while an app reads the "
+                        "virtual camera or the preview is shown")
 
 
 def matting_from_args(a: argparse.Namespace) -> MattingConfig:
@@ -102,7 +106,8 @@ def _config_from_args(a: argparse.Namespace) -> AppConfig:
                        vcam_backend=a.vcam_backend, fps=a.fps, mirror=a.mirror,
                        record=getattr(a, "record", None),
                        record_mask=getattr(a, "record_mask", None),
-                       overwrite=getattr(a, "force", False)),
+                       overwrite=getattr(a, "force", False),
+                       keep_camera_on=a.keep_camera_on),
     )
 
 

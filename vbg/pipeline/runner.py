@@ -484,7 +484,9 @@ class Pipeline:
         demand = decide_demand(
             watched=debounce.update(now, readers, initial=initial),
             signal=sinks.signal,
-            keep_on=cfg.output.keep_camera_on,
+            # A recording is a watcher too: it wants the composite, not the idle still.
+            keep_on=bool(cfg.output.keep_camera_on or cfg.output.record
+                         or cfg.output.record_mask),
             local_viewer=self._local_viewer,
             user_paused=self._user_paused,
             background_kind=cfg.background.kind,

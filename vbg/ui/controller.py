@@ -218,6 +218,9 @@ class AppController(QObject):
     def set_paused(self, paused: bool) -> None:
         self.session.set_paused(paused)
 
+    def set_local_viewer(self, visible: bool) -> None:
+        self.session.set_local_viewer(visible)
+
     def set_background(self, spec: str) -> bool:
         return self.session.set_background(spec)
 

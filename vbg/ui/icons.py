@@ -53,12 +53,13 @@ def line_icon(name: str, color: str = LINE_COLOR) -> QIcon:
     return icon
 
 
-APP_ICON_FILES = {"on": "vbg.svg", "off": "vbg-off.svg", "paused": "vbg-paused.svg"}
+APP_ICON_FILES = {"on": "vbg.svg", "off": "vbg-off.svg", "paused": "vbg-paused.svg",
+                  "idle": "vbg-idle.svg"}
 
 
 @lru_cache(maxsize=8)
 def app_icon(state: str = "on") -> QIcon:
-    """The vbg icon for a state: "on", "off" or "paused" (tray and window)."""
+    """The vbg icon for a state: "on", "idle", "off" or "paused" (tray and window)."""
     path = resources.asset("icons", APP_ICON_FILES.get(state, "vbg.svg"))
     icon = QIcon()
     try:

@@ -81,6 +81,11 @@ class SettingsDialog(QDialog):
         self.threads.setRange(1, max(1, os.cpu_count() or 1))
         self.threads.setValue(min(settings.threads, self.threads.maximum()))
         self.threads.setToolTip("1 keeps CPU free for the video call itself")
+        self.keep_camera_on = QCheckBox("Keep the camera on")
+        self.keep_camera_on.setChecked(settings.keep_camera_on)
+        self.keep_camera_on.setToolTip(
+            "Off: the webcam and the model run only while an app uses the virtual camera or "
+            "this window is shown (Linux). On: they run all the time.")
 
         self.mirror = QCheckBox("Mirror the picture")
         self.mirror.setChecked(settings.mirror)
@@ -94,7 +99,8 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setSpacing(12)
         layout.addWidget(self._group("Camera", [("Camera", self.camera), ("Size", self.frame_size),
-                                                ("Frame rate", self.fps)]))
+                                                ("Frame rate", self.fps),
+                                                ("", self.keep_camera_on)]))
         layout.addWidget(self._group("Person detection", [
             ("Model", self.model), ("", self.smoothing), ("", self.refinement),
             ("Threads", self.threads)]))
@@ -129,4 +135,5 @@ class SettingsDialog(QDialog):
             threads=self.threads.value(), mirror=self.mirror.isChecked(),
             fps_overlay=self.fps_overlay.isChecked(), autostart=self.autostart.isChecked(),
             start_hidden=self.start_hidden.isChecked(),
+            keep_camera_on=self.keep_camera_on.isChecked(),
         )

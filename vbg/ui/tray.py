@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from vbg.app.menu import PREVIEW, Action, prepare
-from vbg.app.status import tooltip
+from vbg.app.status import icon_state, tooltip
 from vbg.ui.controller import AppController
 from vbg.ui.icons import app_icon
 from vbg.ui.menus import populate
@@ -54,7 +54,7 @@ class Tray(QObject):
     def refresh(self) -> None:
         """Icon and tooltip for the current state (on every ``changed``)."""
         c = self.controller
-        state = "paused" if c.paused and c.running else "on" if c.running else "off"
+        state = icon_state(c.status())
         if state != self.state:  # some trays flicker when the icon is set again
             self.state = state
             self.icon.setIcon(app_icon(state))

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
+    QHideEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -62,7 +63,7 @@ from vbg.app.menu import (
     MenuState,
     prepare_menubar,
 )
-from vbg.app.status import overlay_lines, status_line
+from vbg.app.status import icon_state, overlay_lines, status_line
 from vbg.ui.controller import AppController
 from vbg.ui.icons import app_icon, line_icon
 from vbg.ui.menus import populate
@@ -306,7 +307,7 @@ class MainWindow(QMainWindow):
         self.vcam_pill.setProperty("state", "on" if on else "off")
         self.vcam_pill.style().unpolish(self.vcam_pill)
         self.vcam_pill.style().polish(self.vcam_pill)
-        state = "paused" if c.paused and c.running else "on" if c.running else "off"
+        state = icon_state(c.status())
         if state != self._icon_state:
             self._icon_state = state
             self.setWindowIcon(app_icon(state))
@@ -366,6 +367,12 @@ class MainWindow(QMainWindow):
             event.accept()  # hidden; the tray keeps the app running
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        # A visible preview counts as someone watching (on-demand processing).
+        self.controller.set_local_viewer(True)
         self.refresh()
         super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # Qt override
+        self.controller.set_local_viewer(False)
+        super().hideEvent(event)
 
