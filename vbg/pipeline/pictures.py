@@ -39,11 +39,11 @@ def paused_picture(fallback: Compositor, frame: np.ndarray, passthrough: bool,
 _NEUTRAL_TOP, _NEUTRAL_BOTTOM = (70, 58, 50), (34, 28, 24)
 
 
-def still_picture(fallback: Compositor, width: int, height: int, text: str) -> np.ndarray:
+def still_picture(fallback: Compositor, width: int, height: int, paused: bool) -> np.ndarray:
     """A picture that needs no camera frame: the chosen colour/image/video background (a
     still: one video frame), or a neutral gradient for blur and none, whose background would
-    be the room itself; ``text`` is written small in the bottom-right corner ("vbg" while
-    idle, "paused" while paused). A new array the caller owns.
+    be the room itself; a small "vbg" mark in the bottom-right corner, and with ``paused`` the
+    same "paused" badge as :func:`paused_picture`. A new array the caller owns.
     """
     kind = fallback.config.kind
     if kind in ("color", "image", "video"):
@@ -55,10 +55,12 @@ def still_picture(fallback: Compositor, width: int, height: int, text: str) -> n
         column = (top + (bottom - top) * ramp).astype(np.uint8)
         picture = np.ascontiguousarray(np.broadcast_to(column, (height, width, 3)))
     scale = max(0.4, height / 720)
-    font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(2 * scale))
+    font, thick, text = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(2 * scale)), "vbg"
     (tw, th), _ = cv2.getTextSize(text, font, 0.9 * scale, thick)
     org = (width - tw - int(20 * scale), height - int(20 * scale))
     # A dark outline under white text reads on any background.
     cv2.putText(picture, text, org, font, 0.9 * scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
     cv2.putText(picture, text, org, font, 0.9 * scale, (255, 255, 255), thick, cv2.LINE_AA)
+    if paused:
+        badge(picture, "paused")
     return picture

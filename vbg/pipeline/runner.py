@@ -463,13 +463,13 @@ class Pipeline:
         return engine, compositor
 
     def _still(self, cached: tuple[object, np.ndarray] | None, fallback: Compositor,
-               hw: tuple[int, int], text: str) -> tuple[object, np.ndarray]:
-        """The still picture for ``text`` at ``hw``, drawn once and reused while nothing
-        changes (the fallback compositor is replaced on a background change)."""
-        key = (id(fallback), hw, text)
+               hw: tuple[int, int], paused: bool) -> tuple[object, np.ndarray]:
+        """The still picture at ``hw``, drawn once and reused while nothing changes (the
+        fallback compositor is replaced on a background change)."""
+        key = (id(fallback), hw, paused)
         if cached is not None and cached[0] == key:
             return cached
-        return key, still_picture(fallback, hw[1], hw[0], text)
+        return key, still_picture(fallback, hw[1], hw[0], paused)
 
     def _conform(self, image: np.ndarray) -> np.ndarray:
         w, h = self.config.capture.width, self.config.capture.height
@@ -552,7 +552,7 @@ class Pipeline:
                 if demand.activity is Activity.LIVE and last is None:
                     # Starting: the still until the first composite, never a raw frame.
                     state = OutputState.PAUSED
-                    still = self._still(still, fallback, out_hw, "vbg")
+                    still = self._still(still, fallback, out_hw, paused=False)
                     image = still[1]
                 else:
                     state = decide_output(
@@ -572,8 +572,8 @@ class Pipeline:
                                                     paused_buf)
                         image = paused_buf
                     else:  # idle, or paused without a camera: the still, slowly
-                        text = "vbg" if demand.activity is Activity.IDLE else "paused"
-                        still = self._still(still, fallback, out_hw, text)
+                        still = self._still(still, fallback, out_hw,
+                                            paused=demand.activity is Activity.PAUSED)
                         image, slow = still[1], True
                 self._state = state
                 sinks.send(image, alpha)
