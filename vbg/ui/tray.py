@@ -8,6 +8,7 @@ shows it when ``QSystemTrayIcon.isSystemTrayAvailable()``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject
@@ -18,6 +19,8 @@ from vbg.app.status import icon_state, tooltip
 from vbg.ui.controller import AppController
 from vbg.ui.icons import app_icon
 from vbg.ui.menus import populate
+
+log = logging.getLogger(__name__)
 
 NOTIFY_MS = 6000
 
@@ -58,6 +61,7 @@ class Tray(QObject):
         if state != self.state:  # some trays flicker when the icon is set again
             self.state = state
             self.icon.setIcon(app_icon(state))
+            log.info("tray icon: %s", state)
         text = tooltip(c.status())
         if text != self.icon.toolTip():
             self.icon.setToolTip(text)
