@@ -9,6 +9,7 @@ close events), which is all the reader signal needs.
     python benchmarks/on_demand.py cpu --mode idle     # hidden, nobody watching
     python benchmarks/on_demand.py cpu --mode on       # hidden, "Keep the camera on"
     python benchmarks/on_demand.py cpu --mode paused-color   # paused, colour background, watched
+    python benchmarks/on_demand.py cpu --mode paused-blur    # paused, blur (camera stays on)
     python benchmarks/on_demand.py wake --repeats 8    # an app opens the device -> live
 
 ``cpu`` prints the process CPU (all threads) over ``--seconds`` after a warm-up, as % of one
@@ -63,14 +64,14 @@ def cpu(mode: str, seconds: float, warmup: float) -> dict:
     device = tmp / "video9"
     device.write_bytes(b"")
     background = "color:#283040" if mode == "paused-color" else "blur"
-    cfg = config(str(device), background, keep_on=mode in ("on", "paused-color"))
+    cfg = config(str(device), background, keep_on=mode != "idle")
     app = QApplication.instance() or QApplication([])
     controller = AppController(cfg, SettingsStore(None), tmp / "backgrounds",
                                camera_lister=lambda: [])
     shell = AppShell(controller, tray_available=False, open_url=lambda url: True,
                      on_quit=lambda: None)
     shell.start(show_window=False)
-    if mode == "paused-color":
+    if mode.startswith("paused"):
         controller.set_paused(True)
     proc = psutil.Process()
 
@@ -138,7 +139,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("cpu")
-    c.add_argument("--mode", choices=("idle", "on", "paused-color"), required=True)
+    c.add_argument("--mode", choices=("idle", "on", "paused-color", "paused-blur"), required=True)
     c.add_argument("--seconds", type=float, default=30.0)
     c.add_argument("--warmup", type=float, default=5.0)
     w = sub.add_parser("wake")

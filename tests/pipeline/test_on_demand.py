@@ -238,3 +238,52 @@ def test_a_device_that_vanishes_while_watched_is_one_sentence(recording_backend,
         pipe.stop()
     assert len(errors) == 1
     assert str(errors[0]).startswith(f"The virtual camera {device} disappeared")
+
+
+class WritingBackend:
+    """The recording backend, plus what a v4l2loopback writer does to the node: pyvirtualcam
+    opens it when the camera opens and closes it when the camera closes."""
+
+    def __init__(self, *, device, **kw) -> None:
+        from vbg.sinks.recording_backend import RecordingBackend
+
+        self.fd = os.open(device, os.O_RDWR)
+        self.inner = RecordingBackend(device=device, **kw)
+
+    def send(self, frame) -> None:
+        self.inner.send(frame)
+
+    def close(self) -> None:
+        self.inner.close()
+        os.close(self.fd)
+
+    def device(self) -> str:
+        return self.inner.device()
+
+    def native_fourcc(self) -> int:
+        return self.inner.native_fourcc()
+
+
+def test_vbgs_own_writer_is_not_a_reader(recording_backend, device, monkeypatch):
+    import pyvirtualcam
+
+    pyvirtualcam.register_backend("vbg-writing", WritingBackend)
+    count = Counters(monkeypatch)
+    cfg = config(device)
+    pipe = Pipeline(replace(cfg, output=replace(cfg.output, vcam_backend="vbg-writing")))
+    pipe.start()
+    try:
+        ticks(pipe, 3)
+        assert pipe.activity is Activity.IDLE and pipe.stats().readers == 0
+        # An output restart closes and reopens vbg's writer: still nobody else.
+        pipe.apply(replace(pipe.config, output=replace(pipe.config.output, fps=15.0)))
+        until(lambda: recording_backend.last().fps == 15.0)
+        ticks(pipe, 5)
+        assert pipe.activity is Activity.IDLE and count.opens == 0
+        app = holder(device)
+        until(lambda: pipe.stats().state == "running")
+        assert pipe.stats().readers == 1
+        release(app)
+    finally:
+        pipe.stop()
+    assert [cam.close_calls for cam in recording_backend.instances] == [1, 1]

@@ -7,7 +7,7 @@ never queues them):
   so an unplugged camera is picked up again when it comes back.
 - process: mask engine + compositor on the newest frame; a model failure is reported and that
   frame is not composited.
-- output: paced at the output rate (pyvirtualcam's ``sleep_until_next_frame``); re-sends the last
+- output: paced at the output rate (``vbg.timing.Pacer``, see below); re-sends the last
   composite when nothing new is ready, because conferencing apps stall on irregular streams.
   It owns the sinks (:class:`~vbg.pipeline.sinkset.SinkSet`) and the background-only
   compositor, and is the only thread that sends to, reopens or closes them.
@@ -382,6 +382,11 @@ class Pipeline:
                 reported = None
                 self._frames.put(Frame(image, seq, time.monotonic()))
                 self._rates["capture"].tick()
+                if not self._want_inference:
+                    # Paused with the camera kept (blur): the paused picture is a heavy blur
+                    # redrawn at IDLE_FPS, so reading faster would only burn CPU. The camera
+                    # buffers meanwhile; a frame a few hundred ms old is fine under that blur.
+                    self._stop.wait(1.0 / IDLE_FPS)
         finally:
             if source is not None:
                 source.close()
@@ -570,7 +575,9 @@ class Pipeline:
                         paused_buf = paused_picture(fallback, self._conform(frame.image),
                                                     self.config.background.kind == "none",
                                                     paused_buf)
-                        image = paused_buf
+                        # The user's pause: a heavy blur needs no 30 fps (a late mask does:
+                        # it is meant to be brief, and the next composite must go out at once).
+                        image, slow = paused_buf, demand.activity is Activity.PAUSED
                     else:  # idle, or paused without a camera: the still, slowly
                         still = self._still(still, fallback, out_hw,
                                             paused=demand.activity is Activity.PAUSED)
