@@ -26,6 +26,7 @@ Not thread-safe: one thread (the pipeline's output thread) arms, polls and close
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -101,7 +102,7 @@ class ReaderWatcher:
     def arm(self) -> int:
         """Start watching; returns the readers already there."""
         if not Path(self.path).exists():
-            raise FileNotFoundError(self.path)
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), self.path)
         f = inotify_simple.flags
         ino = inotify_simple.INotify(nonblocking=True)
         try:
