@@ -1,8 +1,9 @@
 """The tray icon's states on a real X server (Xvfb + trayer): live while the preview is shown,
 idle once it is hidden and no app reads the virtual camera, live again while an app holds the
-device open, idle after it closes it. The device is a temporary file watched with real inotify;
-the virtual camera is pyvirtualcam with the recording backend (the app runs in a subprocess
-that registers it). Screenshots of the docked icon go to test-artifacts/ (git-ignored).
+device open, idle after it closes it, paused after Pause in the tray menu. The device is a
+temporary file watched with real inotify; the virtual camera is pyvirtualcam with the recording
+backend (the app runs in a subprocess that registers it). Screenshots of the docked icon go to
+test-artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -117,6 +118,18 @@ def test_tray_icon_shows_live_and_idle(xsession: dict[str, str], tmp_path: Path)
             os.close(fd)
         n = len(states())
         wait_for("the idle icon (the app left)", became("idle", n), STEP_S)
+
+        # Pause from the tray menu (keyboard: On, then Pause): the orange paused icon.
+        n = len(states())
+        xdotool(env, "mousemove", "--sync", str(ix + iw // 2), str(iy + ih // 2))
+        xdotool(env, "click", "3")
+        wait_for("the tray menu to open", lambda: len(windows(
+            env, "--onlyvisible", "--classname", "^vbg$")) > 1, STEP_S)
+        xdotool(env, "key", "--delay", "120", "Down", "Down", "Return")
+        wait_for("the paused icon", became("paused", n), STEP_S)
+        paused = icon_pixels(env, icon, "paused")
+        b, _, r = paused.reshape(-1, 3).mean(axis=0)
+        assert r > b + 40 and badge_is_dark(paused)  # orange, with the pause badge
 
         assert stop(app, signal.SIGINT, timeout=STEP_S) == 0, log_path.read_text()
     text = log_path.read_text()
