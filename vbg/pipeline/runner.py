@@ -90,6 +90,10 @@ class Pipeline:
     by the output thread, when the pipeline stops.
     ``max_frames``: stop after that many output frames (``finished`` is set).
 
+    On demand (module docstring): ``activity`` says idle / live / paused; ``set_local_viewer``
+    counts vbg's own preview as someone watching; ``OutputConfig.keep_camera_on`` (or a
+    recording) keeps it live.
+
     Lifecycle: ``start()`` → ``stop()`` may be repeated (each start opens source, model and
     outputs afresh); ``start()`` while running raises ``RuntimeError``, and so does starting
     again a pipeline whose extra sinks were closed by the previous stop.
