@@ -49,8 +49,9 @@ class Counters:
     """Source opens/closes and model calls, counted around the real ones."""
 
     def __init__(self, monkeypatch) -> None:
-        self.opens = self.closes = self.model_calls = 0
+        self.opens = self.closes = self.model_calls = self.resets = 0
         real_open, real_process = runner.open_source, MaskEngine.process
+        real_reset = MaskEngine.reset
         counters = self
 
         def counting_open(cfg):
@@ -69,8 +70,13 @@ class Counters:
             counters.model_calls += 1
             return real_process(self, frame)
 
+        def counting_reset(self):
+            counters.resets += 1
+            real_reset(self)
+
         monkeypatch.setattr(runner, "open_source", counting_open)
         monkeypatch.setattr(MaskEngine, "process", counting_process)
+        monkeypatch.setattr(MaskEngine, "reset", counting_reset)
 
 
 def holder(path) -> subprocess.Popen:
@@ -122,9 +128,14 @@ def test_an_app_reading_starts_the_camera_and_leaving_stops_it(recording_backend
         release(app)
         until(lambda: pipe.activity is Activity.IDLE)
         until(lambda: count.closes == 1)                      # webcam released
-        calls = count.model_calls
+        calls, resets = count.model_calls, count.resets
         ticks(pipe, 5)
         assert count.model_calls == calls                     # and no inference since
+        app = holder(device)                                  # the app comes back
+        until(lambda: pipe.stats().state == "running")
+        release(app)
+        assert count.opens == 2
+        assert count.resets == resets + 1  # tracking and smoothing start afresh
     finally:
         pipe.stop()
     frames, _ = recording_backend.last().recorded()

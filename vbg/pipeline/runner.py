@@ -400,9 +400,17 @@ class Pipeline:
         ring: list[tuple[np.ndarray, np.ndarray]] = []
         ring_i = 0
         failing: str | None = None
+        resting = False  # no inference (idle or paused) since the last frame processed
         try:
             while not self._stop.is_set():
                 engine, compositor = self._take_pending(engine, compositor)
+                if not self._want_inference:
+                    resting = True
+                elif resting:
+                    # Back from idle or a pause: the tracked region and the smoothing history
+                    # are from another moment (the person moved); start them afresh.
+                    engine.reset()
+                    resting = False
                 frame, seen = self._frames.get(seen, timeout=0.1)
                 if frame is None:
                     if self._source_ended.is_set():
