@@ -302,3 +302,34 @@ def test_vbgs_own_writer_is_not_a_reader(recording_backend, device, monkeypatch)
     finally:
         pipe.stop()
     assert [cam.close_calls for cam in recording_backend.instances] == [1, 1]
+
+
+def test_a_missing_camera_fails_start_only_when_someone_watches(recording_backend, device,
+                                                                monkeypatch):
+    from vbg.errors import CameraError
+
+    def no_camera(cfg):
+        raise CameraError("No camera at index 0. Run `vbg cameras` to list them.")
+
+    monkeypatch.setattr(runner, "open_source", no_camera)
+    with pytest.raises(CameraError):
+        Pipeline(config(device, keep_camera_on=True)).start()
+    assert not recording_backend.instances  # failed before the virtual camera opened
+    errors: list[Exception] = []
+    pipe = Pipeline(config(device), on_error=errors.append)
+    pipe.start()  # nobody watches: the camera is not even tried
+    try:
+        ticks(pipe, 2)
+        assert pipe.activity is Activity.IDLE and not errors
+        fd = os.open(device, os.O_RDONLY)  # an app arrives: now the camera is missed, once
+        try:
+            until(lambda: len(errors) == 1)
+            assert isinstance(errors[0], CameraError)
+            ticks(pipe, 5)
+            frames, _ = recording_backend.last().recorded()
+            assert all(background_is_green(f) for f in frames)  # the still, never a raw frame
+        finally:
+            os.close(fd)
+    finally:
+        pipe.stop()
+    assert len(errors) == 1

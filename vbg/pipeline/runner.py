@@ -166,7 +166,14 @@ class Pipeline:
         compositor = Compositor(cfg.background, cfg.output.mirror)
         fallback = Compositor(cfg.background, cfg.output.mirror)
         source = sinks = None
+        # Watched for sure, whoever reads the virtual camera: open the source first, so a
+        # missing camera fails before the model loads and the virtual camera opens (the app
+        # retries a missing camera every few seconds).
+        watched = (cfg.output.keep_camera_on or self._local_viewer or not cfg.output.vcam
+                   or bool(cfg.output.record or cfg.output.record_mask))
         try:
+            if watched and not self._user_paused:
+                source = open_source(cfg.capture)
             self._model = load_model(cfg.matting.model, cfg.matting.threads,
                                      cfg.matting.provider, cfg.matting.fit)
             engine = MaskEngine(self._model, cfg.matting)
@@ -174,9 +181,9 @@ class Pipeline:
             sinks = SinkSet(cfg, self._extra_sinks, self.on_error)
             readers, _ = sinks.poll_readers()
             demand = self._demand(ReaderDebounce(), 0.0, readers, initial=True, sinks=sinks)
-            # The source only when someone watches: a start with nobody watching leaves the
-            # webcam (and its light) off; its errors then arrive through on_error later.
-            if demand.source:
+            # Otherwise the source only when someone watches: a start with nobody watching
+            # leaves the webcam (and its light) off; its errors then arrive through on_error.
+            if demand.source and source is None:
                 source = open_source(cfg.capture)
         except BaseException:
             if source is not None:
