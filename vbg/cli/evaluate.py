@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", default=None, help="only image names starting with this (e.g. d2_)")
     p.add_argument("--frames", type=int, default=300, help="frames per clip [300]")
     p.add_argument("--size", default="1280x720", help="clip frame size [1280x720]")
+    p.add_argument("--live-only", action="store_true",
+                   help="stills: only the live (video) path, not every fit and variant")
     p.add_argument("--json", action="store_true")
 
 
@@ -62,6 +64,22 @@ def still_table(model: str, pairs: list, fits: list[str]) -> list[dict]:
     return rows
 
 
+def live_row(model: str, pairs: list) -> dict:
+    """IoU / boundary F of the live path: ``MaskEngine.process`` at the video working size with
+    the default settings, one fresh start per photo (its detection pass, then the focused
+    pass), smoothing off because a photo has no previous frame."""
+    loaded = load_model(model)
+    engine = MaskEngine(loaded, MattingConfig(model=model, smoothing=False))
+
+    def predict(img):  # noqa: ANN001, ANN202
+        engine.reset()
+        return engine.process(img)
+
+    s = score_stills(predict, pairs)
+    return {"model": model, "fit": loaded.fit, "variant": "live path (video, 320 px)",
+            "iou": s.iou, "boundary_f": s.boundary_f, "n": s.n}
+
+
 def flicker_table(model: str, clips: list[Path], frames: int, size: tuple[int, int]) -> list[dict]:
     rows = []
     loaded = load_model(model)
@@ -91,7 +109,8 @@ def cmd_eval(a: argparse.Namespace) -> int:
         if not pairs:
             raise UserError(f"{folder} has no image with a mask of the same name.")
         for m in models:
-            for row in still_table(m, pairs, ["stretch", "letterbox", "crop"]):
+            rows = [] if a.live_only else still_table(m, pairs, ["stretch", "letterbox", "crop"])
+            for row in [*rows, live_row(m, pairs)]:
                 out["stills"].append({"data": folder.name, **row})
     size = parse_size(a.size)
     for m in models:

@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="one size (default: 1280x720 and 1920x1080)")
     bench.add_argument("--frames", type=int, default=300, help="frames per size [300]")
     add_engine_options(bench)
+    bench.add_argument("--cv-threads", type=int, default=None, metavar="N",
+                       help="OpenCV worker threads (cv2.setNumThreads) [vbg's default]")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                        help="run this long and report memory growth")
