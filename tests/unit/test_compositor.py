@@ -315,3 +315,55 @@ def test_frame_size_change_is_handled(image_path: str) -> None:
     assert out.shape == (120, 160, 3)
     comp.configure(BackgroundConfig(kind="image", path=image_path), mirror=False)
     assert comp.compose(small, np.zeros((120, 160), np.uint8)).shape == (120, 160, 3)
+
+
+# -- work shared with the mask engine, and blending only where the person is ----------------
+
+
+def _soft_mask() -> np.ndarray:
+    return cv2.GaussianBlur(_mask(), (9, 9), 3)
+
+
+def _halves(frame: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    size = (frame.shape[1] // 2, frame.shape[0] // 2)
+    return (cv2.resize(frame, size, interpolation=cv2.INTER_AREA),
+            cv2.resize(alpha, size, interpolation=cv2.INTER_AREA))
+
+
+@pytest.mark.parametrize("spec", ["blur", "color:#00FF00", "image"])
+@pytest.mark.parametrize("mirror", [False, True])
+def test_half_size_hints_give_the_same_picture(spec: str, mirror: bool, image_path: str) -> None:
+    cfg = (BackgroundConfig(kind="image", path=image_path, light_wrap=0.5) if spec == "image"
+           else BackgroundConfig.parse(spec))
+    frame, alpha = _frame(), _soft_mask()
+    frame_half, alpha_half = _halves(frame, alpha)
+    plain = Compositor(cfg, mirror=mirror).compose(frame, alpha).copy()
+    hinted = Compositor(cfg, mirror=mirror).compose(frame, alpha, frame_half=frame_half,
+                                                    alpha_half=alpha_half)
+    assert int(cv2.absdiff(plain, hinted).max()) <= 1
+
+
+def test_half_size_hint_of_the_wrong_size_is_rejected() -> None:
+    frame, alpha = _frame(), _mask()
+    with pytest.raises(ValueError, match="frame_half"):
+        Compositor(BackgroundConfig()).compose(frame, alpha, frame_half=frame[:10, :10])
+
+
+def test_outside_the_person_the_output_is_exactly_the_background(image_path: str) -> None:
+    # The blend runs only in the person's box; everything else must still be the background.
+    cfg = BackgroundConfig(kind="image", path=image_path)
+    frame, alpha = _frame(), _soft_mask()
+    comp = Compositor(cfg)
+    out = comp.compose(frame, alpha).copy()
+    background = comp.background_only(frame)
+    outside = alpha == 0
+    assert np.array_equal(out[outside], background[outside])
+    inside = alpha == 255
+    assert np.array_equal(out[inside], frame[inside])
+
+
+def test_no_person_at_all_gives_the_background_everywhere() -> None:
+    frame = _frame()
+    out = Compositor(BackgroundConfig.parse("color:#0000FF")).compose(
+        frame, np.zeros((H, W), np.uint8))
+    assert np.all(out == (255, 0, 0))

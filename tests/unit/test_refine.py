@@ -98,3 +98,16 @@ def test_bad_arguments_are_rejected() -> None:
         GuidedUpsampler(radius=0)
     with pytest.raises(ValueError):
         GuidedUpsampler(eps=0.0)
+
+
+def test_a_given_half_size_frame_gives_the_same_result() -> None:
+    frame, _, alpha_small, guide_small = _scene((640, 360), (160, 90))
+    half = cv2.resize(frame, (320, 180), interpolation=cv2.INTER_AREA)
+    plain = GuidedUpsampler(4, 1e-2)(alpha_small, guide_small, frame)
+    up = GuidedUpsampler(4, 1e-2)
+    hinted = up(alpha_small, guide_small, frame, frame_half=half)
+    assert np.array_equal(plain, hinted)
+    # ... and its half-size result is the full-size one, shrunk.
+    assert up.alpha_half is not None and up.alpha_half.shape == (180, 320)
+    shrunk = cv2.resize(hinted, (320, 180), interpolation=cv2.INTER_AREA)
+    assert float(cv2.absdiff(shrunk, up.alpha_half).mean()) < 2.0

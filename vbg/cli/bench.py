@@ -99,7 +99,8 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
             c1, t1 = time.process_time(), time.perf_counter()
             alpha = engine.process(image)
             c2, t2 = time.process_time(), time.perf_counter()
-            out = compositor.compose(image, alpha)
+            out = compositor.compose(image, alpha, frame_half=engine.frame_half,
+                                     alpha_half=engine.alpha_half)
             c3, t3 = time.process_time(), time.perf_counter()
             sink.send(out)
             c4, t4 = time.process_time(), time.perf_counter()

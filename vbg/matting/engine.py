@@ -54,7 +54,8 @@ class MaskEngine:
     full-frame pass to find the person, then a focused pass, optionally averaged with a
     mirrored pass. Both return a uint8 H×W alpha (255 = person) in a buffer the engine owns and
     reuses on the next call; copy it to keep it. ``timings`` holds the last call's stage times
-    in ms.
+    in ms. ``frame_half`` / ``alpha_half`` hand the half-size frame and alpha it made anyway to
+    ``Compositor.compose``, which then needn't shrink the full-size pictures again.
     """
 
     def __init__(self, model: LoadedModel, cfg: MattingConfig,
@@ -85,6 +86,19 @@ class MaskEngine:
         self.tracker.reset()
         self.smoother.reset()
         self._states.clear()
+
+    @property
+    def frame_half(self) -> np.ndarray | None:
+        """The last frame shrunk by exactly 2 (INTER_AREA), when the engine made one (frames
+        at least twice the model input), else None; for ``Compositor.compose``. Overwritten by
+        the next call."""
+        return self._half if self._frame_size is not None else None
+
+    @property
+    def alpha_half(self) -> np.ndarray | None:
+        """The returned alpha at half size, when refinement evaluated it there, else None; for
+        ``Compositor.compose``. Overwritten by the next call."""
+        return self.upsampler.alpha_half if self.cfg.refine else None
 
     def _buffers(self, frame: np.ndarray) -> None:
         fh, fw = frame.shape[:2]
@@ -199,6 +213,7 @@ class MaskEngine:
 
     def _upsample(self, alpha_small: np.ndarray, frame: np.ndarray) -> None:
         if self.cfg.refine:
-            self.upsampler(alpha_small, self._gray, frame, out=self._alpha)
+            self.upsampler(alpha_small, self._gray, frame, out=self._alpha,
+                           frame_half=self._half)
         else:
             upsample_plain(alpha_small, frame.shape[1::-1], out=self._alpha)

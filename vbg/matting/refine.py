@@ -148,8 +148,13 @@ class GuidedUpsampler:
         guide_small: np.ndarray,
         frame: np.ndarray,
         out: np.ndarray | None = None,
+        frame_half: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Refine and upsample ``alpha_small`` to ``frame``'s size; see the class doc."""
+        """Refine and upsample ``alpha_small`` to ``frame``'s size; see the class doc.
+
+        ``frame_half`` (optional): ``frame`` shrunk by exactly 2 with INTER_AREA, if the caller
+        has it; used when the model is evaluated at half size (ignored if its size differs).
+        """
         if alpha_small.ndim != 2 or guide_small.shape != alpha_small.shape:
             raise ValueError(
                 f"alpha {alpha_small.shape} and guide {guide_small.shape} must be 2-D and "
@@ -170,9 +175,12 @@ class GuidedUpsampler:
         size = self._eval_size
         if self._half:
             # Exactly 2× INTER_AREA is OpenCV's fast 2×2-average path; grey after shrinking
-            # converts a quarter of the pixels.
-            cv2.resize(frame, size, dst=self._frame_half, interpolation=cv2.INTER_AREA)
-            cv2.cvtColor(self._frame_half, cv2.COLOR_BGR2GRAY, dst=self._gray)
+            # converts a quarter of the pixels. A caller that has that half-size frame already
+            # hands it in and saves the pass over the full frame.
+            if frame_half is None or frame_half.shape != (size[1], size[0], 3):
+                frame_half = cv2.resize(frame, size, dst=self._frame_half,
+                                        interpolation=cv2.INTER_AREA)
+            cv2.cvtColor(frame_half, cv2.COLOR_BGR2GRAY, dst=self._gray)
         else:
             cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY, dst=self._gray)
         cv2.resize(self._a_mean, size, dst=self._a_up, interpolation=cv2.INTER_LINEAR)
@@ -184,3 +192,10 @@ class GuidedUpsampler:
         if self._half:
             cv2.resize(q, (frame_shape[1], frame_shape[0]), dst=out, interpolation=cv2.INTER_LINEAR)
         return out
+
+    @property
+    def alpha_half(self) -> np.ndarray | None:
+        """The last result at half size (uint8), when it was evaluated there, else None: the
+        compositor can start its own reductions of the mask from it. Overwritten by the next
+        call."""
+        return self._q_half if self._eval_key is not None and self._half else None

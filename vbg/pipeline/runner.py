@@ -443,7 +443,9 @@ class Pipeline:
                     continue
                 failing = None
                 t1 = time.perf_counter()
-                out = compositor.compose(image, alpha) if alpha is not None else (
+                out = compositor.compose(
+                    image, alpha, frame_half=engine.frame_half,
+                    alpha_half=engine.alpha_half) if alpha is not None else (
                     cv2.flip(image, 1) if self.config.output.mirror else image)
                 t2 = time.perf_counter()
                 if len(ring) < RING or ring[ring_i][0].shape != out.shape:
