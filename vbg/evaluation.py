@@ -129,3 +129,85 @@ def video_flicker(process, clip: Path, frames: int = 300,  # type: ignore[no-unt
     finally:
         video.close()
     return meter.value
+
+
+@dataclass(frozen=True)
+class LagScore:
+    """How a mask that is sometimes reused compares with one computed on every frame.
+
+    ``moving_*`` count only frames where the picture moved (box-filtered grey change of at
+    least ``MOTION_LEVEL`` anywhere, against the previous frame): there the reused mask must
+    be the fresh one, not one frame behind (``moving_reused`` counts those where the mask was
+    reused all the same: allowed only when the motion lies outside the person's region).
+    Differences are mean |Δalpha| (0..1); IoU at 0.5. What remains of them on moving frames
+    comes from the temporal smoother's history, which differs after a run of reused frames.
+    """
+
+    frames: int
+    reused_share: float
+    moving_frames: int
+    moving_reused: int
+    moving_mean_diff: float
+    moving_min_iou: float
+    all_mean_diff: float
+    flicker_reuse: float
+    flicker_every: float
+
+
+MOTION_LEVEL = 3.0
+
+
+def clip_frames(clip: Path, frames: int, size: tuple[int, int] | None = None,
+                freeze: int = 0, noise: float = 3.0) -> Iterable[np.ndarray]:
+    """The first ``frames`` frames of ``clip`` (resized to ``size``), optionally preceded by
+    ``freeze`` copies of its first frame with fresh Gaussian sensor noise (σ = ``noise``):
+    a person sitting still, then the clip's real motion from its second frame on."""
+    cap = cv2.VideoCapture(str(clip))
+    rng = np.random.default_rng(0)
+    try:
+        for i in range(frames):
+            ok, frame = cap.read()
+            if not ok:
+                return
+            if size is not None:
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            if i == 0:
+                for _ in range(freeze):
+                    noisy = frame + rng.normal(0.0, noise, frame.shape)
+                    yield np.clip(noisy, 0, 255).astype(np.uint8)
+            yield frame
+    finally:
+        cap.release()
+
+
+def lag_check(reusing, every, frames: Iterable[np.ndarray]) -> LagScore:  # type: ignore[no-untyped-def]
+    """Compare two mask engines frame by frame: ``reusing`` (may return its last mask) against
+    ``every`` (runs the model on every frame). Both take BGR frames and return uint8 alpha;
+    ``reusing.last_reused`` says whether it reused."""
+    n = reused = moving = moving_reused = 0
+    diffs, moving_diffs, moving_ious = [], [], []
+    flick_r, flick_e = FlickerMeter(), FlickerMeter()
+    prev = None
+    for frame in frames:
+        a = reusing.process(frame).copy()
+        b = every.process(frame)
+        reused += bool(reusing.last_reused)
+        n += 1
+        d = float(cv2.absdiff(a, b).mean()) / 255.0
+        diffs.append(d)
+        small = cv2.cvtColor(cv2.resize(frame, (320, max(2, 320 * frame.shape[0]
+                                                        // frame.shape[1])),
+                                        interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        boxed = cv2.boxFilter(small, cv2.CV_32F, (5, 5))
+        if prev is not None and float(cv2.absdiff(boxed, prev).max()) >= MOTION_LEVEL:
+            moving += 1
+            moving_reused += bool(reusing.last_reused)
+            moving_diffs.append(d)
+            moving_ious.append(iou(a, b))
+        prev = boxed
+        flick_r.add(frame, a)
+        flick_e.add(frame, b)
+    return LagScore(n, reused / max(n, 1), moving, moving_reused,
+                    float(np.mean(moving_diffs)) if moving_diffs else 0.0,
+                    float(np.min(moving_ious)) if moving_ious else 1.0,
+                    float(np.mean(diffs)) if diffs else 0.0, flick_r.value, flick_e.value)

@@ -61,12 +61,12 @@ def _pct(v, q: float) -> float:  # type: ignore[no-untyped-def]
 
 
 def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
-                 on_sample=None) -> dict:  # type: ignore[no-untyped-def]
+                 on_sample=None, reuse_still: bool = True) -> dict:  # type: ignore[no-untyped-def]
     """Run the per-frame work ``frames`` times (or for ``seconds``) and summarise it."""
     w, h = cfg.capture.width, cfg.capture.height
     source = open_source(replace(cfg.capture, realtime=False))
     model = load_model(cfg.matting.model, cfg.matting.threads, cfg.matting.provider)
-    engine = MaskEngine(model, cfg.matting)
+    engine = MaskEngine(model, cfg.matting, reuse_still=reuse_still)
     compositor = Compositor(cfg.background, cfg.output.mirror)
     _lean_recording_backend()
     sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
@@ -78,7 +78,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     # CPU time of every thread of the process (OpenCV's pool included) per outer stage, summed.
     cpu_sums = dict.fromkeys(("read", "mask", "composite", "send"), 0.0)
     warm = 10
-    n = 0
+    n = reused = 0
     cpu0 = wall0 = 0.0
     t_end = time.monotonic() + seconds if seconds else None
     try:
@@ -105,6 +105,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
             sink.send(out)
             c4, t4 = time.process_time(), time.perf_counter()
             if n >= warm:
+                reused += engine.last_reused
                 for k, v in zip(cpu_sums, (c1 - c0, c2 - c1, c3 - c2, c4 - c3), strict=True):
                     cpu_sums[k] += v
                 stages["read"].append((t1 - t0) * 1e3)
@@ -129,6 +130,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
         "stages_ms": {k: {"median": _pct(v, 50), "p90": _pct(v, 90)} for k, v in stages.items()},
         "cpu_ms_per_frame": cpu / measured * 1e3,
         "stage_cpu_ms": {k: v / measured * 1e3 for k, v in cpu_sums.items()},
+        "mask_reused_share": reused / measured,
         "fps_capacity": measured / wall if wall > 0 else 0.0,
         "frames_per_cpu_second": measured / cpu if cpu > 0 else 0.0,
         "provider": model.provider,
@@ -183,7 +185,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
                      "provider": a.provider,
                      "background": a.background, "smoothing": not a.no_smoothing,
                      "refine": not a.no_refine, "focus": not a.no_focus,
-                     "mirror_pass": a.mirror_pass, "cv_threads": cv2.getNumThreads()},
+                     "mirror_pass": a.mirror_pass, "cv_threads": cv2.getNumThreads(),
+                     "reuse_still": not a.no_reuse},
         "runs": [],
     }
     for w, h in sizes:
@@ -196,13 +199,14 @@ def cmd_bench(a: argparse.Namespace) -> int:
                 if n % 30 == 0:
                     samples.append((time.monotonic() - t0, rss_mb()))
 
-            run = capacity_run(cfg, a.frames, seconds=a.soak, on_sample=sample)
+            run = capacity_run(cfg, a.frames, seconds=a.soak, on_sample=sample,
+                               reuse_still=not a.no_reuse)
             settled = [m for t, m in samples if t >= min(30.0, a.soak * 0.1)]
             run["soak"] = {"seconds": a.soak, "rss_start_mb": settled[0] if settled else 0.0,
                            "rss_end_mb": settled[-1] if settled else 0.0,
                            "growth_mb": (settled[-1] - settled[0]) if settled else 0.0}
         else:
-            run = capacity_run(cfg, a.frames)
+            run = capacity_run(cfg, a.frames, reuse_still=not a.no_reuse)
         if a.latency_seconds > 0:
             run.update(latency_run(cfg, a.latency_seconds))
         run["rss_mb"] = rss_mb()
@@ -251,6 +255,8 @@ def format_table(report: dict) -> str:
             lines.append(f"  {k:10s} {v['median']:10.2f} {v['p90']:8.2f}")
         lines.append(f"  CPU per frame      {r['cpu_ms_per_frame']:.1f} ms ("
                      + ", ".join(f"{k} {v:.1f}" for k, v in r["stage_cpu_ms"].items()) + ")")
+        lines.append(f"  mask reused        {100 * r['mask_reused_share']:.0f} % of frames "
+                     "(person's region still)")
         lines.append(f"  capacity           {r['fps_capacity']:.1f} fps "
                      f"({r['frames_per_cpu_second']:.1f} frames per CPU-second)")
         if "latency_ms" in r:

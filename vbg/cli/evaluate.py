@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vbg.config import DEFAULT_MODEL, MattingConfig
 from vbg.errors import UserError
-from vbg.evaluation import paired_images, score_stills, video_flicker
+from vbg.evaluation import clip_frames, lag_check, paired_images, score_stills, video_flicker
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
 
@@ -32,6 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="1280x720", help="clip frame size [1280x720]")
     p.add_argument("--live-only", action="store_true",
                    help="stills: only the live (video) path, not every fit and variant")
+    p.add_argument("--lag", action="store_true",
+                   help="video: compare the mask reused on still frames with the every-frame "
+                        "mask (share reused, difference where the picture moves)")
+    p.add_argument("--freeze", type=int, default=0, metavar="N",
+                   help="--lag: start each clip with N noisy copies of its first frame [0]")
     p.add_argument("--json", action="store_true")
 
 
@@ -94,13 +99,26 @@ def flicker_table(model: str, clips: list[Path], frames: int, size: tuple[int, i
     return rows
 
 
+def lag_table(model: str, clips: list[Path], frames: int, size: tuple[int, int],
+              freeze: int) -> list[dict]:
+    """Default live settings, mask reuse on vs. off, frame by frame on each clip."""
+    loaded = load_model(model)
+    cfg = MattingConfig(model=model)
+    rows = []
+    for clip in clips:
+        s = lag_check(MaskEngine(loaded, cfg), MaskEngine(loaded, cfg, reuse_still=False),
+                      clip_frames(clip, frames, size, freeze=freeze))
+        rows.append({"model": model, "clip": clip.name, "freeze": freeze, **s.__dict__})
+    return rows
+
+
 def cmd_eval(a: argparse.Namespace) -> int:
     from vbg.config import parse_size
 
     if not a.data and not a.video:
         raise UserError("Nothing to measure: give --data DIR (images/ + masks/) or --video CLIP.")
     models = a.model or [DEFAULT_MODEL]
-    out: dict = {"stills": [], "flicker": []}
+    out: dict = {"stills": [], "flicker": [], "lag": []}
     for d in a.data:
         folder = Path(d)
         if not (folder / "images").is_dir() or not (folder / "masks").is_dir():
@@ -114,7 +132,11 @@ def cmd_eval(a: argparse.Namespace) -> int:
                 out["stills"].append({"data": folder.name, **row})
     size = parse_size(a.size)
     for m in models:
-        out["flicker"] += flicker_table(m, [Path(v) for v in a.video], a.frames, size)
+        clips = [Path(v) for v in a.video]
+        if a.lag:
+            out["lag"] += lag_table(m, clips, a.frames, size, a.freeze)
+        else:
+            out["flicker"] += flicker_table(m, clips, a.frames, size)
     if a.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -123,6 +145,17 @@ def cmd_eval(a: argparse.Namespace) -> int:
         for r in out["stills"]:
             print(f"{r['data']:10s} {r['model']:16s} {r['fit']:9s} {r['variant']:28s} "
                   f"{r['iou']:6.3f} {r['boundary_f']:6.3f} {r['n']}")
+    if out["lag"]:
+        print(f"\n{'clip':24s} {'model':16s} {'frames':>6s} {'reused':>7s} {'moving':>6s} "
+              f"{'mv+reused':>9s} "
+              f"{'|da| moving':>11s} {'min IoU mv':>10s} {'|da| all':>9s} "
+              f"{'flicker reuse/every':>20s}")
+        for r in out["lag"]:
+            print(f"{r['clip']:24s} {r['model']:16s} {r['frames']:6d} "
+                  f"{100 * r['reused_share']:6.1f}% {r['moving_frames']:6d} "
+                  f"{r['moving_reused']:9d} "
+                  f"{r['moving_mean_diff']:11.5f} {r['moving_min_iou']:10.4f} "
+                  f"{r['all_mean_diff']:9.5f} {r['flicker_reuse']:9.5f}/{r['flicker_every']:.5f}")
     if out["flicker"]:
         print(f"\n{'clip':24s} {'model':16s} {'smoothing':9s} {'focus':6s} flicker (mean |dα|)")
         for r in out["flicker"]:

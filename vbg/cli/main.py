@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_options(bench)
     bench.add_argument("--cv-threads", type=int, default=None, metavar="N",
                        help="OpenCV worker threads (cv2.setNumThreads) [vbg's default]")
+    bench.add_argument("--no-reuse", action="store_true",
+                       help="run the model on every frame, even where the picture is still")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
                        help="run this long and report memory growth")

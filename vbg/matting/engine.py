@@ -21,6 +21,7 @@ from vbg.matting.focus import FULL, Region, RegionTracker, person_region
 from vbg.matting.refine import GuidedUpsampler, upsample_plain
 from vbg.matting.registry import LoadedModel
 from vbg.matting.smoothing import TemporalSmoother
+from vbg.matting.stillness import StillnessGate
 
 VIDEO_WORKING_SIDE = 320
 STILL_WORKING_SIDE = 1024
@@ -56,13 +57,24 @@ class MaskEngine:
     reuses on the next call; copy it to keep it. ``timings`` holds the last call's stage times
     in ms. ``frame_half`` / ``alpha_half`` hand the half-size frame and alpha it made anyway to
     ``Compositor.compose``, which then needn't shrink the full-size pictures again.
+
+    With ``reuse_still`` (video only) the last mask is returned again, without running the
+    model, while the person's region is still (``vbg.matting.stillness``): never on a detection
+    pass, never where anything moved, at least one run every five frames. ``last_reused`` says
+    whether the last call did so; ``frames`` / ``reused`` count them.
     """
 
     def __init__(self, model: LoadedModel, cfg: MattingConfig,
-                 working_side: int = VIDEO_WORKING_SIDE) -> None:
+                 working_side: int = VIDEO_WORKING_SIDE, reuse_still: bool = True) -> None:
         self.model = model
         self.working_side = working_side
         self.timings: dict[str, float] = {}
+        # Video: skip the model while the person's region is still (vbg.matting.stillness).
+        self.reuse_still = reuse_still
+        self.gate = StillnessGate()
+        self.frames = 0  # video frames processed
+        self.reused = 0  # of which the previous mask was reused
+        self.last_reused = False
         h, w = model.input_hw
         self._input = np.empty((h, w, 3), np.uint8)
         self._input_flip = np.empty((h, w, 3), np.uint8)
@@ -80,12 +92,14 @@ class MaskEngine:
         self.smoother = TemporalSmoother(cfg.smooth_strength, cfg.motion_threshold)
         self.upsampler = GuidedUpsampler(cfg.refine_radius, cfg.refine_eps)
         self.tracker.reset()
+        self.gate.reset()
 
     def reset(self) -> None:
-        """Forget temporal state (tracking, smoothing), e.g. after a camera switch."""
+        """Forget temporal state (tracking, smoothing, reuse), e.g. after a camera switch."""
         self.tracker.reset()
         self.smoother.reset()
         self._states.clear()
+        self.gate.reset()
 
     @property
     def frame_half(self) -> np.ndarray | None:
@@ -173,11 +187,23 @@ class MaskEngine:
         self._buffers(frame)
         self._shrink(frame)
         t1 = time.perf_counter()
+        self.frames += 1
         mirror = self.cfg.mirror_pass
+        region, full_pass = self.tracker.plan() if self.cfg.focus else (FULL, False)
+        # Reuse the last mask (and its refined full-size version) while the person's region is
+        # still; never on a detection pass, never where anything moved (see StillnessGate).
+        if self.reuse_still:
+            self.gate.observe(self._gray)
+        self.last_reused = (self.reuse_still and not full_pass and region is not None
+                            and self.gate.still(region))
+        if self.last_reused:
+            self.reused += 1
+            self.timings = {"prep": (t1 - t0) * 1e3, "infer": 0.0, "smooth": 0.0,
+                            "refine": 0.0}
+            return self._alpha
         if not self.cfg.focus:
             self._run_region(frame, FULL, self._work, mirror)
         else:
-            region, full_pass = self.tracker.plan()
             if full_pass:
                 # Detection pass: finds people the tracked crop can't see (someone entering).
                 self._run_region(frame, FULL, self._work, mirror)
@@ -189,6 +215,8 @@ class MaskEngine:
             if region is not None:
                 self._run_region(frame, region, self._work, mirror)
             self.tracker.update(self._work)
+        if self.reuse_still:
+            self.gate.ran()
         t2 = time.perf_counter()
         alpha = self.smoother(self._work, self._gray) if self.cfg.smoothing else self._work
         t3 = time.perf_counter()
