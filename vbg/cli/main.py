@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=int, default=300, help="frames per size [300]")
     add_engine_options(bench)
     bench.add_argument("--cv-threads", type=int, default=None, metavar="N",
-                       help="OpenCV worker threads (cv2.setNumThreads) [vbg's default]")
+                       help="OpenCV worker threads (cv2.setNumThreads) [1, as the app]")
     bench.add_argument("--no-reuse", action="store_true",
                        help="run the model on every frame, even where the picture is still")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -229,6 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(a, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    # One OpenCV thread: the per-frame work is many small cv2 calls in one thread, where a
+    # worker pool costs more CPU in hand-offs than it saves (docs/benchmarks.md: ~0.6 ms less
+    # CPU per 720p frame than the default pool, wall time no worse). The CPU belongs to the call.
+    import cv2
+
+    cv2.setNumThreads(1)
     if a.version:
         from vbg import __version__
 
