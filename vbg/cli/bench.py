@@ -20,7 +20,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from vbg.capture import open_source
+from vbg.capture import Source, open_source
+from vbg.capture.replay import MjpegReplaySource
 from vbg.cli.options import background_from_args, matting_from_args
 from vbg.compositor import Compositor
 from vbg.config import AppConfig, CaptureConfig, OutputConfig
@@ -61,10 +62,20 @@ def _pct(v, q: float) -> float:  # type: ignore[no-untyped-def]
 
 
 def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
-                 on_sample=None, reuse_still: bool = True) -> dict:  # type: ignore[no-untyped-def]
-    """Run the per-frame work ``frames`` times (or for ``seconds``) and summarise it."""
+                 on_sample=None, reuse_still: bool = True,
+                 camera_like: bool = False) -> dict:  # type: ignore[no-untyped-def]
+    """Run the per-frame work ``frames`` times (or for ``seconds``) and summarise it.
+
+    ``camera_like``: the source's frames are replayed as in-memory JPEGs and decoded per frame
+    (``MjpegReplaySource``), so "read" costs what an MJPG webcam's decode costs."""
     w, h = cfg.capture.width, cfg.capture.height
-    source = open_source(replace(cfg.capture, realtime=False))
+
+    def open_bench_source() -> Source:
+        inner = open_source(replace(cfg.capture, realtime=False))
+        return MjpegReplaySource(inner) if camera_like else inner
+
+    source = open_bench_source()
+    source_label = source.info.label
     model = load_model(cfg.matting.model, cfg.matting.threads, cfg.matting.provider)
     engine = MaskEngine(model, cfg.matting, reuse_still=reuse_still)
     compositor = Compositor(cfg.background, cfg.output.mirror)
@@ -94,7 +105,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
                 image = source.read()
             except SourceEnded:
                 source.close()
-                source = open_source(replace(cfg.capture, realtime=False))
+                source = open_bench_source()
                 continue
             c1, t1 = time.process_time(), time.perf_counter()
             alpha = engine.process(image)
@@ -134,6 +145,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
         "fps_capacity": measured / wall if wall > 0 else 0.0,
         "frames_per_cpu_second": measured / cpu if cpu > 0 else 0.0,
         "provider": model.provider,
+        "source": source_label,
     }
 
 
@@ -186,7 +198,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
                      "background": a.background, "smoothing": not a.no_smoothing,
                      "refine": not a.no_refine, "focus": not a.no_focus,
                      "mirror_pass": a.mirror_pass, "cv_threads": cv2.getNumThreads(),
-                     "reuse_still": not a.no_reuse},
+                     "reuse_still": not a.no_reuse, "camera_like": a.camera_like},
         "runs": [],
     }
     for w, h in sizes:
@@ -200,13 +212,14 @@ def cmd_bench(a: argparse.Namespace) -> int:
                     samples.append((time.monotonic() - t0, rss_mb()))
 
             run = capacity_run(cfg, a.frames, seconds=a.soak, on_sample=sample,
-                               reuse_still=not a.no_reuse)
+                               reuse_still=not a.no_reuse, camera_like=a.camera_like)
             settled = [m for t, m in samples if t >= min(30.0, a.soak * 0.1)]
             run["soak"] = {"seconds": a.soak, "rss_start_mb": settled[0] if settled else 0.0,
                            "rss_end_mb": settled[-1] if settled else 0.0,
                            "growth_mb": (settled[-1] - settled[0]) if settled else 0.0}
         else:
-            run = capacity_run(cfg, a.frames, reuse_still=not a.no_reuse)
+            run = capacity_run(cfg, a.frames, reuse_still=not a.no_reuse,
+                               camera_like=a.camera_like)
         if a.latency_seconds > 0:
             run.update(latency_run(cfg, a.latency_seconds))
         run["rss_mb"] = rss_mb()
@@ -249,7 +262,8 @@ def format_table(report: dict) -> str:
     lines = [f"vbg bench - {report['machine']['platform']}, {report['machine']['cpus']} CPUs, "
              f"settings {report['settings']}"]
     for r in report["runs"]:
-        lines.append(f"\n{r['size']} ({r['frames']} frames, provider {r['provider']})")
+        lines.append(f"\n{r['size']} ({r['frames']} frames of {r['source']}, "
+                     f"provider {r['provider']})")
         lines.append(f"  {'stage':10s} {'median ms':>10s} {'p90 ms':>8s}")
         for k, v in r["stages_ms"].items():
             lines.append(f"  {k:10s} {v['median']:10.2f} {v['p90']:8.2f}")

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_engine_options(bench)
     bench.add_argument("--cv-threads", type=int, default=None, metavar="N",
                        help="OpenCV worker threads (cv2.setNumThreads) [1, as the app]")
+    bench.add_argument("--camera-like", action="store_true",
+                       help="replay the source as in-memory MJPG, decoded per frame, "
+                            "as a webcam delivers it")
     bench.add_argument("--no-reuse", action="store_true",
                        help="run the model on every frame, even where the picture is still")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
