@@ -126,6 +126,20 @@ class MaskEngine:
         mh, mw = self.model.input_hw
         self._half = (np.empty((fh // 2, fw // 2, 3), np.uint8)
                       if min(fh // 2, fw // 2) >= max(mh, mw) and fw // 2 >= ww else None)
+        # Further exact halvings of the half-size copy while they stay above the working size,
+        # then one last step: INTER_AREA at a non-integer factor is OpenCV's slow path (0.65 ms
+        # for 960×540 → 320×180), an exact halving plus a bilinear 1.5× step costs 0.23 ms and
+        # differs by 0.5 grey levels on average. Bilinear only below 1.6×, where the
+        # halvings have already averaged the detail away; at 720p 640 → 320 is a halving.
+        self._steps: list[np.ndarray] = []
+        self._last_interp = cv2.INTER_AREA
+        if self._half is not None:
+            h, w = fh // 2, fw // 2
+            while w // 2 >= ww and h // 2 >= wh and (w // 2, h // 2) != (ww, wh):
+                h, w = h // 2, w // 2
+                self._steps.append(np.empty((h, w, 3), np.uint8))
+            if self._steps and w < 1.6 * ww:
+                self._last_interp = cv2.INTER_LINEAR
         self._small = np.empty((wh, ww, 3), np.uint8)
         self._gray = np.empty((wh, ww), np.uint8)
         self._work = np.zeros((wh, ww), np.float32)
@@ -139,7 +153,11 @@ class MaskEngine:
             cv2.resize(frame, self._half.shape[1::-1], dst=self._half,
                        interpolation=cv2.INTER_AREA)
             src = self._half
-        cv2.resize(src, self._small.shape[1::-1], dst=self._small, interpolation=cv2.INTER_AREA)
+        for step in self._steps:
+            cv2.resize(src, step.shape[1::-1], dst=step, interpolation=cv2.INTER_AREA)
+            src = step
+        cv2.resize(src, self._small.shape[1::-1], dst=self._small,
+                   interpolation=self._last_interp)
         cv2.cvtColor(self._small, cv2.COLOR_BGR2GRAY, dst=self._gray)
 
     def _infer(self, picture: np.ndarray, region: Region, mirrored: bool,
