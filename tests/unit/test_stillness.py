@@ -112,3 +112,19 @@ def test_engine_reuses_on_a_still_picture_and_follows_motion_at_once(shared: Pat
     b = every.process(moving)
     assert not reusing.last_reused
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1281, 721), (1280, 720)])
+def test_engine_halves_fit_the_compositor_at_any_size(size: tuple[int, int]) -> None:
+    from vbg.compositor import Compositor
+    from vbg.config import BackgroundConfig
+
+    rng = np.random.default_rng(5)
+    frame = rng.integers(0, 256, (size[1], size[0], 3), np.uint8)
+    engine = MaskEngine(load_model("selfie_general"), MattingConfig())
+    alpha = engine.process(frame)
+    for half in (engine.frame_half, engine.alpha_half):
+        assert half is None or half.shape[:2] == (size[1] // 2, size[0] // 2)
+    out = Compositor(BackgroundConfig()).compose(frame, alpha, frame_half=engine.frame_half,
+                                                 alpha_half=engine.alpha_half)
+    assert out.shape == frame.shape

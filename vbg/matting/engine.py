@@ -112,7 +112,12 @@ class MaskEngine:
     def alpha_half(self) -> np.ndarray | None:
         """The returned alpha at half size, when refinement evaluated it there, else None; for
         ``Compositor.compose``. Overwritten by the next call."""
-        return self.upsampler.alpha_half if self.cfg.refine else None
+        half = self.upsampler.alpha_half if self.cfg.refine else None
+        if half is None or self._frame_size is None:
+            return None
+        fw, fh = self._frame_size
+        # The upsampler rounds odd sizes up; the compositor wants an exact halving (floor).
+        return half if half.shape == (fh // 2, fw // 2) else None
 
     def _buffers(self, frame: np.ndarray) -> None:
         fh, fw = frame.shape[:2]
