@@ -1,10 +1,12 @@
-"""Mask quality measurements: IoU, boundary F-score, flicker; and runners over photo folders
-and video clips. Pure numpy/cv2 so both ``vbg eval`` and ``vbg.training`` can use them.
+"""Mask quality measurements: IoU, boundary F-score, mean absolute alpha error (MAD), the share
+of soft (neither person nor background) pixels, composite error on a flat colour, flicker; and
+runners over photo folders and video clips. Pure numpy/cv2 so both ``vbg eval`` and
+``vbg.training`` can use them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,45 @@ def boundary_f(pred: np.ndarray, truth: np.ndarray, threshold: int = 128,
     precision = np.count_nonzero(p & t_near) / np_
     recall = np.count_nonzero(t & p_near) / nt
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def mad(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Mean absolute alpha error (0..1) of two uint8 mattes of the same size."""
+    return float(cv2.absdiff(pred, truth).mean()) / 255.0
+
+
+# A pixel is "soft" (in the edge band) when its alpha is strictly between these (0..255):
+# 0.1 and 0.9, as in the matting literature's trimap-free band measures.
+BAND_LO, BAND_HI = 26, 229
+
+
+def soft_share(alpha: np.ndarray) -> float:
+    """Share (0..1) of pixels whose alpha lies strictly between 0.1 and 0.9: the width of the
+    edge band, where whatever is mixed in is the room. Compare with the ground truth's."""
+    band = (alpha > BAND_LO) & (alpha < BAND_HI)
+    return float(np.count_nonzero(band)) / alpha.size
+
+
+def composite(image: np.ndarray, alpha: np.ndarray, color: tuple[int, int, int]) -> np.ndarray:
+    """``image`` over a flat ``color`` with ``alpha`` (uint8), as float32 BGR 0..255."""
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    return image.astype(np.float32) * a + np.float32(color) * (1.0 - a)
+
+
+# The flat colours of the composite error: green screen and black, where a room-coloured
+# fringe (white wall, bright rim) shows most.
+COMPOSITE_COLORS: tuple[tuple[int, int, int], ...] = ((0, 255, 0), (0, 0, 0))
+
+
+def composite_error(fg_pred: np.ndarray, alpha_pred: np.ndarray, fg_true: np.ndarray,
+                    alpha_true: np.ndarray) -> float:
+    """Mean absolute colour error (0..1) between the predicted composite (``fg_pred`` over a
+    flat colour with ``alpha_pred``) and the reference (``fg_true`` with ``alpha_true``),
+    averaged over the colours in ``COMPOSITE_COLORS`` and the three channels."""
+    errs = [float(np.abs(composite(fg_pred, alpha_pred, c)
+                         - composite(fg_true, alpha_true, c)).mean())
+            for c in COMPOSITE_COLORS]
+    return float(np.mean(errs)) / 255.0
 
 
 class FlickerMeter:
@@ -211,3 +252,43 @@ def lag_check(reusing, every, frames: Iterable[np.ndarray]) -> LagScore:  # type
                     float(np.mean(moving_diffs)) if moving_diffs else 0.0,
                     float(np.min(moving_ious)) if moving_ious else 1.0,
                     float(np.mean(diffs)) if diffs else 0.0, flick_r.value, flick_e.value)
+
+
+@dataclass(frozen=True)
+class MatteScore:
+    """Means over a photo set: IoU, boundary F, MAD, soft-band share of the prediction and of
+    the truth, composite error (all 0..1)."""
+
+    iou: float
+    boundary_f: float
+    mad: float
+    band: float
+    band_true: float
+    composite: float
+    n: int
+
+
+Foreground = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (bgr, alpha) -> foreground bgr
+
+
+def score_mattes(predict: Callable[[np.ndarray], np.ndarray],
+                 pairs: Iterable[tuple[Path, Path]],
+                 foreground: Foreground | None = None,
+                 reference: Foreground | None = None) -> MatteScore:
+    """Score ``predict(bgr) -> uint8 alpha`` as a matte at each photo's full resolution.
+
+    The composite error compares ``foreground(image, pred)`` (the raw photo when None) over
+    the flat colours with the predicted alpha against ``reference(image, truth)`` (the raw
+    photo when None) with the true alpha.
+    """
+    rows = []
+    for img_path, mask_path in pairs:
+        image = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+        truth = read_mask(mask_path, image.shape[1::-1])
+        pred = predict(image).copy()
+        fg = foreground(image, pred) if foreground is not None else image
+        ref = reference(image, truth) if reference is not None else image
+        rows.append((iou(pred, truth), boundary_f(pred, truth), mad(pred, truth),
+                     soft_share(pred), soft_share(truth), composite_error(fg, pred, ref, truth)))
+    m = np.mean(rows, axis=0) if rows else np.zeros(6)
+    return MatteScore(*(float(x) for x in m), n=len(rows))

@@ -75,12 +75,59 @@ def corrupt_jpeg(folder: Path) -> Path:
     (lambda d: d / "missing.jpg", "does not exist"),
     (corrupt_jpeg, "not an image"),
 ])
-def test_image_bad_inputs_write_nothing(capsys, photo, tmp_path, make, expect):
+def test_image_batch_with_a_bad_input_processes_the_good_ones(capsys, photo, tmp_path, make,
+                                                                 expect):
     bad = make(tmp_path)
     out = tmp_path / "out"
-    code, _, err = run(capsys, "image", str(photo), str(bad), "--out", str(out))
+    code, stdout, err = run(capsys, "image", str(bad), str(photo), "--out", str(out))
+    assert code == 2 and expect in one_sentence(err) and bad.name in one_sentence(err)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["person_mask_binary.png", "person_mask_soft.png", "person_foreground.png"])
+    assert stdout.count("\n") == 3  # the three files of the good input, nothing for the bad
+
+
+def test_image_keeps_the_inputs_own_transparency(capsys, photo, tmp_path):
+    image = cv2.imread(str(photo))
+    bgra = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
+    bgra[:, : image.shape[1] // 2, 3] = 0
+    src = tmp_path / "half.png"
+    cv2.imwrite(str(src), bgra)
+    code, _, _ = run(capsys, "image", str(src), "--out", str(tmp_path / "o"))
+    assert code == 0
+    soft = cv2.imread(str(tmp_path / "o" / "half_mask_soft.png"), cv2.IMREAD_UNCHANGED)
+    fg = cv2.imread(str(tmp_path / "o" / "half_foreground.png"), cv2.IMREAD_UNCHANGED)
+    assert soft[:, : image.shape[1] // 2].max() == 0
+    assert soft[:, image.shape[1] // 2:].max() == 255
+    np.testing.assert_array_equal(fg[..., 3], soft)
+
+
+@pytest.mark.parametrize("blend", ["alpha", "poisson"])
+def test_image_over_a_picture(capsys, photo, tmp_path, blend):
+    scene = np.zeros((300, 500, 3), np.uint8)
+    scene[:] = (40, 120, 230)  # an orange wall
+    cv2.imwrite(str(tmp_path / "scene.png"), scene)
+    code, _, err = run(capsys, "image", str(photo), "--out", str(tmp_path / "o"),
+                       "--background", f"image:{tmp_path / 'scene.png'}", "--blend", blend)
+    assert code == 0, err
+    out = cv2.imread(str(tmp_path / "o" / "person_foreground.png"), cv2.IMREAD_UNCHANGED)
+    soft = cv2.imread(str(tmp_path / "o" / "person_mask_soft.png"), cv2.IMREAD_UNCHANGED)
+    assert out.shape == cv2.imread(str(photo)).shape
+    assert np.abs(out[soft == 0].astype(int) - (40, 120, 230)).max() <= 1
+    person = cv2.imread(str(photo))[soft == 255].astype(float)
+    shift = np.abs(out[soft == 255].astype(float) - person).mean()
+    assert shift < 1.0 if blend == "alpha" else shift > 5.0  # Poisson re-lights the person
+
+
+@pytest.mark.parametrize("argv, expect", [
+    (["--blend", "poisson"], "needs --background"),
+    (["--background", "image:/nope/scene.png"], "does not exist"),
+    (["--background", "blur"], "color:#RRGGBB or image:PATH"),
+    (["--background", "color:#00FF00", "--bg-color", "#000000"], "not both"),
+])
+def test_image_background_errors_before_any_work(capsys, photo, tmp_path, argv, expect):
+    code, _, err = run(capsys, "image", str(photo), "--out", str(tmp_path / "o"), *argv)
     assert code == 2 and expect in one_sentence(err)
-    assert not out.exists() or not any(out.iterdir())  # not even for the good input
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
 def test_image_unwritable_output(capsys, photo, tmp_path):

@@ -151,3 +151,42 @@ def test_the_real_model_cuts_out_the_demo_portrait(qtbot, tmp_path: Path) -> Non
     assert alpha[h // 2, wd // 2] > 200  # the astronaut's chest
     assert alpha[5, 5] < 60  # a corner of the room
     assert w.save_cutout(tmp_path / "astronaut.png")
+
+
+def test_over_a_picture_alpha_and_poisson(win, qtbot, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    person = np.clip(np.array([60, 110, 180]) + 40 * np.sin(np.arange(160) / 3.0)[None, :, None]
+                     + rng.normal(0, 2, (120, 160, 3)), 0, 255).astype(np.uint8)
+    src = tmp_path / "p.png"
+    cv2.imwrite(str(src), person)
+    scene = tmp_path / "scene.png"
+    cv2.imwrite(str(scene), np.full((60, 80, 3), (30, 90, 240), np.uint8))  # orange
+    assert win.open_image(src)
+    qtbot.waitUntil(lambda: win.cutout is not None, timeout=WAIT_MS)
+    assert win.composite() is None  # transparent until a picture is chosen
+    win.ask_open = lambda: str(scene)
+    win.background_button.click()
+    assert win.blend.currentData() == "alpha"
+    alpha_out = win.composite().copy()
+    assert np.all(alpha_out[:, 150:] == (30, 90, 240))  # background side: the picture
+    np.testing.assert_array_equal(alpha_out[:, :70], person[:, :70])  # person: unchanged
+    win.blend.setCurrentIndex(win.blend.findData("poisson"))
+    relit = win.composite()
+    assert relit[:, :70, 2].mean() > person[:, :70, 2].mean() + 15  # takes the orange light
+    out = tmp_path / "composite.png"
+    assert win.save_cutout(out)
+    saved = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert saved.shape == (120, 160, 3)
+    np.testing.assert_array_equal(saved, relit)
+    assert not win.set_background(tmp_path / "missing.png")
+    assert "does not exist" in win.status.text()
+
+
+def test_input_transparency_is_kept(win, qtbot, tmp_path: Path) -> None:
+    bgra = np.full((120, 160, 4), 255, np.uint8)
+    bgra[:60, :, 3] = 0  # top half transparent in the input
+    src = tmp_path / "t.png"
+    cv2.imwrite(str(src), bgra)
+    assert win.open_image(src)
+    qtbot.waitUntil(lambda: win.cutout is not None, timeout=WAIT_MS)
+    assert win.cutout.alpha[:60].max() == 0 and win.cutout.alpha[60:, :50].min() == 255

@@ -27,6 +27,7 @@ from vbg.compositor import Compositor
 from vbg.config import AppConfig, CaptureConfig, OutputConfig
 from vbg.errors import SourceEnded, UserError
 from vbg.matting.engine import MaskEngine
+from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import load_model
 from vbg.sinks.recording_backend import RecordingBackend, register_recording_backend
 from vbg.sinks.virtualcam import VirtualCameraSink
@@ -78,7 +79,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     source_label = source.info.label
     model = load_model(cfg.matting.model, cfg.matting.threads, cfg.matting.provider)
     engine = MaskEngine(model, cfg.matting, reuse_still=reuse_still)
-    compositor = Compositor(cfg.background, cfg.output.mirror)
+    compositor = Compositor(cfg.background, cfg.output.mirror, FastForeground())
     _lean_recording_backend()
     sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
     # Bounded: a soak runs for tens of thousands of frames and must measure the pipeline's

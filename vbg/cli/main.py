@@ -24,7 +24,7 @@ from vbg.cli.options import (
     add_pipeline_options,
     config_from_args,
 )
-from vbg.config import parse_hex_color
+from vbg.config import BackgroundConfig, parse_hex_color
 from vbg.errors import OutputError, UserError, VbgError
 
 log = logging.getLogger("vbg")
@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="composite over this colour instead of a transparent PNG")
     img.add_argument("--threshold", type=float, default=0.5,
                      help="binary mask threshold, 0..1 [0.5]")
+    img.add_argument("--background", "-b", dest="still_background", default=None,
+                     metavar="SPEC", help="put the person over color:#RRGGBB or image:PATH "
+                                          "instead of writing a transparent PNG")
+    img.add_argument("--blend", default="alpha", choices=("alpha", "poisson"),
+                     help="how the person goes over --background: alpha, or poisson "
+                          "(takes on the new scene's light) [alpha]")
 
     sub.add_parser("cameras", help="list cameras and the sizes they offer")
     sub.add_parser("models", help="list built-in and user models")
@@ -168,14 +174,23 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def cmd_image(a: argparse.Namespace) -> int:
-    from vbg.stills import StillCutter, read_image, save_cutout
+    """Cut out each input; a bad input is reported in one sentence and skipped, the others are
+    still processed, and the exit status is 2 if any input failed."""
+    from vbg.stills import StillCutter, load_background, read_image_alpha, save_cutout
 
     if not (0.0 < a.threshold < 1.0):
         raise UserError(f"Threshold {a.threshold} must be between 0 and 1 (e.g. 0.5).")
     try:
         color = parse_hex_color(a.bg_color) if a.bg_color else None
+        background = BackgroundConfig.parse(a.still_background) if a.still_background else None
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if background is not None and color is not None:
+        raise UserError("Give either --bg-color or --background, not both.")
+    if a.blend == "poisson" and background is None:
+        raise UserError("--blend poisson needs --background image:PATH (or color:#RRGGBB).")
+    if background is not None:
+        load_background(background, (16, 16))  # a bad background fails before any work
     out_dir = Path(a.out) if a.out else None
     if out_dir is not None:
         if out_dir.exists() and not out_dir.is_dir():
@@ -184,13 +199,25 @@ def cmd_image(a: argparse.Namespace) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"Can't create the folder {out_dir} ({exc.strerror}).") from exc
-    images = [(Path(p), read_image(p)) for p in a.inputs]  # all inputs checked before any work
     cutter = StillCutter(a.model)
-    for path, image in images:
-        written = save_cutout(cutter.cut(image), path, out_dir or path.parent, a.threshold, color)
+    failed = 0
+    for name in a.inputs:
+        path = Path(name)
+        try:
+            image, own_alpha = read_image_alpha(path)
+            cut = cutter.cut(image, own_alpha)
+            bg = None
+            if background is not None:
+                bg = load_background(background, (image.shape[1], image.shape[0]))
+            written = save_cutout(cut, path, out_dir or path.parent, a.threshold, color, bg,
+                                  a.blend)
+        except VbgError as exc:
+            failed += 1
+            print(f"vbg: {exc}", file=sys.stderr)
+            continue
         for w in written:
             print(w)
-    return 0
+    return EXIT_USAGE if failed else 0
 
 
 def cmd_cameras(a: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from vbg.config import MattingConfig
 from vbg.matting.adapters import ModelState
 from vbg.matting.fitting import fit_into, unfit
 from vbg.matting.focus import FULL, Region, RegionTracker, person_region
+from vbg.matting.matte import curves_for
 from vbg.matting.refine import GuidedUpsampler, upsample_plain
 from vbg.matting.registry import LoadedModel
 from vbg.matting.smoothing import TemporalSmoother
@@ -83,6 +84,9 @@ class MaskEngine:
         # Recurrent model state per pass: (full|focus, mirrored) -> (state, region it is in).
         self._states: dict[tuple[str, bool], tuple[ModelState, Region]] = {}
         self.smoother = TemporalSmoother()
+        # Measured per model (sidecar "matte"): narrows the soft band to a real matte's width.
+        # Public so that `vbg eval` can compare with the uncalibrated matte.
+        self.live_curve, self.still_curve = curves_for(model.info)
         self.configure(cfg)
 
     def configure(self, cfg: MattingConfig) -> None:
@@ -148,6 +152,7 @@ class MaskEngine:
         self._small = np.empty((wh, ww, 3), np.uint8)
         self._gray = np.empty((wh, ww), np.uint8)
         self._work = np.zeros((wh, ww), np.float32)
+        self._calibrated = np.empty((wh, ww), np.float32)
         self._alpha = np.empty((fh, fw), np.uint8)
         self.reset()
 
@@ -242,6 +247,8 @@ class MaskEngine:
             self.gate.ran()
         t2 = time.perf_counter()
         alpha = self.smoother(self._work, self._gray) if self.cfg.smoothing else self._work
+        # After the smoother, so its history stays the model's own (uncalibrated) output.
+        alpha = self.live_curve.apply_small(alpha, self._calibrated)
         t3 = time.perf_counter()
         self._upsample(alpha, frame)
         t4 = time.perf_counter()
@@ -259,7 +266,7 @@ class MaskEngine:
         region = person_region(self._work) if focus else None
         if region is not None and region != FULL:
             self._run_region(image, region, self._work, mirror, keep_state=False)
-        self._upsample(self._work, image)
+        self._upsample(self.still_curve.apply_small(self._work, self._calibrated), image)
         return self._alpha
 
     def _upsample(self, alpha_small: np.ndarray, frame: np.ndarray) -> None:

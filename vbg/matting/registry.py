@@ -5,7 +5,10 @@ A model is an ONNX file plus an optional sidecar JSON of the same stem::
     {"name": "...", "family": "sigmoid_nhwc" | "sigmoid_nchw" | "softmax2_nchw"
                               | "temporal_nchw",
      "fit": "stretch" | "crop" | "letterbox", "mean": [r, g, b], "std": [r, g, b],
-     "input_size": [H, W], "license": "...", "source": "..."}
+     "input_size": [H, W], "license": "...", "source": "...",
+     "matte": {"live": [lo, hi], "still": [lo, hi]}}
+
+("matte": the measured soft-band calibration, see ``vbg.matting.matte``.)
 
 Without a sidecar the family is detected from the input/output signature, the fit is
 "stretch" and normalisation is mean 0 / std 1 for sigmoid families and mean 0.5 / std 0.5 (the
@@ -67,6 +70,7 @@ class ModelInfo:
     std: tuple[float, float, float] | None = None
     input_size: tuple[int, int] | None = None
     license: str | None = None
+    matte: dict | None = None
 
 
 def _read_sidecar(onnx_path: Path) -> dict:
@@ -102,6 +106,7 @@ def _info(path: Path, builtin: bool) -> ModelInfo:
         key=path.stem, path=path, name=d.get("name", path.stem), builtin=builtin,
         family=d.get("family"), fit=d.get("fit"), mean=triple("mean"), std=triple("std"),
         input_size=(int(size[0]), int(size[1])) if size else None, license=d.get("license"),
+        matte=d.get("matte"),
     )
 
 

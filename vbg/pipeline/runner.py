@@ -44,6 +44,7 @@ from vbg.config import AppConfig, MattingConfig
 from vbg.errors import CameraError, ModelError, OutputError, SourceEnded, VbgError
 from vbg.frames import Frame, LatestSlot
 from vbg.matting.engine import MaskEngine
+from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import LoadedModel, load_model
 from vbg.pipeline.decision import HOLD_S, OutputState, decide_output
 from vbg.pipeline.demand import Activity, Demand, ReaderDebounce, decide_demand
@@ -163,7 +164,7 @@ class Pipeline:
         cfg = self.config
         self._reset_run_state()
         # The background first: a bad background file must fail before the camera turns on.
-        compositor = Compositor(cfg.background, cfg.output.mirror)
+        compositor = Compositor(cfg.background, cfg.output.mirror, FastForeground())
         fallback = Compositor(cfg.background, cfg.output.mirror)
         source = sinks = None
         # Watched for sure, whoever reads the virtual camera: open the source first, so a
@@ -252,7 +253,7 @@ class Pipeline:
             engine = MaskEngine(load_model(m.model, m.threads, m.provider, m.fit), m)
         compositor = fallback = None
         if plan.rebuild_compositor:
-            compositor = Compositor(config.background, config.output.mirror)
+            compositor = Compositor(config.background, config.output.mirror, FastForeground())
             try:
                 fallback = Compositor(config.background, config.output.mirror)
             except BaseException:

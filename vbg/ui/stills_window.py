@@ -3,6 +3,8 @@ transparent PNG or the mask. A dropped or opened *video* is processed as a whole
 (``vbg video``'s job, :mod:`vbg.video`): the window asks where to save it (MP4 with the background
 blurred, or WebM/MOV with the background transparent), runs it on a worker thread with a
 progress bar and a Cancel button, and nothing is saved when cancelled.
+An input's own transparency is kept. Optionally the person goes over a background picture,
+alpha- or Poisson-blended ("Over a picture…"); the saved cut-out is then that composite.
 
 The cut runs on a worker thread (the model's full-quality still pass takes a moment) and comes
 back through the bridge; opening another photo meanwhile makes the older result stale, and it
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import (
@@ -46,11 +49,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vbg import imaging
 from vbg.app.backgrounds import VIDEO_EXTENSIONS
 from vbg.capture import IMAGE_EXTENSIONS
 from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
 from vbg.errors import VbgError
-from vbg.stills import Cutout, StillCutter, read_image, write_png_atomic
+from vbg.stills import Cutout, StillCutter, read_image, read_image_alpha, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.files import pictures_dir
 from vbg.ui.icons import app_icon, bgr_to_qimage, line_icon
@@ -140,6 +144,8 @@ class StillsWindow(QWidget):
         self.source_path: Path | None = None
         self.image: np.ndarray | None = None
         self.cutout: Cutout | None = None
+        self.background: np.ndarray | None = None  # picture to put the person over (BGR)
+        self._composite: tuple[Cutout, str, np.ndarray] | None = None
         self.busy = False
         self.ask_open: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
             self, "Open a photo", str(pictures_dir()), IMAGE_FILTER)[0]
@@ -184,9 +190,18 @@ class StillsWindow(QWidget):
         self.view.addItem("Show cut-out", "cutout")
         self.view.addItem("Show mask", "mask")
         self.view.currentIndexChanged.connect(self._update_result)
+        self.background_button = tool("image", "Over a picture…", self.choose_background)
+        self.blend = QComboBox()
+        self.blend.addItem("Transparent", "none")
+        self.blend.addItem("Alpha blend", "alpha")
+        self.blend.addItem("Poisson blend", "poisson")
+        self.blend.setToolTip("Poisson: the person takes on the picture's light (it can shift "
+                              "skin colour on strong backgrounds)")
+        self.blend.currentIndexChanged.connect(self._update_result)
 
         row = QHBoxLayout()
-        for w in (self.open_button, self.save_button, self.save_mask_button):
+        for w in (self.open_button, self.save_button, self.save_mask_button,
+                  self.background_button, self.blend):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.view)
@@ -243,7 +258,7 @@ class StillsWindow(QWidget):
         """Load ``path`` and start cutting it on a worker thread; False (message shown) when
         it is not a readable image."""
         try:
-            image = read_image(path)
+            image, own_alpha = read_image_alpha(path)
         except VbgError as exc:
             self._say(str(exc), error=True)
             return False
@@ -256,16 +271,20 @@ class StillsWindow(QWidget):
         self.busy = True
         self._sync_buttons()
         self._say(f"Cutting out {self.source_path.name}…")
-        threading.Thread(target=self._work, args=(image, generation), name="vbg-still",
-                         daemon=True).start()
+        threading.Thread(target=self._work, args=(image, generation, own_alpha),
+                         name="vbg-still", daemon=True).start()
         return True
 
-    def _work(self, image: np.ndarray, generation: int) -> None:
+    def _work(self, image: np.ndarray, generation: int,
+              own_alpha: np.ndarray | None = None) -> None:
         try:
             with self._lock:  # one model, used by one cut at a time
                 if self._cutter is None:
                     self._cutter = self._factory()
                 result: Cutout | BaseException = self._cutter(image)
+            if own_alpha is not None and isinstance(result, Cutout):
+                # The input's own transparency is kept: never more opaque than the input.
+                result = Cutout(result.image, cv2.min(result.alpha, own_alpha), result.fg)
         except Exception as exc:  # delivered to the Qt thread and shown there
             result = exc
         self.bridge.call(lambda: self._done(result, generation))
@@ -306,11 +325,47 @@ class StillsWindow(QWidget):
             m = np.ascontiguousarray(self.chosen_mask())
             img = QImage(m.data, m.shape[1], m.shape[0], m.strides[0],
                          QImage.Format.Format_Grayscale8).copy()
+        elif (composite := self.composite()) is not None:
+            img = bgr_to_qimage(composite)
         else:
             bgra = np.ascontiguousarray(self.cutout.foreground())
             img = QImage(bgra.data, bgra.shape[1], bgra.shape[0], bgra.strides[0],
                          QImage.Format.Format_ARGB32).copy()  # BGRA bytes = ARGB32 (LE)
         self.result.set_image(img)
+
+    def choose_background(self) -> None:
+        path = self.ask_open()
+        if path:
+            self.set_background(path)
+
+    def set_background(self, path: str | Path) -> bool:
+        """Use the picture at ``path`` behind the person (alpha blend unless Poisson is
+        chosen); False (message shown) when it is not a readable image."""
+        try:
+            self.background = read_image(path)
+        except VbgError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self._composite = None
+        if self.blend.currentData() == "none":
+            self.blend.setCurrentIndex(self.blend.findData("alpha"))
+        self._update_result()
+        self._say(f"The person goes over {Path(path).name}; \"Save cut-out\" writes that "
+                  "picture (choose Transparent for the PNG with alpha).")
+        return True
+
+    def composite(self) -> np.ndarray | None:
+        """The person over the background picture (BGR) as chosen, or None (transparent cut-out
+        wanted, no picture, no cut yet). Cached per cut-out and blend: Poisson takes a moment."""
+        blend = self.blend.currentData()
+        if self.cutout is None or self.background is None or blend == "none":
+            return None
+        c = self._composite
+        if c is None or c[0] is not self.cutout or c[1] != blend:
+            h, w = self.cutout.image.shape[:2]
+            bg = imaging.cover_fit(self.background, (w, h))
+            c = self._composite = (self.cutout, blend, self.cutout.over(bg, blend))
+        return c[2]
 
     # ----------------------------------------------------------------- saving
     def _suggest(self, suffix: str) -> str:
@@ -329,10 +384,13 @@ class StillsWindow(QWidget):
             self.save_mask(path)
 
     def save_cutout(self, path: str | Path) -> bool:
-        """Write the transparent PNG (BGRA, alpha = the soft mask)."""
+        """Write the transparent PNG (BGRA, alpha = the soft mask), or the composite over the
+        background picture when one is chosen."""
         if self.cutout is None:
             return False
-        return self._write(Path(path), self.cutout.foreground())
+        composite = self.composite()
+        image = composite if composite is not None else self.cutout.foreground()
+        return self._write(Path(path), image)
 
     def save_mask(self, path: str | Path) -> bool:
         """Write the mask (soft or binary, as chosen) as a greyscale PNG."""
