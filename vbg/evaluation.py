@@ -69,7 +69,7 @@ def soft_share(alpha: np.ndarray) -> float:
 def composite(image: np.ndarray, alpha: np.ndarray, color: tuple[int, int, int]) -> np.ndarray:
     """``image`` over a flat ``color`` with ``alpha`` (uint8), as float32 BGR 0..255."""
     a = alpha.astype(np.float32)[..., None] / 255.0
-    return image.astype(np.float32) * a + np.float32(color) * (1.0 - a)
+    return image.astype(np.float32) * a + np.array(color, np.float32) * (1.0 - a)
 
 
 # The flat colours of the composite error: green screen and black, where a room-coloured
@@ -283,12 +283,21 @@ def score_mattes(predict: Callable[[np.ndarray], np.ndarray],
     """
     rows = []
     for img_path, mask_path in pairs:
-        image = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+        image = read_photo(img_path)
         truth = read_mask(mask_path, image.shape[1::-1])
         pred = predict(image).copy()
         fg = foreground(image, pred) if foreground is not None else image
         ref = reference(image, truth) if reference is not None else image
         rows.append((iou(pred, truth), boundary_f(pred, truth), mad(pred, truth),
                      soft_share(pred), soft_share(truth), composite_error(fg, pred, ref, truth)))
-    m = np.mean(rows, axis=0) if rows else np.zeros(6)
-    return MatteScore(*(float(x) for x in m), n=len(rows))
+    m = [float(x) for x in (np.mean(rows, axis=0) if rows else np.zeros(6))]
+    return MatteScore(iou=m[0], boundary_f=m[1], mad=m[2], band=m[3], band_true=m[4],
+                      composite=m[5], n=len(rows))
+
+
+def read_photo(path: Path) -> np.ndarray:
+    """A data set's photo as BGR uint8; ValueError naming it when it can't be read."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"{path} is not a readable image.")
+    return image

@@ -41,7 +41,7 @@ def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a photo as BGR uint8 plus its own alpha channel (uint8, None when it has none);
     SourceError with one sentence when that is impossible. 16-bit images are scaled to 8."""
     p = Path(path)
-    raw = imaging.decode_image(p, as_stored=True)
+    raw: np.ndarray | None = imaging.decode_image(p, as_stored=True)
     if raw is None:
         # Missing, unreadable or not an image: the one sentence that says which.
         raw = imaging.read_image(p, what="The file")
@@ -141,11 +141,11 @@ def poisson_person(person: np.ndarray, alpha: np.ndarray, background: np.ndarray
     if not cv2.countNonZero(region):
         return background.copy()
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _POISSON_GROW + 1,) * 2)
-    region = cv2.dilate(region, k)
+    grown = cv2.dilate(region, k)
     pad = _POISSON_PAD
     src = cv2.copyMakeBorder(person, pad, pad, pad, pad, cv2.BORDER_REFLECT)
     dst = cv2.copyMakeBorder(background, pad, pad, pad, pad, cv2.BORDER_REFLECT)
-    mask = cv2.copyMakeBorder(region, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    mask = cv2.copyMakeBorder(grown, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     # Keep the mask one pixel clear of the padded border as well.
     mask[:1], mask[-1:], mask[:, :1], mask[:, -1:] = 0, 0, 0, 0
     x, y, w, h = cv2.boundingRect(mask)

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from vbg.config import DEFAULT_MODEL, MattingConfig
@@ -29,6 +28,7 @@ from vbg.evaluation import (
     lag_check,
     paired_images,
     read_mask,
+    read_photo,
     score_mattes,
     score_stills,
     video_flicker,
@@ -217,7 +217,7 @@ def calibrate(model: str, pairs: list) -> dict[str, list[float]]:
         predict = _predictor(engine, path)
         preds, truths = [], []
         for img_path, mask_path in pairs:
-            image = cv2.imread(str(img_path), cv2.IMREAD_COLOR)
+            image = read_photo(img_path)
             preds.append(predict(image).copy())
             truths.append(read_mask(mask_path, image.shape[1::-1]))
         curve = fit_width(preds, truths)

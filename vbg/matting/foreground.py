@@ -79,7 +79,7 @@ class FastForeground:
         """Normalised convolution: blur(small·w) / blur(w), w floored so 0/0 can't happen."""
         cv2.GaussianBlur(weight, self._ksize, _SIGMA_SMALL, dst=self._wf,
                          borderType=cv2.BORDER_REFLECT)
-        cv2.max(self._wf, 1e-8, dst=self._wf)
+        np.maximum(self._wf, np.float32(1e-8), out=self._wf)
         cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR, dst=self._w3)
         cv2.multiply(small, self._w3, dst=self._num, dtype=cv2.CV_32F)
         cv2.GaussianBlur(self._num, self._ksize, _SIGMA_SMALL, dst=self._num,

@@ -69,8 +69,8 @@ class MatteCurve:
         if self.identity:
             return alpha
         scale = 1.0 / (self.hi - self.lo)
-        cv2.multiply(alpha, scale, dst=out)  # single-channel: the scalar is the factor
-        cv2.subtract(out, self.lo * scale, dst=out)
+        np.multiply(alpha, np.float32(scale), out=out)
+        np.subtract(out, np.float32(self.lo * scale), out=out)
         return out
 
     def lut(self) -> np.ndarray:
