@@ -60,7 +60,8 @@ def _frame(seed: int = 0) -> np.ndarray:
 def _engine(path: Path, **cfg: object) -> tuple[MaskEngine, Recorder]:
     loaded = load_model(str(path), threads=1, provider="cpu")
     rec = Recorder(loaded.adapter)
-    return MaskEngine(loaded, MattingConfig(model=str(path), **cfg)), rec
+    # reuse_still off: these tests feed the same still frame and count the model's calls.
+    return MaskEngine(loaded, MattingConfig(model=str(path), **cfg), reuse_still=False), rec
 
 
 def test_each_pass_gets_back_its_own_state(temporal_model: Path) -> None:

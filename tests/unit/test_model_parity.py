@@ -181,8 +181,12 @@ def test_sidecar_json(key: str) -> None:
         "channels": "rgb",
         "license": "Apache-2.0",
         "source": "mediapipe==0.10.14",
+        "matte": meta["matte"],  # fitted on aiseg60 by `vbg eval --calibrate`; checked below
     }
     assert meta["fit"] in FIT_MODES
+    for path in ("live", "still"):
+        lo, hi = meta["matte"][path]
+        assert 0.0 <= lo < 0.5 < hi <= 1.0, (path, lo, hi)
 
 
 def test_source_tflite_are_the_recorded_originals() -> None:
