@@ -137,6 +137,20 @@ def test_the_pill_opens_the_diagnosis(make_app, qtbot, recording_backend, machin
     assert dialog.grab().save(str(ARTIFACTS / "vcam-dialog.png"))
 
 
+def test_the_details_line_holds_pyvirtualcams_words_only(make_app, qtbot, recording_backend,
+                                                          machine) -> None:
+    # pyvirtualcam's real wording has brackets of its own ("/dev/video[0-99]"): the details
+    # line still drops vbg's advice (the findings say it) and keeps pyvirtualcam's sentence.
+    reason = ("'v4l2loopback' backend: No v4l2 loopback device found at /dev/video[0-99]. "
+              "Did you run 'modprobe v4l2loopback'? See also pyvirtualcam's documentation.")
+    recording_backend.fail_with = reason
+    h = make_app(**machine.seams())
+    dialog = open_dialog(h, qtbot)
+    details = dialog.app_error.text()
+    assert details.startswith("Details of vbg's last try: ") and details.endswith(reason)
+    assert "sudo" not in details and "/etc/" not in details
+
+
 def test_copy_commands_copies_shell_lines_and_says_so(make_app, qtbot, recording_backend,
                                                       tmp_path: Path) -> None:
     recording_backend.fail_with = NO_DEVICE

@@ -14,7 +14,6 @@ slow) and hands the results back on the Qt thread.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 
@@ -41,6 +40,20 @@ from vbg.ui.theme import OK as OK_COLOR
 
 COPIED_MS = 2500
 _MARKS = {OK: ("✓", OK_COLOR), PROBLEM: ("!", WARN), NOTE: ("i", "#7aa7ff")}
+
+
+def _bracketed_tail(text: str) -> str | None:
+    """The inside of the bracketed part that ends ``text`` (``"advice [reason]"`` → ``reason``),
+    brackets inside it included (pyvirtualcam says ``/dev/video[0-99]``); None if it has none."""
+    text = text.rstrip()
+    if not text.endswith("]"):
+        return None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {"]": 1, "[": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[i + 1:-1].strip() or None
+    return None
 
 
 class DoctorRunner(QObject):
@@ -280,8 +293,7 @@ class VcamDialog(QDialog):
         (the bracketed part of the OutputError sentence), for support requests; the advice
         around them is the findings' job."""
         if text:
-            m = re.search(r"\[([^\[\]]*)\]\s*$", text)
-            text = m.group(1) if m else text
+            text = _bracketed_tail(text) or text
         self.app_error.setText(f"Details of vbg's last try: {text}" if text else "")
         self.app_error.setVisible(bool(text))
 
