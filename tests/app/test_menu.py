@@ -33,8 +33,8 @@ def test_tray_menu_top_level() -> None:
     items = prepare(state(status_line="camera 0 · 30 fps"))
     assert texts(items) == ["camera 0 · 30 fps", "On", "Pause (show background only)",
                             "Background", "Camera", "Model", "Mirror", "Show preview",
-                            "Cut out a photo…", "Settings…", "Virtual camera off — set up…",
-                            "Quit"]
+                            "Cut out a photo or video…", "Settings…",
+                            "Virtual camera off — set up…", "Quit"]
     assert not items[0].enabled  # the status caption
 
 
@@ -136,7 +136,7 @@ def test_menubar_carries_the_same_controls_plus_view_options() -> None:
     assert find(view.children, "Mask view").action == Action(m.MASK_VIEW, False)
     assert find(view.children, "FPS overlay").action == Action(m.FPS_OVERLAY, True)
     app = texts(find(bar, "vbg").children)
-    assert {"On", "Settings…", "Cut out a photo…", "Quit"} <= set(app)
+    assert {"On", "Settings…", "Cut out a photo or video…", "Quit"} <= set(app)
 
 
 def test_camera_choices_end_with_the_demo() -> None:

@@ -159,7 +159,7 @@ def test_show_preview(app) -> None:
 
 
 def test_cut_out_a_photo_opens_the_stills_window(app) -> None:
-    trigger(app, "Cut out a photo…")
+    trigger(app, "Cut out a photo or video…")
     assert app.shell.stills is not None and app.shell.stills.isVisible()
 
 

@@ -265,7 +265,7 @@ def prepare(state: MenuState) -> tuple[MenuItem, ...]:
         SEPARATOR,
         MenuItem("Show preview", Action(PREVIEW, not state.preview_visible), checkable=True,
                  checked=state.preview_visible, icon="icon:preview"),
-        MenuItem("Cut out a photo…", Action(STILLS), icon="icon:photo"),
+        MenuItem("Cut out a photo or video…", Action(STILLS), icon="icon:photo"),
         MenuItem("Settings…", Action(SETTINGS), icon="icon:settings"),
     ]
     if not state.vcam_on:
@@ -283,7 +283,7 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
         _running_item(state),
         _pause_item(state),
         SEPARATOR,
-        MenuItem("Cut out a photo…", Action(STILLS), icon="icon:photo", shortcut="Ctrl+O"),
+        MenuItem("Cut out a photo or video…", Action(STILLS), icon="icon:photo", shortcut="Ctrl+O"),
         MenuItem("Settings…", Action(SETTINGS), icon="icon:settings", shortcut="Ctrl+,"),
         MenuItem("Virtual camera…", Action(VCAM_HELP), icon="icon:help"),
         SEPARATOR,

@@ -132,7 +132,7 @@ class StillsWindow(QWidget):
                  cutter_factory: Callable[[], Cutter] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
-        self.setWindowTitle("Cut out a photo — vbg")
+        self.setWindowTitle("Cut out a photo or video — vbg")
         self.setWindowIcon(app_icon("on"))
         self.setAcceptDrops(True)
         self.resize(980, 620)
@@ -148,7 +148,7 @@ class StillsWindow(QWidget):
         self._composite: tuple[Cutout, str, np.ndarray] | None = None
         self.busy = False
         self.ask_open: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
-            self, "Open a photo", str(pictures_dir()), IMAGE_FILTER)[0]
+            self, "Open a photo or video", str(pictures_dir()), IMAGE_FILTER)[0]
         self.ask_save: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
             self, title, name, "PNG image (*.png)")[0]
         # The save dialog for a video (it asks before replacing a file, hence force=True).
@@ -209,7 +209,7 @@ class StillsWindow(QWidget):
         row.addWidget(self.threshold_label)
         row.addWidget(self.threshold)
 
-        self.original = ImagePane("Open a photo or drop one here")
+        self.original = ImagePane("Open a photo or a video, or drop one here")
         self.result = ImagePane("The cut-out appears here", checker=True)
         panes = QHBoxLayout()
         panes.setSpacing(12)

@@ -198,8 +198,9 @@ class MainWindow(QMainWindow):
                   self.fps_button):
             row.addWidget(b)
         row.addStretch(1)
-        self.stills_button = self._tool("photo", "Cut out a photo…",
-                                        "Cut the person out of a still image",
+        self.stills_button = self._tool("photo", "Cut out a photo or video…",
+                                        "Cut the person out of a photo, or change the "
+                                        "background of a video",
                                         lambda _checked: self._perform(Action(STILLS)),
                                         checkable=False)
         self.settings_button = self._tool("settings", "Settings…", "Camera, model, start-up",
