@@ -103,11 +103,17 @@ def test_unknown_source_is_listed() -> None:
 
 def test_model_menu_groups_builtin_and_user_models() -> None:
     model = find(prepare(state(model="selfie_landscape")), "Model")
-    assert texts(model.children) == ["Built-in", "MediaPipe general (selfie_general)",
-                                     "MediaPipe landscape (selfie_landscape)", "Your models",
-                                     "mine", "Open models folder"]
-    assert [i.text for i in model.children if i.checked] == [
-        "MediaPipe landscape (selfie_landscape)"]
+    assert texts(model.children) == ["Built-in", "MediaPipe general", "MediaPipe landscape",
+                                     "Your models", "mine", "Open models folder"]
+    assert [i.text for i in model.children if i.checked] == ["MediaPipe landscape"]
+
+
+def test_model_menu_adds_the_key_only_to_tell_equal_names_apart() -> None:
+    models = (m.ModelChoice("selfie_general", "Selfie", True),
+              m.ModelChoice("selfie_copy", "Selfie", False), m.ModelChoice("mine", "Mine", False))
+    model = find(prepare(state(models=models)), "Model")
+    assert texts(model.children) == ["Built-in", "Selfie — selfie_general", "Your models",
+                                     "Selfie — selfie_copy", "Mine", "Open models folder"]
 
 
 def test_model_given_as_a_path_is_listed_checked() -> None:

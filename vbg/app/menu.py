@@ -10,6 +10,7 @@ triggering it.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,9 +212,11 @@ def camera_items(state: MenuState) -> tuple[MenuItem, ...]:
 
 
 def model_items(state: MenuState) -> tuple[MenuItem, ...]:
-    """Built-in models, then the user's (each group under a caption), then a folder link."""
+    """Built-in models, then the user's (each group under a caption), then a folder link. Each
+    shows its name; its key follows only where two models share a name."""
     items: list[MenuItem] = []
     known = {m.key for m in state.models}
+    names = Counter(m.name for m in state.models)
     for builtin, caption in ((True, "Built-in"), (False, "Your models")):
         group = [m for m in state.models if m.builtin == builtin]
         if not group:
@@ -221,7 +224,9 @@ def model_items(state: MenuState) -> tuple[MenuItem, ...]:
         if items:
             items.append(SEPARATOR)
         items.append(MenuItem(caption, enabled=False))
-        items += [MenuItem(m.name if m.name == m.key else f"{m.name} ({m.key})",
+        # The name alone (the key is in `vbg models`); the key only tells apart equal names.
+        items += [MenuItem(m.name if names[m.name] == 1 or m.name == m.key
+                           else f"{m.name} — {m.key}",
                            Action(MODEL, m.key), checkable=True, checked=m.key == state.model)
                   for m in group]
     if state.model not in known:
