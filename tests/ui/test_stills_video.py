@@ -3,6 +3,7 @@ and Cancel, saved where the user said (the real engine and real files)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,16 @@ def test_cancel_saves_nothing(win, qtbot, clip, tmp_path):
     qtbot.waitUntil(lambda: win.video_result is not None, timeout=WAIT_MS * 3)
     assert win.video_result.cancelled and "nothing was saved" in win.status.text()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_pyav_a_video_is_refused_before_asking_where_to_save(win, clip,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "av", None)  # what `import av` meets without the extra
+    asked: list[str] = []
+    win.ask_save_video = lambda name: asked.append(name) or ""
+    assert not win.open_path(clip)
+    assert asked == [] and "pip install 'vbg[video]'" in win.status.text()
+    assert win.open_button.isEnabled() and not win.progress.isVisible()
 
 
 def test_unreadable_video_is_one_visible_sentence(win, tmp_path):

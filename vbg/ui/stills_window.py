@@ -54,6 +54,7 @@ from vbg.app.backgrounds import VIDEO_EXTENSIONS
 from vbg.capture import IMAGE_EXTENSIONS
 from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
 from vbg.errors import VbgError
+from vbg.sinks.media import load_av
 from vbg.stills import Cutout, StillCutter, read_image, read_image_alpha, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.files import pictures_dir
@@ -449,10 +450,16 @@ class StillsWindow(QWidget):
 
     # ----------------------------------------------------------------- videos
     def open_video(self, path: str | Path) -> bool:
-        """Ask where to save, check input and output, then process the whole video on a worker
-        thread; False (message shown) when it can't start or the user cancelled the dialog."""
+        """Check that PyAV is there, ask where to save, check input and output, then process
+        the whole video on a worker thread; False (message shown) when it can't start or the
+        user cancelled the dialog."""
         if self._video_cancel is not None:
             self._say("A video is already being processed; wait or cancel it first.", error=True)
+            return False
+        try:
+            load_av()  # before asking where to save: without PyAV there is nothing to save
+        except VbgError as exc:
+            self._say(str(exc), error=True)
             return False
         src = Path(path)
         out = self.ask_save_video(str(src.with_name(f"{src.stem}_vbg.mp4")))
