@@ -239,3 +239,29 @@ def test_run_help_describes_the_command_and_every_option(capsys):
     for option in ("--model MODEL", "-v, --verbose"):
         after = text.split(option, 1)[1].split(" -", 1)[0].strip()
         assert after, f"{option} has no help text"
+
+
+@pytest.mark.parametrize("argv, expect", [
+    (["bench", "--frames", "0"], "argument --frames: 0 must be at least 1."),
+    (["bench", "--frames", "many"], "argument --frames: 'many' is not a whole number"),
+    (["bench", "--soak", "-5"], "argument --soak: -5 makes no sense"),
+    (["bench", "--latency-seconds", "-1"], "argument --latency-seconds: -1 makes no sense"),
+])
+def test_bench_refuses_counts_and_durations_that_measure_nothing(capsys, argv, expect):
+    # Before: `--frames 0` "measured" a capacity of 739644.8 fps from no frame at all.
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert expect in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command, words", [
+    ("image", "NAME_mask_soft.png"), ("cameras", "frame sizes"), ("models", "--model accepts"),
+    ("doctor", "Exit status 0"), ("bench", "CPU per frame"),
+])
+def test_every_command_help_has_a_description(capsys, command, words):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert words in " ".join(capsys.readouterr().out.split())

@@ -15,7 +15,11 @@ from vbg.app import vcam_doctor
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", help="check the virtual camera and say how to fix it")
+    p = sub.add_parser(
+        "doctor", help="check the virtual camera and say how to fix it",
+        description="Check why video apps can't see vbg's virtual camera: one line per check "
+                    "with its fix and the exact commands. Exit status 0 when the virtual "
+                    "camera works, 1 when something needs fixing.")
     p.add_argument("--device", default=None, metavar="/dev/videoN",
                    help="check only this virtual camera (Linux)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")

@@ -23,6 +23,9 @@ from vbg.cli.options import (
     add_engine_options,
     add_pipeline_options,
     config_from_args,
+    count,
+    seconds,
+    seconds_or_zero,
 )
 from vbg.config import BackgroundConfig, parse_hex_color
 from vbg.errors import OutputError, UserError, VbgError
@@ -62,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="let --record/--record-mask replace an existing file")
 
-    img = sub.add_parser("image", help="cut the person out of still images")
+    img = sub.add_parser(
+        "image", help="cut the person out of still images",
+        description="Cut the person out of photos: for each IN, write NAME_mask_binary.png, "
+                    "NAME_mask_soft.png and NAME_foreground.png (transparent, or over "
+                    "--bg-color). Existing files of those names are replaced.")
     img.add_argument("inputs", nargs="+", metavar="IN", help="image files")
     img.add_argument("--out", default=None, help="output folder [next to each input]")
     img.add_argument("--model", default=D.matting.model,
@@ -79,8 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how the person goes over --background: alpha, or poisson "
                           "(takes on the new scene's light) [alpha]")
 
-    sub.add_parser("cameras", help="list cameras and the sizes they offer")
-    sub.add_parser("models", help="list built-in and user models")
+    sub.add_parser("cameras", help="list cameras and the sizes they offer",
+                   description="List the cameras found here and the frame sizes each offers "
+                               "(for --source and --size).")
+    sub.add_parser("models", help="list built-in and user models",
+                   description="List the segmentation models --model accepts: the built-in "
+                               "ones and your .onnx files, with the folder to put them in.")
 
     from vbg.cli.evaluate import add_parser as add_eval_parser
 
@@ -91,11 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     from vbg.cli.doctor import add_parser as add_doctor_parser
 
     add_doctor_parser(sub)
-    bench = sub.add_parser("bench", help="measure speed, CPU, latency and memory")
+    bench = sub.add_parser(
+        "bench", help="measure speed, CPU, latency and memory",
+        description="Measure the engine on SOURCE without a virtual camera: time per stage, "
+                    "CPU per frame, capacity, latency at 30 fps and memory (see "
+                    "docs/benchmarks.md).")
     bench.add_argument("--source", default="demo", help="source to benchmark [demo]")
     bench.add_argument("--size", type=_size, default=None, metavar="WxH",
                        help="one size (default: 1280x720 and 1920x1080)")
-    bench.add_argument("--frames", type=int, default=300, help="frames per size [300]")
+    bench.add_argument("--frames", type=count, default=300, help="frames per size [300]")
     add_engine_options(bench)
     bench.add_argument("--cv-threads", type=int, default=None, metavar="N",
                        help="OpenCV worker threads (cv2.setNumThreads) [1, as the app]")
@@ -105,10 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-reuse", action="store_true",
                        help="run the model on every frame, even where the picture is still")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    bench.add_argument("--soak", type=float, default=None, metavar="SECONDS",
+    bench.add_argument("--soak", type=seconds, default=None, metavar="SECONDS",
                        help="run this long and report memory growth")
-    bench.add_argument("--latency-seconds", type=float, default=3.0,
-                       help="length of the paced run that measures latency [3]")
+    bench.add_argument("--latency-seconds", type=seconds_or_zero, default=3.0,
+                       metavar="SECONDS",
+                       help="length of the paced run that measures latency; 0 skips it [3]")
     bench.add_argument("--preview", action="store_true",
                        help="also draw every frame in a Qt preview window (needs PySide6)")
     return parser

@@ -28,6 +28,37 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def count(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (frames, iterations)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; give e.g. 300.") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1.")
+    return value
+
+
+def seconds(text: str, allow_zero: bool = False) -> float:
+    """An argparse type: a duration in seconds above 0 (or 0 too, with ``allow_zero``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; give e.g. 10.") \
+            from None
+    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"{text} makes no sense; give a duration {'of 0 or more' if allow_zero else 'above 0'}"
+            " seconds.")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    """:func:`seconds`, where 0 means "leave it out"."""
+    return seconds(text, allow_zero=True)
+
+
 def add_engine_options(p: argparse.ArgumentParser) -> None:
     """How the person is found and what replaces the background: shared by the app, ``vbg run``
     and ``vbg bench``. Defaults come from :data:`vbg.config.CLI_DEFAULTS`."""
