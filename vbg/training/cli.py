@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="vbg-train", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="vbg-train",
+                                 description=__doc__.splitlines()[0].replace("``", ""))
     sub = ap.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("train", help="train a network")
