@@ -27,6 +27,10 @@ def test_doctor_prints_findings_and_exits_0_or_1() -> None:
     last = lines[-1] if not lines[-1].startswith("Or let vbg") else lines[-2]
     assert last.startswith("The virtual camera works" if r.returncode == 0
                            else "Virtual camera off — ")
+    if r.returncode == 1:  # a count, not the first finding's sentence a second time
+        fixes = [line for line in lines if line.startswith("[FIX ]")]
+        assert fixes and f"{len(fixes)} thing" in last and "marked FIX above" in last
+        assert not any(f[len("[FIX ] "):] in last for f in fixes)
     assert "Traceback" not in r.stderr
 
 

@@ -639,7 +639,7 @@ def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
 
 def format_text(d: Diagnosis) -> str:
     """The diagnosis as ``vbg doctor`` prints it: one line per finding, its fix and commands
-    indented below, then the summary."""
+    indented below, then the summary (with problems: how many, not the first one again)."""
     marks = {OK: "ok  ", PROBLEM: "FIX ", NOTE: "note"}
     lines = []
     for f in d.findings:
@@ -648,7 +648,10 @@ def format_text(d: Diagnosis) -> str:
             lines.append(f"       {f.fix}")
         lines += [f"         $ {c}" for c in f.commands]
     lines.append("")
-    lines.append(d.summary)
+    n = len(d.problems)
+    # The dialog's headline repeats the first problem; here it is on screen just above.
+    lines.append(f"Virtual camera off — {n} thing{'s' if n != 1 else ''} to fix, marked FIX "
+                 "above." if n else d.summary)
     if d.setup and d.helper:
         lines.append(f"Or let vbg do it: pkexec {HELPER}"
                      + (" --reload" if d.setup == "reload" else ""))
