@@ -148,6 +148,10 @@ def test_buttons(app, qtbot) -> None:
     w.on_button.click()
     assert not c.running and c.pipeline is None
     assert "Off" in w.preview.placeholder and not w.pause_button.isEnabled()
+    # It names what is on screen: the button now reads "Off", and the window's menu has On.
+    assert w.on_button.text() == "Off" and "On button" not in w.preview.placeholder
+    vbg_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&vbg")
+    assert "vbg ▸ On" in w.preview.placeholder and "On" in [a.text() for a in vbg_menu.actions()]
     w.on_button.click()
     assert c.running and c.pipeline is not None
 

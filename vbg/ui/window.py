@@ -294,7 +294,8 @@ class MainWindow(QMainWindow):
         self.preview.show_overlay = c.settings.fps_overlay
         if not c.running:
             self.preview.badge = None
-            self.preview.placeholder = "Off — turn it on with the On button or the tray menu"
+            # The button reads "Off" now, and there may be no tray: name what is on screen.
+            self.preview.placeholder = "Off — click the power button below (or vbg ▸ On) to start"
         elif c.waiting_for:
             self.preview.badge = None
             self.preview.placeholder = f"Waiting for {c.waiting_for}…"
