@@ -287,3 +287,21 @@ def test_ctrl_q_quits_from_the_window(app, qtbot) -> None:
     press_ctrl = Qt.KeyboardModifier.ControlModifier
     qtbot.keyClick(app.window, Qt.Key.Key_Q, press_ctrl)
     assert app.quit_calls == [1]
+
+
+def test_the_window_opens_no_larger_than_the_screen(app, qtbot) -> None:
+    # The offscreen screen is 800 px high: 800 px of window plus a title bar would hide the
+    # status bar (and its "Virtual camera off — set up" pill) below the screen's edge.
+    from vbg.ui.window import TITLE_BAR_PX
+
+    w = app.window
+    free = w.screen().availableGeometry()
+    assert free.height() < 800 + TITLE_BAR_PX  # else this test shows nothing
+    w.fit_to_screen()
+    assert w.height() <= free.height() - TITLE_BAR_PX
+    assert w.width() <= max(free.width(), w.minimumSizeHint().width())  # the buttons' row
+    w.show()
+    qtbot.waitUntil(lambda: w.statusBar().isVisible(), timeout=WAIT_MS)
+    bar = w.statusBar().geometry()
+    assert bar.bottom() < w.height() and bar.height() > 0
+    assert w.preview.height() >= 200  # the preview gave up the height, and still shows

@@ -74,6 +74,8 @@ Perform = Callable[[Action], None]
 OVERLAY_MS = 500
 LEVEL_COLORS = {"info": "#9aa3b2", "warning": "#f5a524", "error": "#ff6b6b"}
 MESSAGE_MS = {"info": 8000, "warning": 30000, "error": 60000}
+WINDOW_SIZE = QSize(1060, 800)  # the size the window opens at, where the screen has room
+TITLE_BAR_PX = 40  # the window manager's title bar, outside our geometry but on the screen
 
 
 def dropped_files(urls: list[QUrl]) -> list[Path]:
@@ -130,7 +132,6 @@ class MainWindow(QMainWindow):
         self._icon_state = "on"
         self.setWindowIcon(app_icon("on"))
         self.setAcceptDrops(True)
-        self.resize(1060, 800)
 
         self.preview = PreviewView(controller.latest_frame)
         self.picker = BackgroundPicker()
@@ -154,6 +155,7 @@ class MainWindow(QMainWindow):
         self._build_menubar()
         self._build_statusbar()
         self._build_shortcuts()
+        self.fit_to_screen()
 
         self._overlay_timer = QTimer(self)
         self._overlay_timer.setInterval(OVERLAY_MS)
@@ -167,6 +169,20 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     # ----------------------------------------------------------------- building
+    def fit_to_screen(self) -> None:
+        """Open at :data:`WINDOW_SIZE`, but no larger than the screen's free area less a title
+        bar (a 1366×768 laptop has ~700 px under its panel): the status bar, with the
+        virtual-camera pill, must be on screen. The preview gives up the height."""
+        screen = self.screen()
+        free = screen.availableGeometry() if screen is not None else None
+        if free is None or free.isEmpty():
+            self.resize(WINDOW_SIZE)
+            return
+        least = self.minimumSizeHint()
+        self.resize(max(least.width(), min(WINDOW_SIZE.width(), free.width())),
+                    max(least.height(), min(WINDOW_SIZE.height(),
+                                            free.height() - TITLE_BAR_PX)))
+
     def _tool(self, icon: str, text: str, tip: str, on_click: Callable[[bool], object],
               checkable: bool = True) -> QToolButton:
         b = QToolButton()
