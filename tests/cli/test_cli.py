@@ -265,3 +265,22 @@ def test_every_command_help_has_a_description(capsys, command, words):
         main([command, "--help"])
     assert done.value.code == 0
     assert words in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize("argv, named, command", [
+    (["--background", "color:#ff0000", "run", "--source", "demo", "--no-vcam"], "--background",
+     "run"),
+    (["-b=blur:3", "--size", "640x360", "video", "in.mp4", "--out", "out.mp4"], "-b, --size",
+     "video"),
+    (["--source", "run", "run", "--no-vcam"], "--source", "run"),  # a value "run" is no command
+])
+def test_app_options_before_a_command_are_refused_not_ignored(capsys, argv, named, command):
+    # argparse let `run`'s defaults overwrite them: `vbg -b color:#ff0000 run` blurred.
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert one_sentence(err).startswith(f"vbg: {named} before `{command}` would be ignored")
+
+
+def test_verbose_before_a_command_still_works(capsys):
+    code, _, err = run(capsys, "-v", "run", "--source", "demo", "--no-vcam", "--frames", "1")
+    assert code == 0 and "Sent 1 frames." in err

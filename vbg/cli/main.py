@@ -270,9 +270,35 @@ def cmd_app(a: argparse.Namespace) -> int:
     return run_app(config_from_args(a), verbose=a.verbose, tray=a.tray)
 
 
+def _options_before_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """The app's options written before a command (``vbg -b color:#0f0 run``): argparse lets
+    the command's defaults overwrite them without a word, so they are refused instead."""
+    commands: set[str] = set()
+    takes_value: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+        elif action.nargs != 0:
+            takes_value.update(action.option_strings)
+    given, previous = [], ""
+    for token in argv:
+        if token in commands and previous not in takes_value:
+            return given
+        if token.startswith("-") and token.split("=", 1)[0] not in (
+                "-v", "--verbose", "--tray", "--selftest", "--version", "-h", "--help"):
+            given.append(token.split("=", 1)[0])
+        previous = token
+    return []  # no command: the options are the app's
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    misplaced = _options_before_command(parser, argv)
     a = parser.parse_args(argv)
+    if misplaced:
+        return _fail(f"{', '.join(misplaced)} before `{a.command}` would be ignored; write the "
+                     f"command first (`vbg {a.command} --help` lists its options).")
     logging.basicConfig(level=logging.INFO if getattr(a, "verbose", False) else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # One OpenCV thread: the per-frame work is many small cv2 calls in one thread, where a
