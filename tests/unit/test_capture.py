@@ -124,7 +124,7 @@ def test_missing_video_file(tmp_path: Path) -> None:
 def test_corrupt_video_file(tmp_path: Path, content: bytes) -> None:
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(content)
-    with pytest.raises(SourceError, match=r"bad\.mp4 is not a video OpenCV can read"):
+    with pytest.raises(SourceError, match=r"bad\.mp4 is not a video vbg can read"):
         VideoSource(bad, 64, 48)
 
 
@@ -171,7 +171,7 @@ def test_missing_image_is_named(tmp_path: Path, two_pngs: list[Path]) -> None:
 def test_corrupt_image_is_named(tmp_path: Path, two_pngs: list[Path]) -> None:
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8 definitely not a jpeg")
-    with pytest.raises(SourceError, match=r"broken\.jpg is not an image OpenCV can read"):
+    with pytest.raises(SourceError, match=r"broken\.jpg is not an image vbg can read"):
         ImageSource([bad])
     # Later images are decoded when reached, and the error still names the file.
     src = ImageSource([two_pngs[0], bad])

@@ -47,7 +47,7 @@ class VideoSource:
         if not frames.first_ok:
             frames.close()
             raise SourceError(
-                f"{self.path} is not a video OpenCV can read; convert it to MP4 or pick "
+                f"{self.path} is not a video vbg can read; convert it to MP4 or pick "
                 "another file."
             )
         self._frames: VideoFrames | None = frames
@@ -130,7 +130,7 @@ class ImageSource:
         image = read_image(self.paths[i])
         if image is None:
             raise SourceError(
-                f"{self.paths[i]} is not an image OpenCV can read; use a PNG or JPEG file."
+                f"{self.paths[i]} is not an image vbg can read; use a PNG or JPEG file."
             )
         if self.size is not None:
             image = cover_fit(image, *self.size)
