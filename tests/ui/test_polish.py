@@ -20,6 +20,7 @@ from tests.ui.test_stills import fake_cut
 from vbg.app import menu as m
 from vbg.ui.menus import find_action
 from vbg.ui.stills_window import StillsWindow
+from vbg.ui.theme import FlatStyle
 
 REPO = Path(__file__).resolve().parents[2]
 LONG = ("The settings file /home/someone/.config/vbg/settings.json has invalid values for "
@@ -144,3 +145,30 @@ def test_camera_menu_and_settings_offer_the_same_sizes(make_app) -> None:
                for a in cam.children}
     in_use = {state.size, (h.controller.settings.width, h.controller.settings.height)}
     assert in_menu - in_use == in_settings - in_use  # the size in use is added to both
+
+
+def test_a_disabled_slider_is_drawn_grey_not_blue(qtbot) -> None:
+    # The cut-out window's threshold slider is disabled for the soft mask; Fusion fills the
+    # groove with Highlight, which stayed the accent blue and looked live.
+    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtWidgets import QSlider
+
+    from vbg.ui.theme import ACCENT, dark_palette
+
+    def blue_pixels(enabled: bool) -> int:
+        s = QSlider(Qt.Orientation.Horizontal)
+        qtbot.addWidget(s)
+        s.setStyle(FlatStyle())
+        s.setPalette(dark_palette())
+        s.setRange(0, 100)
+        s.setValue(80)
+        s.resize(120, 24)
+        s.setEnabled(enabled)
+        img = s.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        accent = QColor(ACCENT)
+        return sum(1 for x in range(img.width()) for y in range(img.height())
+                   if abs(QColor(img.pixel(x, y)).hue() - accent.hue()) < 12
+                   and QColor(img.pixel(x, y)).saturation() > 120)
+
+    assert blue_pixels(True) > 50  # the accent really fills an enabled groove
+    assert blue_pixels(False) == 0

@@ -82,6 +82,8 @@ def dark_palette() -> QPalette:
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
                  QPalette.ColorRole.WindowText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5c6370"))
+    # Fusion fills a slider's groove with Highlight: a disabled slider must not stay blue.
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor("#4a505a"))
     return p
 
 
