@@ -186,6 +186,7 @@ def test_run_without_virtual_camera_explains_the_fix(capsys, recording_backend):
     code, _, err = run(capsys, "run", "--source", "demo", "--vcam-backend", "vbg-recording",
                        "--frames", "1")
     assert code == 2 and "modprobe v4l2loopback" in err
+    assert "Run `vbg doctor` for the exact fix" in one_sentence(err)
 
 
 def test_run_records_video_and_lossless_mask(capsys, tmp_path):

@@ -153,7 +153,15 @@ def cmd_run(a: argparse.Namespace) -> int:
             log.warning("%s", exc)
 
     pipe = Pipeline(cfg, on_error=on_error, max_frames=a.frames)
-    pipe.start()
+    try:
+        pipe.start()
+    except OutputError as exc:
+        # The sink's advice is generic; the doctor knows this machine (container, Secure Boot,
+        # a device OBS holds) and gives the exact fix.
+        if cfg.output.vcam and "virtual camera" in str(exc).lower():
+            raise OutputError(f"{exc} Run `vbg doctor` for the exact fix on this machine, or "
+                              "add --no-vcam to only record.") from exc
+        raise
     log.info("running: %s", summarise(cfg))
     s = pipe.stats()
     if s.vcam_device:
