@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         "image", help="cut the person out of still images",
         description="Cut the person out of photos: for each IN, write NAME_mask_binary.png, "
                     "NAME_mask_soft.png and NAME_foreground.png (transparent, or over "
-                    "--bg-color). Existing files of those names are replaced.")
+                    "--bg-color / --background). Existing files of those names are replaced.")
     img.add_argument("inputs", nargs="+", metavar="IN", help="image files")
     img.add_argument("--out", default=None, help="output folder [next to each input]")
     img.add_argument("--model", default=D.matting.model,
