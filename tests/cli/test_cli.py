@@ -285,3 +285,13 @@ def test_app_options_before_a_command_are_refused_not_ignored(capsys, argv, name
 def test_verbose_before_a_command_still_works(capsys):
     code, _, err = run(capsys, "-v", "run", "--source", "demo", "--no-vcam", "--frames", "1")
     assert code == 0 and "Sent 1 frames." in err
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a video\n"])
+def test_eval_refuses_a_clip_with_no_readable_frame(capsys, tmp_path, content):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(content)
+    code, out, err = run(capsys, "eval", "--video", str(clip))
+    assert code == 2
+    assert "no video frame" in one_sentence(err)
+    assert "flicker" not in out  # no table with a made-up 0.0 flicker

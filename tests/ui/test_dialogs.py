@@ -104,3 +104,24 @@ def test_settings_show_the_real_autostart_state(make_app, tmp_path: Path) -> Non
     d.autostart.setChecked(False)
     d.accept()
     assert not entry.exists() and not h.controller.settings.autostart
+
+
+def test_settings_fields_of_all_groups_line_up_and_keep_camera_on_is_explained(qtbot) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from vbg.app.settings import Settings
+    from vbg.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), (), [], None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    def left(widget: QWidget) -> int:
+        return widget.mapTo(dialog, widget.rect().topLeft()).x()
+
+    # The camera group's widest label ("Frame rate") must not push its fields further right
+    # than the other groups' fields.
+    assert left(dialog.camera) == left(dialog.model) == left(dialog.threads)
+    assert "turns on only while" in dialog.keep_camera_hint.text()
+    assert dialog.windowTitle() == "Settings"

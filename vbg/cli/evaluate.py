@@ -33,6 +33,7 @@ from vbg.evaluation import (
     score_stills,
     video_flicker,
 )
+from vbg.imaging import VideoFrames
 from vbg.matting.engine import MaskEngine
 from vbg.matting.foreground import FastForeground, estimate_foreground_still
 from vbg.matting.matte import MatteCurve, fit_width
@@ -258,6 +259,14 @@ def cmd_eval(a: argparse.Namespace) -> int:
     for clip in clips:
         if not clip.is_file():
             raise UserError(f"Clip {clip} does not exist; check the path.")
+        probe = VideoFrames(clip, loop=False)
+        try:
+            readable = probe.read() is not None
+        finally:
+            probe.close()
+        if not readable:
+            raise UserError(f"Clip {clip} has no video frame vbg can read; give a video file "
+                            "such as an .mp4.")
     if a.calibrate:
         if not data:
             raise UserError("--calibrate needs --data DIR with soft ground-truth mattes.")

@@ -46,7 +46,7 @@ class SettingsDialog(QDialog):
                  models: list[ModelChoice], settings_file: Path | None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("vbg settings")
+        self.setWindowTitle("Settings")
         self.setMinimumWidth(460)
         self._settings = settings
 
@@ -98,14 +98,24 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(12)
+        self._row_labels: list[QLabel] = []
+        # Said in words under the box: "keep the camera on" means nothing until one knows that
+        # vbg otherwise turns the webcam off while no app is watching.
+        self.keep_camera_hint = QLabel(
+            "When off, the webcam (and its light) turns on only while a video app uses the "
+            "virtual camera or this window is open.")
+        self.keep_camera_hint.setWordWrap(True)
+        self.keep_camera_hint.setStyleSheet("color: #9aa3b2;")
         layout.addWidget(self._group("Camera", [("Camera", self.camera), ("Size", self.frame_size),
                                                 ("Frame rate", self.fps),
-                                                ("", self.keep_camera_on)]))
+                                                ("", self.keep_camera_on),
+                                                ("", self.keep_camera_hint)]))
         layout.addWidget(self._group("Person detection", [
             ("Model", self.model), ("", self.smoothing), ("", self.refinement),
             ("Threads", self.threads)]))
         layout.addWidget(self._group("App", [("", self.mirror), ("", self.fps_overlay),
                                              ("", self.autostart), ("", self.start_hidden)]))
+        self._align_label_columns()
         if settings_file is not None:
             where = QLabel(f"Saved in {settings_file}")
             where.setStyleSheet("color: #9aa3b2;")
@@ -117,13 +127,24 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-    @staticmethod
-    def _group(title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:
+    def _group(self, title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:
         box = QGroupBox(title)
         form = QFormLayout(box)
         for label, widget in rows:
-            form.addRow(label, widget) if label else form.addRow(widget)
+            if label:
+                text = QLabel(label)
+                self._row_labels.append(text)
+                form.addRow(text, widget)
+            else:
+                form.addRow(widget)
         return box
+
+    def _align_label_columns(self) -> None:
+        """Give every group's label column the width of the widest label, so the fields of all
+        groups start at the same x (each QFormLayout would otherwise size its own column)."""
+        width = max(label.sizeHint().width() for label in self._row_labels)
+        for label in self._row_labels:
+            label.setMinimumWidth(width)
 
     def result_settings(self) -> Settings:
         """The settings as edited (UI fields the dialog doesn't show are kept)."""
