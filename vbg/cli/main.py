@@ -288,7 +288,8 @@ def _options_before_command(parser: argparse.ArgumentParser, argv: Sequence[str]
             commands.update(action.choices)
         elif action.nargs != 0:
             takes_value.update(action.option_strings)
-    given, previous = [], ""
+    given: list[str] = []
+    previous = ""
     for token in argv:
         if token in commands and previous not in takes_value:
             return given
