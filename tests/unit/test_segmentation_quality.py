@@ -66,3 +66,43 @@ def test_video_engine_finds_the_person_in_a_real_clip(shared):
     person = np.count_nonzero(alpha > 127) / alpha.size
     assert 0.03 < person < 0.6  # someone is there, and it is not the whole room
     assert engine.tracker.region is not None  # and the focused region follows them
+
+
+def test_live_path_at_1080p_cuts_the_model_input_from_a_smaller_copy_and_keeps_quality(shared):
+    """At 1080p the person's crop in the half-size copy is more than twice the model input, so
+    the engine cuts it from the next exact halving (cheap bilinear fit instead of a slow
+    non-integer INTER_AREA). The mask must still match the truth as well as at 720p."""
+    import cv2
+
+    pairs = [p for p in paired_images(shared / "data" / "vikram190")
+             if read_image(p[0]).shape[:2] == (480, 640)][::4]  # landscape 4:3 -> 1440×1080
+    model = load_model("selfie_general")
+    cfg = MattingConfig(smoothing=False)
+    results = {}
+    for height in (720, 1080):
+        engine = MaskEngine(model, cfg)
+        used = []
+        fit_source = engine._fit_source
+
+        def spy(frame, region, fit_source=fit_source, used=used):
+            src = fit_source(frame, region)
+            used.append(src.shape[0])
+            return src
+
+        engine._fit_source = spy  # type: ignore[method-assign]
+
+        def predict(im, engine=engine, height=height):
+            h, w = im.shape[:2]
+            big = cv2.resize(im, (round(w * height / h) // 2 * 2, height),
+                             interpolation=cv2.INTER_CUBIC)
+            engine.reset()
+            return cv2.resize(engine.process(big), (w, h), interpolation=cv2.INTER_AREA)
+
+        results[height] = scores(predict, pairs)
+        if height == 1080:
+            assert min(used) == 1080 // 4  # the quarter-size copy was used for the crops
+        else:
+            assert set(used) == {720 // 2}  # at 720p the half-size copy, as before
+    (iou_720, bf_720), (iou_1080, bf_1080) = results[720], results[1080]
+    assert iou_1080 > 0.75 and bf_1080 > 0.6  # the floor for these street photos
+    assert iou_1080 > iou_720 - 0.01 and bf_1080 > bf_720 - 0.02

@@ -170,6 +170,24 @@ class MaskEngine:
                    interpolation=self._last_interp)
         cv2.cvtColor(self._small, cv2.COLOR_BGR2GRAY, dst=self._gray)
 
+    def _fit_source(self, frame: np.ndarray, region: Region) -> np.ndarray:
+        """The picture the model input is cut from: the half-size copy, or a further exact
+        halving of it (``_steps``) while the region there still covers the model input at
+        least twice over. Fitting then shrinks by less than 2 with INTER_LINEAR, as at 720p,
+        instead of INTER_AREA at a non-integer factor (OpenCV's slow path: ~0.14 ms per pass
+        for a 1080p person crop, 1.5 ms per frame in all); the halving it starts from is made
+        anyway, and is the same 2×2 average INTER_AREA would have taken first."""
+        if self._half is None:
+            return frame
+        in_h, in_w = self.model.input_hw
+        src = self._half
+        for step in self._steps:
+            x0, y0, x1, y1 = region.pixels(src.shape[1], src.shape[0])
+            if min((y1 - y0) / in_h, (x1 - x0) / in_w) < 2.0:
+                break
+            src = step
+        return src
+
     def _infer(self, picture: np.ndarray, region: Region, mirrored: bool,
                keep_state: bool) -> np.ndarray:
         """One model call. A recurrent model gets the state of its own pass: the full-frame
@@ -193,8 +211,7 @@ class MaskEngine:
         """Run the model on ``region`` of ``frame``; write the probability into the same region
         of the working alpha ``out`` and zero everything outside it (unseen = background).
         ``keep_state``: use and update the per-pass state of a recurrent model (video)."""
-        if self._half is not None:
-            frame = self._half
+        frame = self._fit_source(frame, region)
         fh, fw = frame.shape[:2]
         x0, y0, x1, y1 = region.pixels(fw, fh)
         place = fit_into(frame[y0:y1, x0:x1], self._input, self.model.fit)
