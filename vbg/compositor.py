@@ -156,7 +156,7 @@ class _VideoBackground:
     def __init__(self, path: str) -> None:
         self.path = path  # as configured: compared to tell whether a new config is the same
         self._file = os.path.expanduser(path)
-        self._video = VideoFrames(self._file, loop=True)
+        self._video = VideoFrames(self._file, loop=True, decode_threads=1)  # least CPU
         self._raw: np.ndarray | None = None
         self._fitted: np.ndarray | None = None
         self._soft: np.ndarray | None = None

@@ -91,10 +91,17 @@ class VideoFrames:
     allocation per frame; without it each frame is a new array. Not thread-safe.
     """
 
-    def __init__(self, path: str | os.PathLike[str], loop: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], loop: bool = True,
+                 decode_threads: int | None = None) -> None:
+        """``decode_threads``: the decoder's thread count (None: OpenCV's default, one per
+        core). One thread costs less CPU per frame (no hand-offs between decoder threads:
+        1.4 vs 1.6-1.8 ms for a 540p H.264 frame here), enough for a file played at its
+        own rate next to a video call."""
         self.path = os.fspath(path)
         self.loop = loop
-        self._cap: cv2.VideoCapture | None = cv2.VideoCapture(self.path)
+        self._params = ([] if decode_threads is None
+                        else [cv2.CAP_PROP_N_THREADS, int(decode_threads)])
+        self._cap: cv2.VideoCapture | None = self._open()
         self._pending: np.ndarray | None = None
         if self._cap.isOpened():
             ok, frame = self._cap.read()
@@ -114,8 +121,14 @@ class VideoFrames:
         if frame is not None or not self.loop:
             return frame
         self._cap.release()
-        self._cap = cv2.VideoCapture(self.path)
+        self._cap = self._open()
         return self._grab(into)
+
+    def _open(self) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(self.path, cv2.CAP_ANY, self._params)
+        if not cap.isOpened() and self._params:  # a backend that refuses the thread setting
+            cap = cv2.VideoCapture(self.path)
+        return cap
 
     def _grab(self, into: np.ndarray | None) -> np.ndarray | None:
         cap = self._cap

@@ -43,7 +43,8 @@ class VideoSource:
         if not self.path.is_file():
             raise SourceError(f"Video file {self.path} does not exist.")
         with quiet_opencv():
-            frames = VideoFrames(self.path, loop=loop)
+            # One decoder thread: the least CPU per frame (VideoFrames).
+            frames = VideoFrames(self.path, loop=loop, decode_threads=1)
         if not frames.first_ok:
             frames.close()
             raise SourceError(
