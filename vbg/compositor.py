@@ -539,6 +539,7 @@ class Compositor:
         *,
         frame_half: np.ndarray | None = None,
         alpha_half: np.ndarray | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         """Blend the person over the background; see the class doc for who owns the result.
 
@@ -550,6 +551,11 @@ class Compositor:
         ``MaskEngine.frame_half`` / ``alpha_half``). They save passes over the full-size picture;
         they must show the same picture as ``frame``/``alpha`` (not mirrored: the compositor
         mirrors them along with the frame).
+
+        ``out`` (optional): a C-contiguous BGR uint8 buffer of the frame's size that the
+        composite is written into (and returned) instead of the compositor's own, so a caller
+        that keeps several composites (the pipeline's ring) needn't copy each one. Kind
+        ``none`` still returns the (mirrored) frame, not ``out``.
         """
         with self._lock:
             bufs = self._buffers(frame)
@@ -573,7 +579,12 @@ class Compositor:
             if cfg.kind == "none":
                 return frame
             size = (bufs.shape[1], bufs.shape[0])
-            out = bufs.out
+            if out is None:
+                out = bufs.out
+            elif (out.shape != (*bufs.shape, 3) or out.dtype != np.uint8
+                  or not out.flags.c_contiguous):
+                raise ValueError(f"out must be a contiguous uint8 array of shape "
+                                 f"{(*bufs.shape, 3)}, not {out.dtype} {out.shape}.")
             if self._foreground is not None and cfg.kind != "blur":
                 # Not for blur: there the room behind the edge is the (blurred) room itself, so
                 # its colour in the edge does not glow, and the ~2 ms are better saved.
@@ -590,7 +601,7 @@ class Compositor:
                 factor = 2**_BOX_HALVINGS
             box = _person_box(small, factor, bufs.shape)
             if cfg.light_wrap > 0.0:
-                return self._compose_wrapped(frame, alpha, bg, bufs, size, box)
+                return self._compose_wrapped(frame, alpha, bg, bufs, size, box, out)
             return _blend(frame, bg, alpha, bufs, out, box)
 
     def _flipped(self, name: str, half: np.ndarray | None) -> np.ndarray | None:
@@ -610,22 +621,23 @@ class Compositor:
         bufs: _Buffers,
         size: tuple[int, int],
         box: tuple[slice, slice],
+        out: np.ndarray,
     ) -> np.ndarray:
         """``out = a·[(1−w)·fg + w·soft_bg] + (1−a)·bg`` with w the light-wrap band weight.
 
         For blur and colour the soft background is the background itself, so this is one blend
         with ``a·(1−w)``; image/video use a blurred copy of the background (light from further
         away, no sharp texture inside the person's outline) and need a second blend. Both are
-        done only inside ``box`` (alpha is 0 outside it; ``bufs.out`` holds the background).
+        done only inside ``box`` (alpha is 0 outside it; ``out`` holds the background).
         """
         keep = self._wrap(alpha, self._cfg.light_wrap, bufs.get("keep", 1))
         if self._cfg.kind in ("blur", "color") or self._source is None:
             alpha_wrap = bufs.get("alpha_wrap", 1)
             cv2.multiply(alpha, keep, dst=alpha_wrap, scale=1.0 / 255.0)
-            return _blend(frame, bg, alpha_wrap, bufs, bufs.out, box)
+            return _blend(frame, bg, alpha_wrap, bufs, out, box)
         soft = self._source.soft(size, self._soft_blur)
         wrapped = _blend(frame, soft, keep, bufs, bufs.get("wrapped"), box)
-        return _blend(wrapped, bg, alpha, bufs, bufs.out, box)
+        return _blend(wrapped, bg, alpha, bufs, out, box)
 
     def background_only(self, frame: np.ndarray) -> np.ndarray:
         """What to show when no trustworthy mask exists: never the person (privacy).

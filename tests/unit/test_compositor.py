@@ -367,3 +367,28 @@ def test_no_person_at_all_gives_the_background_everywhere() -> None:
     out = Compositor(BackgroundConfig.parse("color:#0000FF")).compose(
         frame, np.zeros((H, W), np.uint8))
     assert np.all(out == (255, 0, 0))
+
+
+# -- writing into the caller's buffer ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "light_wrap"), [("blur", 0.0), ("color", 0.0), ("image", 0.0),
+                                                  ("blur", 1.0), ("image", 1.0)])
+def test_compose_into_a_given_buffer_gives_the_same_picture(kind: str, light_wrap: float,
+                                                            image_path: str) -> None:
+    frame, alpha = _frame(), cv2.GaussianBlur(_mask(), (9, 9), 3)  # a soft edge as well
+    cfg = BackgroundConfig(kind=kind, path=image_path if kind == "image" else None,
+                           color=(250, 40, 40), light_wrap=light_wrap)
+    expected = Compositor(cfg).compose(frame, alpha).copy()
+    comp = Compositor(cfg)
+    bufs = [np.full((H, W, 3), 7, np.uint8) for _ in range(2)]
+    results = [comp.compose(frame, alpha, out=buf) for buf in bufs]
+    for buf, result in zip(bufs, results, strict=True):
+        assert result is buf
+        np.testing.assert_array_equal(buf, expected)  # every pixel written, the same picture
+
+
+def test_compose_rejects_an_out_buffer_of_another_size() -> None:
+    comp = Compositor(BackgroundConfig(kind="blur"))
+    with pytest.raises(ValueError, match="out must be"):
+        comp.compose(_frame(), _mask(), out=np.empty((H, W // 2, 3), np.uint8))

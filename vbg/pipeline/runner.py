@@ -444,20 +444,23 @@ class Pipeline:
                     continue
                 failing = None
                 t1 = time.perf_counter()
-                out = compositor.compose(
-                    image, alpha, frame_half=engine.frame_half,
-                    alpha_half=engine.alpha_half) if alpha is not None else (
-                    cv2.flip(image, 1) if self.config.output.mirror else image)
-                t2 = time.perf_counter()
-                if len(ring) < RING or ring[ring_i][0].shape != out.shape:
-                    buf = (np.empty_like(out), np.empty(out.shape[:2], np.uint8))
+                # The composite goes straight into the ring's next slot (the output thread
+                # may still be sending the previous ones), so it is not copied again.
+                if len(ring) < RING or ring[ring_i][0].shape != image.shape:
+                    buf = (np.empty_like(image), np.empty(image.shape[:2], np.uint8))
                     if len(ring) < RING:
                         ring.append(buf)
                     else:
                         ring[ring_i] = buf
                 img_buf, alpha_buf = ring[ring_i]
                 ring_i = (ring_i + 1) % RING
-                np.copyto(img_buf, out)
+                out = compositor.compose(
+                    image, alpha, frame_half=engine.frame_half,
+                    alpha_half=engine.alpha_half, out=img_buf) if alpha is not None else (
+                    cv2.flip(image, 1, dst=img_buf) if self.config.output.mirror else image)
+                t2 = time.perf_counter()
+                if out is not img_buf:  # passthrough: the frame itself
+                    np.copyto(img_buf, out)
                 if alpha is not None:
                     np.copyto(alpha_buf, alpha)
                 else:
