@@ -20,6 +20,9 @@ EXCLUDED_MODULES: list[str] = [
     # PyAV (the `video` extra): ~104 MB with an FFmpeg built with x264 (GPL); the MIT bundle
     # records with OpenCV's writer instead (vbg.sinks.file falls back when `av` is missing).
     "av",
+    # pymatting (the `matting` extra): numba + llvmlite (~210 MB, and TBB); stills fall back to
+    # vbg's own foreground estimate when it is missing (vbg.matting.foreground).
+    "pymatting", "numba", "llvmlite",
     # GUI toolkits other than PySide6, and the Tk that Python ships.
     "tkinter", "_tkinter", "PyQt5", "PyQt6", "PySide2", "wx", "gi",
     # onnxruntime's offline tools (quantisation, transformer optimisers) pull onnx/sympy.
