@@ -15,23 +15,10 @@ import av
 import numpy as np
 import pytest
 
+from tests.cli.console import one_sentence, run
 from tests.conftest import REPO
 from tests.media import decode_video, make_clip, probe, tiny_disk
-from vbg.cli.main import main
 from vbg.sinks import file as file_sink
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_sentence(err: str) -> str:
-    lines = [line for line in err.strip().splitlines() if line.startswith("vbg: ")]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

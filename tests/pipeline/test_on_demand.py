@@ -5,16 +5,15 @@ the recording backend. Only the device is a stand-in."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
-import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import vbg.pipeline.runner as runner
+from tests.pipeline.readers import holder, release, until
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig, OutputConfig
 from vbg.errors import OutputError
 from vbg.matting.engine import MaskEngine
@@ -24,15 +23,6 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="in
 
 W, H = 320, 180
 GREEN = (0, 255, 0)
-
-
-def until(cond, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
 
 
 def config(device, background: str = "color:#00FF00", **output) -> AppConfig:
@@ -77,21 +67,6 @@ class Counters:
         monkeypatch.setattr(runner, "open_source", counting_open)
         monkeypatch.setattr(MaskEngine, "process", counting_process)
         monkeypatch.setattr(MaskEngine, "reset", counting_reset)
-
-
-def holder(path) -> subprocess.Popen:
-    """Another process (an app) that opens ``path`` for reading until its stdin closes."""
-    p = subprocess.Popen(
-        [sys.executable, "-c", "import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); "
-         "print('open', flush=True); sys.stdin.read(); os.close(fd)", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "open"
-    return p
-
-
-def release(p: subprocess.Popen) -> None:
-    p.stdin.close()
-    p.wait(10)
 
 
 def background_is_green(frame: np.ndarray) -> bool:

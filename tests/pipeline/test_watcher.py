@@ -4,39 +4,14 @@ or vanishing node reported."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.pipeline.readers import holder, release, until
 from vbg.pipeline.watcher import DeviceGone, ReaderWatcher, holders, watchable
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify: Linux")
-
-
-def until(cond, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
-
-
-def holder(path) -> subprocess.Popen:
-    """Another process that opens ``path`` for reading and keeps it until its stdin closes."""
-    p = subprocess.Popen(
-        [sys.executable, "-c", "import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); "
-         "print('open', flush=True); sys.stdin.read(); os.close(fd)", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "open"
-    return p
-
-
-def release(p: subprocess.Popen) -> None:
-    p.stdin.close()
-    p.wait(10)
 
 
 def test_only_paths_give_a_reader_signal():

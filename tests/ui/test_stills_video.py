@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
@@ -78,3 +79,25 @@ def test_unreadable_video_is_one_visible_sentence(win, tmp_path):
     assert not win.open_path(bad)
     assert "not a video" in win.status.text() and not win.progress.isVisible()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4"]
+
+
+def test_the_app_hands_its_chosen_background_to_a_video(make_app, qtbot, clip, tmp_path):
+    """A video made from the app's cut-out window gets the background chosen in the main
+    window (here sage green), not a fixed blur; "None" there still gives a changed video."""
+    app = make_app(start=False)
+    assert app.controller.set_background("color:#3C825A")
+    win = app.shell.show_stills()
+    qtbot.addWidget(win)
+    out = tmp_path / "green.mp4"
+    win.ask_save_video = lambda name: str(out)
+    assert win.open_video(clip)
+    qtbot.waitUntil(lambda: win.video_result is not None, timeout=WAIT_MS * 3)
+    first = decode_video(out)[0]
+    corner = first[: first.shape[0] // 4, -first.shape[1] // 4:].reshape(-1, 3).astype(int)
+    sage = np.array([0x5A, 0x82, 0x3C])  # #3C825A as BGR
+    assert np.mean(np.abs(corner - sage).max(axis=1) <= 12) > 0.9
+    # Later choices in the main window count for the next video.
+    assert app.controller.set_background("none")
+    assert win.video_background.kind == "blur"
+    assert app.controller.set_background("color:#3C5A82")
+    assert win.video_background.color == (0x82, 0x5A, 0x3C)

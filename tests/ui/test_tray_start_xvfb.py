@@ -19,11 +19,11 @@ from tests.ui.test_tray_xvfb import (
     ARTIFACTS,
     START_S,
     STEP_S,
-    geometry,
     pytestmark,  # noqa: F401 (the same skip)
     screenshot,
     stop,
     wait_for,
+    wait_for_docked_icon,
     windows,
     xsession,  # noqa: F401 (fixture)
 )
@@ -44,17 +44,7 @@ def test_vbg_tray_starts_hidden_and_keeps_running(xsession: dict[str, str],  # n
             return re.search(r"running: source demo", log_path.read_text()) is not None
 
         wait_for("the pipeline to run", running, START_S)
-        panel = windows(env, "--name", "^panel$")[0]
-        px, py, pw, ph = geometry(env, panel)
-
-        def docked() -> bool:
-            for wid in windows(env, "--classname", "^vbg$"):
-                x, y, w, h = geometry(env, wid)
-                if px <= x < px + pw and py <= y < py + ph and w <= 64 and h <= 64:
-                    return True
-            return False
-
-        wait_for("the tray icon in trayer's panel", docked, STEP_S)
+        wait_for_docked_icon(env)
         # Still no window a few seconds later, and still running.
         deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:

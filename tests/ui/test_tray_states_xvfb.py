@@ -29,6 +29,7 @@ from tests.ui.test_tray_xvfb import (  # noqa: F401 - xsession is a fixture
     screenshot,
     stop,
     wait_for,
+    wait_for_docked_icon,
     windows,
     xdotool,
     xsession,
@@ -89,17 +90,7 @@ def test_tray_icon_shows_live_and_idle(xsession: dict[str, str], tmp_path: Path)
 
         wait_for("the pipeline to run", lambda: "running: source demo" in
                  log_path.read_text(), START_S)
-        panel = windows(env, "--name", "^panel$")[0]
-        px, py, pw, ph = geometry(env, panel)
-
-        def docked_icon() -> str | None:
-            for wid in windows(env, "--classname", "^vbg$"):
-                x, y, w, h = geometry(env, wid)
-                if px <= x < px + pw and py <= y < py + ph and w <= 64 and h <= 64:
-                    return wid
-            return None
-
-        icon = str(wait_for("the tray icon in trayer's panel", docked_icon, STEP_S))
+        icon = wait_for_docked_icon(env)
         wait_for("the live icon (preview shown)", became("on", 0), STEP_S)
         assert not badge_is_dark(icon_pixels(env, icon, "live"))
 

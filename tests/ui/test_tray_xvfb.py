@@ -68,6 +68,21 @@ def geometry(env: dict[str, str], wid: str) -> tuple[int, int, int, int]:
     return int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
 
 
+def docked_icon(env: dict[str, str]) -> str | None:
+    """The id of a small vbg window inside trayer's panel (the docked tray icon), if any."""
+    px, py, pw, ph = geometry(env, windows(env, "--name", "^panel$")[0])
+    for wid in windows(env, "--classname", "^vbg$"):
+        x, y, w, h = geometry(env, wid)
+        if px <= x < px + pw and py <= y < py + ph and w <= 64 and h <= 64:
+            return wid
+    return None
+
+
+def wait_for_docked_icon(env: dict[str, str]) -> str:
+    """Wait until the app's icon is really docked in trayer's panel; return its window id."""
+    return str(wait_for("the tray icon in trayer's panel", lambda: docked_icon(env), STEP_S))
+
+
 def screenshot(env: dict[str, str], target: str, path: Path) -> None:
     subprocess.run(["import", "-window", target, str(path)], env=env, check=True, timeout=30,
                    capture_output=True)
@@ -164,18 +179,7 @@ def test_tray_icon_is_docked_and_its_menu_switches_the_background(
         wait_for("the pipeline to run", logged(r"running: source demo"), START_S)
         wait_for("the preview's first frame", logged(r"preview: first frame drawn"), START_S)
 
-        # The icon is really there: a vbg window inside trayer's panel.
-        panel = windows(env, "--name", "^panel$")[0]
-        px, py, pw, ph = geometry(env, panel)
-
-        def docked_icon() -> str | None:
-            for wid in windows(env, "--classname", "^vbg$"):
-                x, y, w, h = geometry(env, wid)
-                if px <= x < px + pw and py <= y < py + ph and w <= 64 and h <= 64:
-                    return wid
-            return None
-
-        icon = str(wait_for("the tray icon in trayer's panel", docked_icon, STEP_S))
+        icon = wait_for_docked_icon(env)
         ix, iy, iw, ih = geometry(env, icon)
 
         main = windows(env, "--onlyvisible", "--name", "^Virtual background")

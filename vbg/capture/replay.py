@@ -51,7 +51,6 @@ class MjpegReplaySource:
             raise SourceError(f"{inner.info.label} delivered no frame to replay.")
         self._next = 0
         self.quality = int(quality)
-        self.mean_bytes = float(np.mean([j.size for j in self._jpegs]))
         i = inner.info
         self.info = SourceInfo(width=i.width, height=i.height, fps=i.fps,
                                label=f"{i.label} as MJPG (q {quality})", fourcc="MJPG")

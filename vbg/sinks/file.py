@@ -200,6 +200,10 @@ class VideoFileSink:
         """Drop the writer and the temporary file after a failure."""
         media, self._media = self._media, None
         writer, self._writer = self._writer, None
+        self._drop(media, writer)
+
+    def _drop(self, media: MediaWriter | None, writer: cv2.VideoWriter | None) -> None:
+        """Abort/release whichever writer there is and remove the temporary file."""
         if media is not None:
             media.abort()
         if writer is not None:
@@ -216,12 +220,7 @@ class VideoFileSink:
             return
         if self.frames_sent == 0:
             log.warning("Nothing was recorded to %s, so no file was written.", self.path)
-            if media is not None:
-                media.abort()
-            if writer is not None:
-                writer.release()
-            with contextlib.suppress(OSError):
-                self._tmp.unlink()
+            self._drop(media, writer)
             return
         if media is not None:
             media.finish()  # renames into place, or removes and raises OutputError

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import time
 
 import numpy as np
 import pyvirtualcam
@@ -165,18 +164,6 @@ class VirtualCameraSink:
             raise OutputError(
                 f"The virtual camera {self.device} stopped accepting frames; restart vbg [{exc}]."
             ) from exc
-
-    def sleep_until_next_frame(self) -> None:
-        """Sleep until the next frame is due, with pyvirtualcam's adaptive timing.
-
-        Before the first frame pyvirtualcam has no reference time (its own method would fail),
-        so this sleeps one frame period: a caller waiting for its first picture then polls at
-        the frame rate instead of spinning.
-        """
-        if self._cam is not None and self._cam.frames_sent > 0:
-            self._cam.sleep_until_next_frame()
-        else:
-            time.sleep(1.0 / self.fps)
 
     def close(self) -> None:
         """Release the device so other programs can use it (idempotent)."""

@@ -306,11 +306,3 @@ def train(cfg: TrainConfig) -> Run:
         if run.distributed and dist.is_initialized():
             dist.destroy_process_group()
     return run
-
-
-def config_of_run(folder: Path) -> TrainConfig:
-    from vbg.training.config import build_config
-
-    data = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    return build_config(**data)
-

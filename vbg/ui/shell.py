@@ -22,6 +22,7 @@ from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from vbg.app.menu import Action
 from vbg.app.messages import Level, MessageLog
 from vbg.app.settings import Settings
+from vbg.config import BackgroundConfig
 from vbg.errors import VbgError
 from vbg.ui.controller import AppController
 from vbg.ui.files import pictures_dir
@@ -205,9 +206,17 @@ class AppShell(QObject):
     def show_stills(self) -> StillsWindow:
         if self.stills is None:
             self.stills = self._stills_factory()
+            self.stills.video_background_of = self._chosen_background
         self.stills.show()
         self.stills.raise_()
         return self.stills
+
+    def _chosen_background(self) -> BackgroundConfig:
+        """The main window's background, for videos made in the cut-out window."""
+        try:
+            return BackgroundConfig.parse(self.controller.background)
+        except ValueError:
+            return BackgroundConfig()
 
     def show_settings(self) -> SettingsDialog:
         """Open the settings dialog; OK applies (and saves) what changed."""

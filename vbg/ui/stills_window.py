@@ -1,8 +1,9 @@
 """Cutting the person out of a still image: open or drop a photo, see the cut-out, save the
 transparent PNG or the mask. A dropped or opened *video* is processed as a whole instead
 (``vbg video``'s job, :mod:`vbg.video`): the window asks where to save it (MP4 with the background
-blurred, or WebM/MOV with the background transparent), runs it on a worker thread with a
-progress bar and a Cancel button, and nothing is saved when cancelled.
+chosen in the main window, blur when that is "None", or WebM/MOV with the background
+transparent), runs it on a worker thread with a progress bar and a Cancel button, and nothing is
+saved when cancelled.
 An input's own transparency is kept. Optionally the person goes over a background picture,
 alpha- or Poisson-blended ("Over a picture…"); the saved cut-out is then that composite.
 
@@ -67,7 +68,7 @@ Cutter = Callable[[np.ndarray], Cutout]
 IMAGE_FILTER = ("Photos and videos (" + " ".join(
     f"*{e}" for e in sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS)) + ")")
 PREVIEW_EVERY_S = 0.25  # how often a running video job shows its latest frame
-VIDEO_SAVE_FILTER = ("MP4 video, background blurred (*.mp4);;"
+VIDEO_SAVE_FILTER = ("MP4 video, background replaced (*.mp4);;"
                      "WebM with transparent background (*.webm);;"
                      "ProRes 4444 with transparent background (*.mov)")
 
@@ -156,7 +157,9 @@ class StillsWindow(QWidget):
         self.ask_save_video: Callable[[str], str] = lambda name: QFileDialog.getSaveFileName(
             self, "Save the video", name, VIDEO_SAVE_FILTER)[0]
         self.video_model = model
-        self.video_background = BackgroundConfig(kind="blur")
+        # Where a video's background comes from, asked when a video starts: the app hands in
+        # the background chosen in the main window (AppShell.show_stills); on its own, blur.
+        self.video_background_of: Callable[[], BackgroundConfig] = lambda: BackgroundConfig()
         self.video_result: VideoResult | None = None  # the last finished video's result
         self._video_cancel: threading.Event | None = None
 
@@ -449,6 +452,13 @@ class StillsWindow(QWidget):
         return None
 
     # ----------------------------------------------------------------- videos
+    @property
+    def video_background(self) -> BackgroundConfig:
+        """The background an MP4 gets: the provider's, with "none" (the camera as is, which
+        would save the video unchanged) replaced by blur."""
+        bg = self.video_background_of()
+        return bg if bg.kind != "none" else BackgroundConfig()
+
     def open_video(self, path: str | Path) -> bool:
         """Check that PyAV is there, ask where to save, check input and output, then process
         the whole video on a worker thread; False (message shown) when it can't start or the
