@@ -154,3 +154,16 @@ def test_camera_choices_end_with_the_demo() -> None:
 def test_find_raises_for_a_missing_path() -> None:
     with pytest.raises(KeyError):
         find(prepare(state()), "Background", "Plaid")
+
+
+def _all(items: tuple[m.MenuItem, ...]) -> list[m.MenuItem]:
+    return [x for i in items for x in (i, *_all(i.children))]
+
+
+def test_tray_menu_shows_no_keys_the_menubar_does() -> None:
+    # A tray menu never has the keyboard focus: a key hint there would do nothing.
+    assert [i.text for i in _all(prepare(state())) if i.shortcut] == []
+    bar = prepare_menubar(state())
+    assert find(bar, "vbg", "Pause (show background only)").shortcut == "Space"
+    assert find(bar, "View", "Mirror").shortcut == "M"
+    assert find(bar, "vbg", "Quit").shortcut == "Ctrl+Q"

@@ -42,6 +42,8 @@ def test_menu_shows_the_current_state(app) -> None:
     assert not find_action(menu, "Background", "Blur (strong)").isChecked()
     caption = menu.actions()[0]
     assert not caption.isEnabled() and "synthetic" in caption.text()
+    # No key hints or shortcuts in a tray menu (it never has the keyboard focus).
+    assert not [a.text() for a in menu.actions() if "\t" in a.text() or not a.shortcut().isEmpty()]
 
 
 def test_on_off(app, qtbot) -> None:

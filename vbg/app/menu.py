@@ -243,19 +243,23 @@ def _running_item(state: MenuState) -> MenuItem:
                     checked=state.running, icon="icon:power")
 
 
-def _pause_item(state: MenuState) -> MenuItem:
+# The tray menu shows no keys: a tray menu never has the keyboard focus, so a key hint there
+# would promise something that does nothing. The window's menu bar shows the window's keys.
+
+
+def _pause_item(state: MenuState, key: str | None = None) -> MenuItem:
     return MenuItem("Pause (show background only)", Action(PAUSE, not state.paused),
                     checkable=True, checked=state.paused, enabled=state.running,
-                    icon="icon:pause", shortcut="Space")
+                    icon="icon:pause", shortcut=key)
 
 
-def _mirror_item(state: MenuState) -> MenuItem:
+def _mirror_item(state: MenuState, key: str | None = None) -> MenuItem:
     return MenuItem("Mirror", Action(MIRROR, not state.mirror), checkable=True,
-                    checked=state.mirror, icon="icon:mirror", shortcut="M")
+                    checked=state.mirror, icon="icon:mirror", shortcut=key)
 
 
 def prepare(state: MenuState) -> tuple[MenuItem, ...]:
-    """The tray menu for ``state``."""
+    """The tray menu for ``state`` (no item carries a ``shortcut``; see above)."""
     items: list[MenuItem] = []
     if state.status_line:
         items += [MenuItem(state.status_line, enabled=False), SEPARATOR]
@@ -276,7 +280,7 @@ def prepare(state: MenuState) -> tuple[MenuItem, ...]:
     if not state.vcam_on:
         items.append(MenuItem("Virtual camera off — set up…", Action(VCAM_HELP),
                               icon="icon:warning"))
-    items += [SEPARATOR, MenuItem("Quit", Action(QUIT), icon="icon:quit", shortcut="Ctrl+Q")]
+    items += [SEPARATOR, MenuItem("Quit", Action(QUIT), icon="icon:quit")]
     return tuple(items)
 
 
@@ -286,7 +290,7 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
     enough to drive the app."""
     app = (
         _running_item(state),
-        _pause_item(state),
+        _pause_item(state, "Space"),
         SEPARATOR,
         MenuItem("Cut out a photo or video…", Action(STILLS), icon="icon:photo", shortcut="Ctrl+O"),
         MenuItem("Settings…", Action(SETTINGS), icon="icon:settings", shortcut="Ctrl+,"),
@@ -295,7 +299,7 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
         MenuItem("Quit", Action(QUIT), icon="icon:quit", shortcut="Ctrl+Q"),
     )
     view = (
-        _mirror_item(state),
+        _mirror_item(state, "M"),
         MenuItem("Mask view", Action(MASK_VIEW, not state.mask_view), checkable=True,
                  checked=state.mask_view, icon="icon:mask"),
         MenuItem("FPS overlay", Action(FPS_OVERLAY, not state.fps_overlay), checkable=True,

@@ -25,8 +25,9 @@ EXCLUSIVE = (BACKGROUND, CAMERA, MODEL)
 def populate(menu: QMenu, items: Iterable[MenuItem], perform: Perform, *,
              key_hints_as_text: bool = False) -> None:
     """Fill ``menu`` (cleared first) with ``items``. ``key_hints_as_text``: for a window's
-    menu bar, whose keys are the window's own shortcuts (see below); a tray menu's keys are
-    set as the actions' shortcuts, which the platform's menu shows in its own way."""
+    menu bar, whose keys are the window's own shortcuts (see below): an item's ``shortcut``
+    is shown as a hint only. Without it (the tray menu, which is never focused and whose
+    items carry no keys) a ``shortcut`` is ignored."""
     _clear(menu)
     groups: dict[str, QActionGroup] = {}
     for item in items:
@@ -51,9 +52,6 @@ def populate(menu: QMenu, items: Iterable[MenuItem], perform: Perform, *,
             hint = QKeySequence(item.shortcut).toString(QKeySequence.SequenceFormat.NativeText)
             text = f"{text}\t{hint}"
         action = QAction(icon_for(item.icon), text, menu)
-        if item.shortcut and not key_hints_as_text:
-            action.setShortcut(QKeySequence(item.shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         action.setEnabled(item.enabled and item.action is not None)
         if item.action is not None:
             # No setData(item.action): a Python object in a QVariant crashed PySide 6.12
