@@ -283,3 +283,14 @@ def test_eval_refuses_a_clip_with_no_readable_frame(capsys, tmp_path, content):
     assert code == 2
     assert "no video frame" in one_sentence(err)
     assert "flicker" not in out  # no table with a made-up 0.0 flicker
+
+
+def test_run_with_no_output_is_refused_unless_bounded(capsys):
+    # --no-vcam without --record sends the frames nowhere: a mistake unless it is a dry run.
+    code, _, err = run(capsys, "run", "--source", "demo", "--no-vcam")
+    assert code == 2
+    assert "would go nowhere" in one_sentence(err) and "--record" in err
+    code, _, err = run(capsys, "run", "--source", "demo", "--no-vcam", "--size", "320x180",
+                       "--frames", "1")
+    assert code == 0
+    assert "Dry run: no virtual camera and no recording" in err and "Sent 1 frames." in err

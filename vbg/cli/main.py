@@ -146,6 +146,15 @@ def cmd_run(a: argparse.Namespace) -> int:
                         "e.g. --seconds 10.")
     errors: list[Exception] = []
     recording = bool(cfg.output.record or cfg.output.record_mask)
+    if not cfg.output.vcam and not recording:
+        # Frames that go nowhere: almost surely a mistake, unless the run is bounded (a dry
+        # run that checks camera, model and speed). See README's "Using it" table.
+        if a.frames is None and a.seconds is None:
+            raise UserError("With --no-vcam and no --record the frames would go nowhere: add "
+                            "--record OUT.mp4, drop --no-vcam, or give --frames/--seconds "
+                            "for a dry run.")
+        print("Dry run: no virtual camera and no recording; the frames are made and dropped.",
+              file=sys.stderr)
 
     def on_error(exc: Exception) -> None:
         errors.append(exc)
