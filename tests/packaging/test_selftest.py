@@ -43,8 +43,10 @@ def test_missing_virtual_camera_is_reported_with_the_fix_not_failed(recording_ba
     assert len(RecordingBackend.instances) == before
     assert not check.failed
     if check.status == "info":
+        # One short line that points to the doctor, not the sink's whole modprobe advice.
         assert check.detail.startswith("missing - ")
-        assert "v4l2loopback" in check.detail or "OBS" in check.detail
+        assert "vbg doctor" in check.detail and "modprobe" not in check.detail
+        assert "\n" not in check.detail and len(check.line()) < 120
     else:
         assert check.status == "ok" and "vbg-recording" not in check.detail
 
@@ -84,3 +86,11 @@ def test_process_age_is_plausible() -> None:
     age, reference = selftest.process_age_s()
     assert 0 <= age < 3600
     assert reference in ("process start", "self-test start")
+
+
+def test_missing_virtual_camera_line_keeps_the_reason_short() -> None:
+    long = ("No virtual camera found: install v4l2loopback (package v4l2loopback-dkms) and "
+            "load it with `sudo modprobe v4l2loopback devices=1`; then retry. [backend: x]")
+    assert selftest._missing(long) == (
+        "missing - No virtual camera found; `vbg doctor` gives the fix for this machine.")
+    assert selftest._missing("boom", "RuntimeError: ").startswith("missing - RuntimeError: boom;")

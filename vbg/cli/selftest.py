@@ -8,8 +8,9 @@ Checks, one report line each:
 - every bundled model loads and finds the person in the demo photo;
 - the desktop app's Qt starts on the offscreen platform (skipped where PySide6 is not
   installed, i.e. a headless ``pip install vbg``);
-- the state of the real virtual camera: present, or missing with the fix for this OS. A missing
-  virtual camera is reported but does not fail the self-test (CI machines have none).
+- the state of the real virtual camera: present, or missing with why in a few words and a
+  pointer to ``vbg doctor`` for the fix. A missing virtual camera is reported but does not
+  fail the self-test (CI machines have none).
 
 Exit status 0 when every required check holds, 1 otherwise. The report also gives the time
 from process start to the first frame, which the packaging scripts record as the cold start.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -233,6 +235,14 @@ def _without_backend(name: str) -> Iterator[None]:
             BACKENDS[name] = saved
 
 
+def _missing(reason: str, kind: str = "") -> str:
+    """One short report line for a missing virtual camera: the reason's first clause (the
+    sink's full advice is several commands long) and a pointer to ``vbg doctor``, which knows
+    this machine and gives the exact fix."""
+    first = re.split(r"[:;.] ", reason.splitlines()[0] if reason else "", maxsplit=1)[0]
+    return f"missing - {kind}{first.rstrip('.')}; `vbg doctor` gives the fix for this machine."
+
+
 def check_virtual_camera(size: tuple[int, int] = SIZE, fps: float = FPS) -> Check:
     """Open the OS's default virtual camera once; missing is reported, never a failure."""
     from vbg.errors import OutputError
@@ -243,9 +253,9 @@ def check_virtual_camera(size: tuple[int, int] = SIZE, fps: float = FPS) -> Chec
         try:
             sink = VirtualCameraSink(size[0], size[1], fps)
         except OutputError as exc:
-            return Check("virtual camera", "info", f"missing - {exc}")
+            return Check("virtual camera", "info", _missing(str(exc)))
         except Exception as exc:  # pyvirtualcam raising something unexpected: still report it
-            return Check("virtual camera", "info", f"missing - {type(exc).__name__}: {exc}")
+            return Check("virtual camera", "info", _missing(str(exc), f"{type(exc).__name__}: "))
     try:
         return Check("virtual camera", "ok", f"present: {sink.device} ({sink.backend})")
     finally:
