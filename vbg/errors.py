@@ -37,3 +37,15 @@ class OutputError(VbgError):
 
 class BackgroundError(VbgError):
     """The background image or video can't be loaded."""
+
+
+def clause(error: BaseException | str) -> str:
+    """``error``'s sentence made to follow a colon inside another sentence: its first letter
+    lowered where the first word is an ordinary capitalised word ("The file … does not exist"
+    → "the file …"); kept where it is an acronym, a name with capitals or a path ("OBS …",
+    "/dev/video2 …"). For "Could not cut out the photo: the file … does not exist."."""
+    text = str(error)
+    word = text.split(" ", 1)[0]
+    ordinary = word == "A" or (len(word) > 1 and word[0].isupper() and word[1:].isalpha()
+                               and word[1:].islower())
+    return text[0].lower() + text[1:] if ordinary else text

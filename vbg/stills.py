@@ -21,7 +21,7 @@ import numpy as np
 
 from vbg import imaging
 from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
-from vbg.errors import BackgroundError, OutputError, SourceError
+from vbg.errors import BackgroundError, OutputError, SourceError, clause
 from vbg.fileio import atomic_output
 from vbg.matting.engine import STILL_WORKING_SIDE, MaskEngine
 from vbg.matting.foreground import estimate_foreground_still
@@ -192,7 +192,7 @@ def load_background(spec: BackgroundConfig, size: tuple[int, int]) -> np.ndarray
         try:
             image, _ = read_image_alpha(Path(spec.path).expanduser())
         except SourceError as exc:
-            raise BackgroundError(f"Background: {exc}") from exc
+            raise BackgroundError(f"The background can't be used: {clause(exc)}") from exc
         return imaging.cover_fit(image, size)
     raise BackgroundError(
         f"A still cut-out can go over color:#RRGGBB or image:PATH, not {spec.kind}."

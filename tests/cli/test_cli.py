@@ -108,7 +108,8 @@ def test_image_over_a_picture(capsys, photo, tmp_path, blend):
 
 @pytest.mark.parametrize("argv, expect", [
     (["--blend", "poisson"], "needs --background"),
-    (["--background", "image:/nope/scene.png"], "does not exist"),
+    (["--background", "image:/nope/scene.png"],
+     "The background can't be used: the file /nope/scene.png does not exist"),  # one sentence
     (["--background", "blur"], "color:#RRGGBB or image:PATH"),
     (["--background", "color:#00FF00", "--bg-color", "#000000"], "not both"),
 ])

@@ -54,7 +54,7 @@ from vbg import imaging
 from vbg.app.backgrounds import VIDEO_EXTENSIONS
 from vbg.capture import IMAGE_EXTENSIONS
 from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
-from vbg.errors import VbgError
+from vbg.errors import VbgError, clause
 from vbg.sinks.media import load_av
 from vbg.stills import Cutout, StillCutter, read_image, read_image_alpha, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
@@ -300,7 +300,7 @@ class StillsWindow(QWidget):
         if isinstance(result, BaseException):
             if not isinstance(result, VbgError):
                 log.error("cutting out failed", exc_info=result)
-            self._say(f"Could not cut out the photo: {result}", error=True)
+            self._say(f"Could not cut out the photo: {clause(result)}", error=True)
             self.result.set_image(None, "No cut-out")
         else:
             self.cutout = result
@@ -542,7 +542,7 @@ class StillsWindow(QWidget):
         if isinstance(result, BaseException):
             if not isinstance(result, VbgError):
                 log.error("processing the video failed", exc_info=result)
-            self._say(f"Could not process the video: {result}", error=True)
+            self._say(f"Could not process the video: {clause(result)}", error=True)
             self.result.set_image(None, "No video written")
             return
         self.video_result = result
