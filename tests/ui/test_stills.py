@@ -79,9 +79,13 @@ def test_file_dialog_buttons(win, qtbot, photo: Path, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: win.cutout is not None, timeout=WAIT_MS)
     win.save_button.click()
     win.save_mask_button.click()
-    assert saved == [str(photo.with_name("portrait_cutout.png")),
-                     str(photo.with_name("portrait_mask.png"))]
+    # The names `vbg image` writes (README: photo_foreground.png, photo_mask_soft.png).
+    assert saved == [str(photo.with_name("portrait_foreground.png")),
+                     str(photo.with_name("portrait_mask_soft.png"))]
     assert (tmp_path / "1.png").exists() and (tmp_path / "2.png").exists()
+    win.mask_kind.setCurrentIndex(win.mask_kind.findData("binary"))
+    win.save_mask_button.click()
+    assert saved[-1] == str(photo.with_name("portrait_mask_binary.png"))
 
 
 def test_drop_an_image(win, qtbot, photo: Path) -> None:

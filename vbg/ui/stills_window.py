@@ -377,13 +377,16 @@ class StillsWindow(QWidget):
             return str(pictures_dir() / f"cutout{suffix}.png")
         return str(self.source_path.with_name(f"{self.source_path.stem}{suffix}.png"))
 
+    # The suggested names are the ones `vbg image` writes (NAME_foreground.png,
+    # NAME_mask_soft.png / NAME_mask_binary.png), so the window and the CLI agree.
     def choose_save_cutout(self) -> None:
-        path = self.ask_save("Save the cut-out", self._suggest("_cutout"))
+        path = self.ask_save("Save the cut-out", self._suggest("_foreground"))
         if path:
             self.save_cutout(path)
 
     def choose_save_mask(self) -> None:
-        path = self.ask_save("Save the mask", self._suggest("_mask"))
+        kind = "binary" if self.mask_kind.currentData() == "binary" else "soft"
+        path = self.ask_save("Save the mask", self._suggest(f"_mask_{kind}"))
         if path:
             self.save_mask(path)
 
