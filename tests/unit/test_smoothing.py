@@ -111,3 +111,13 @@ def test_invalid_parameters_are_rejected(kwargs: dict[str, float]) -> None:
 def test_mismatched_shapes_are_rejected() -> None:
     with pytest.raises(ValueError):
         TemporalSmoother()(np.zeros((H, W), np.float32), np.zeros((H, W + 1), np.uint8))
+
+
+def test_defaults_are_the_configurations() -> None:
+    # One source for the tuned values: a smoother built without arguments smooths as the
+    # app's default configuration does.
+    from vbg.config import MattingConfig
+
+    cfg, smoother = MattingConfig(), TemporalSmoother()
+    assert (smoother.strength, smoother.motion_threshold) == (cfg.smooth_strength,
+                                                              cfg.motion_threshold)

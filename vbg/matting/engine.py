@@ -83,10 +83,11 @@ class MaskEngine:
         self.tracker = RegionTracker()
         # Recurrent model state per pass: (full|focus, mirrored) -> (state, region it is in).
         self._states: dict[tuple[str, bool], tuple[ModelState, Region]] = {}
-        self.smoother = TemporalSmoother()
         # Measured per model (sidecar "matte"): narrows the soft band to a real matte's width.
         # Public so that `vbg eval` can compare with the uncalibrated matte.
         self.live_curve, self.still_curve = curves_for(model.info)
+        self.smoother: TemporalSmoother  # both built from cfg by configure(), once here
+        self.upsampler: GuidedUpsampler
         self.configure(cfg)
 
     def configure(self, cfg: MattingConfig) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vbg.config import MattingConfig
+
 # Side of the box filter applied before differencing the grey images. 5×5 at ~320×180 working
 # resolution is about 20×20 camera pixels at 720p: wide enough to average sensor noise away,
 # narrow enough that the edge of a moving silhouette still registers at full strength.
@@ -41,7 +43,9 @@ class TemporalSmoother:
     Not thread-safe: use one instance per pipeline thread.
     """
 
-    def __init__(self, strength: float = 0.8, motion_threshold: float = 12.0) -> None:
+    # The defaults are the configuration's (one source of truth for the tuned values).
+    def __init__(self, strength: float = MattingConfig.smooth_strength,
+                 motion_threshold: float = MattingConfig.motion_threshold) -> None:
         if not 0.0 <= strength < 1.0:
             raise ValueError("Smoothing strength must be at least 0 and below 1.")
         if motion_threshold <= 0:
