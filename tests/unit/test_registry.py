@@ -113,3 +113,12 @@ def test_explicit_missing_provider_is_an_error_not_a_silent_fallback(tmp_path):
 def test_builtin_models_are_listed():
     keys = [m.key for m in list_models() if m.builtin]
     assert "selfie_general" in keys and "selfie_landscape" in keys
+
+
+def test_builtin_model_names_are_plain_words() -> None:
+    # The Model menu and the settings show these names to people in video calls: no build
+    # jargon (the file key, the quantisation, "ours") in them.
+    names = [m.name for m in list_models() if m.builtin]
+    assert names and len(set(names)) == len(names)
+    for name in names:
+        assert not any(word in name.lower() for word in ("int8", "ours", "temporal", "_")), name
