@@ -33,7 +33,6 @@ from vbg.app.settings import Settings, SettingsStore
 from vbg.app.status import AppStatus
 from vbg.config import AppConfig
 from vbg.pipeline import Pipeline
-from vbg.stats import Stats
 from vbg.ui.bridge import MainThreadBridge
 
 log = logging.getLogger(__name__)
@@ -261,10 +260,6 @@ class AppController(QObject):
         return self.session.menu_state(**ui)
 
     @property
-    def base(self) -> AppConfig:
-        return self.session.base
-
-    @property
     def store(self) -> SettingsStore:
         return self.session.store
 
@@ -293,10 +288,6 @@ class AppController(QObject):
         return self.session.paused
 
     @property
-    def vcam_wanted(self) -> bool:
-        return self.session.vcam_wanted
-
-    @property
     def waiting_for(self) -> str | None:
         return self.session.waiting_for
 
@@ -311,10 +302,6 @@ class AppController(QObject):
     @property
     def vcam_device(self) -> str | None:
         return self.session.vcam_device
-
-    @property
-    def stats(self) -> Stats:
-        return self.session.stats
 
     @property
     def models(self) -> list[ModelChoice]:
