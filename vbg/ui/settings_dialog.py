@@ -101,10 +101,11 @@ class SettingsDialog(QDialog):
         self._row_labels: list[QLabel] = []
         # Said in words under the box: "keep the camera on" means nothing until one knows that
         # vbg otherwise turns the webcam off while no app is watching.
+        # Two fixed lines rather than word wrap: a wrapping label in a form row gets too little
+        # height on a real X server (height-for-width) and was drawn cut off.
         self.keep_camera_hint = QLabel(
-            "When off, the webcam (and its light) turns on only while a video app uses the "
-            "virtual camera or this window is open.")
-        self.keep_camera_hint.setWordWrap(True)
+            "When off, the webcam (and its light) turns on only while a video app\n"
+            "uses the virtual camera or this window is open.")
         self.keep_camera_hint.setStyleSheet("color: #9aa3b2;")
         layout.addWidget(self._group("Camera", [("Camera", self.camera), ("Size", self.frame_size),
                                                 ("Frame rate", self.fps),
