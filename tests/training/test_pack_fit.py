@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 from vbg.config import MattingConfig  # noqa: E402
 from vbg.matting.engine import MaskEngine  # noqa: E402
 from vbg.matting.registry import load_model  # noqa: E402
+from vbg.resources import asset  # noqa: E402
 from vbg.training import data as D  # noqa: E402
 from vbg.training.cli import main  # noqa: E402
 from vbg.training.gpu import FitConfig, GpuRun, PackData, simulated_previous  # noqa: E402
@@ -66,7 +67,7 @@ def test_pack_keeps_held_out_photos_out_and_pairs_frames(sources, tmp_path: Path
     clip, photos = sources
     out = tmp_path / "pack.npz"
     counts = build_pack([clip], [photos], [], out, side=64, label=_bright, strips_every=3,
-                        progress=False)
+                        progress=False, photo_strips=False)
     assert counts["frames"] == 6 and counts["photos"] == 3 and counts["held_out"] == 2
     p = read_pack(out)
     names = list(p["names"])
@@ -82,6 +83,30 @@ def test_pack_keeps_held_out_photos_out_and_pairs_frames(sources, tmp_path: Path
     data = PackData(out, torch.device("cpu"))
     assert data.next[:6].tolist() == [1, 2, 3, 4, 5, 5]  # the last frame pairs with itself
     assert data.next[6:].tolist() == [6, 7, 8]  # a photo pairs with itself (a still scene)
+
+
+def test_pack_takes_person_free_strips_of_photos(tmp_path: Path) -> None:
+    photos = tmp_path / "people"
+    (photos / "images").mkdir(parents=True)
+    (photos / "masks").mkdir()
+    room = np.zeros((60, 100, 3), np.uint8)
+    room[:, :, 1] = np.arange(100, dtype=np.uint8)[None, :] * 2  # green ramp: columns known
+    narrow = np.zeros((60, 100), np.uint8)
+    narrow[10:, 10:30] = 255  # someone near the left edge: 70 free columns on the right
+    wide = np.zeros((60, 100), np.uint8)
+    wide[10:, 5:95] = 255  # someone filling the width: no strip
+    passer_by = room.copy()
+    cv2.circle(passer_by, (80, 30), 8, (255, 255, 255), -1)  # unlabelled, the teacher sees it
+    for name, img, mask in (("narrow", room, narrow), ("wide", room, wide),
+                            ("passer_by", passer_by, narrow)):
+        cv2.imwrite(str(photos / "images" / f"{name}.png"), img)
+        cv2.imwrite(str(photos / "masks" / f"{name}.png"), mask)
+    out = tmp_path / "pack.npz"
+    counts = build_pack([], [photos], [], out, side=64, label=_bright, progress=False)
+    assert counts["photos"] == 3 and counts["backgrounds"] == 1
+    bg = read_pack(out)["backgrounds"][0]
+    # Only the right-hand columns (green >= 60) are in it: none of the person's side.
+    assert bg[..., 1].min() >= 55
 
 
 def test_simulated_previous_masks() -> None:
@@ -103,12 +128,17 @@ def test_temporal_fit_exports_and_runs_in_the_engine(sources, tmp_path: Path) ->
     build_pack([clip], [photos], [], pack, side=64, label=_bright, progress=False)
     out = tmp_path / "run"
     run = GpuRun(FitConfig(pack=str(pack), out=str(out), temporal=True, size=64, batch=4,
-                           steps=4, eval_every=2, device="cpu", photo_share=0.5))
+                           steps=4, eval_every=2, device="cpu", photo_share=0.5,
+                           showcase=str(asset("demo", "astronaut.png"))))
     result = run.fit()
     assert result["step"] == 4 and len(run.history) == 2
     for name in ("best.pt", "last.pt", "curves.png", "timelapse.gif", "timelapse.mp4",
-                 "history.json", "config.json"):
+                 "showcase.gif", "showcase.mp4", "history.json", "config.json"):
         assert (out / name).is_file(), name
+    from PIL import Image
+
+    with Image.open(out / "showcase.gif") as gif:  # [input | cut-out] per evaluation
+        assert gif.n_frames == 2 and gif.size == (128, 64)
     onnx_path = tmp_path / "t.onnx"
     assert main(["export", "--run", str(out), "--out", str(onnx_path)]) == 0
     side = json.loads(onnx_path.with_suffix(".json").read_text())

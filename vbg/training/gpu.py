@@ -70,6 +70,10 @@ class FitConfig:
     loss: str = "bce_iou_l1"
     init: str = ""  # a state_dict (best.pt) to start from instead of random weights
     photo_share: float = 0.0  # fraction of each batch drawn from photos (0 = uniform draw)
+    # A picture with no label (e.g. the bundled demo) whose [input | prediction] strip at each
+    # evaluation makes ``showcase.gif``/``.mp4``: a timelapse that may be published, unlike
+    # the validation strips, which show the pack's photos.
+    showcase: str = ""
 
 
 class PackData:
@@ -306,6 +310,17 @@ class GpuRun:
         self.history: list[dict[str, float]] = []
         self.best = -1.0
         self._val = self._validation_batch()
+        self._show = self._showcase_picture()
+
+    def _showcase_picture(self) -> torch.Tensor | None:
+        if not self.cfg.showcase:
+            return None
+        img = cv2.imread(self.cfg.showcase, cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError(f"showcase picture {self.cfg.showcase} is not a readable image.")
+        rgb = cv2.cvtColor(cv2.resize(img, (self.cfg.size, self.cfg.size),
+                                      interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        return torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(self.dev)
 
     def _validation_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         d, size = self.data, self.cfg.size
@@ -375,6 +390,22 @@ class GpuRun:
             rows.append(np.hstack([bgr, t, q]))
         return np.vstack(rows)
 
+    @torch.no_grad()
+    def showcase_strip(self) -> np.ndarray:
+        """[input | prediction as a cut-out over grey] of the showcase picture."""
+        assert self._show is not None
+        self.net.eval()
+        x = self._show
+        prev = torch.zeros_like(x[:, :1]) if self.cfg.temporal else None
+        logits = self.forward(x, prev)
+        if self.cfg.temporal:  # a still picture: the second call sees the first's output
+            logits = self.forward(x, torch.sigmoid(logits))
+        p = torch.sigmoid(logits)
+        self.net.train()
+        cut = x * p + 0.5 * (1 - p)
+        rgb = (torch.cat([x, cut], 3)[0].permute(1, 2, 0).cpu().numpy() * 255).astype(np.uint8)
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
     def fit(self) -> dict[str, float]:
         from vbg.training.loop import save_curves, save_timelapse, save_timelapse_video
 
@@ -411,6 +442,8 @@ class GpuRun:
                 torch.save({k: v.float() for k, v in self.net.state_dict().items()},
                            self.out / "last.pt")
                 cv2.imwrite(str(sdir / f"epoch_{epoch:03d}.png"), self.strip())
+                if self._show is not None:
+                    cv2.imwrite(str(sdir / f"show_{epoch:03d}.png"), self.showcase_strip())
                 print(json.dumps({k: round(v, 4) if isinstance(v, float) else v
                                   for k, v in record.items()}), flush=True)
             if over:
@@ -418,6 +451,10 @@ class GpuRun:
         strips = sorted(sdir.glob("epoch_*.png"))
         save_timelapse(strips, self.out / "timelapse.gif", ms_per_frame=250)
         save_timelapse_video(strips, self.out / "timelapse.mp4", fps=4)
+        shows = sorted(sdir.glob("show_*.png"))
+        if shows:
+            save_timelapse(shows, self.out / "showcase.gif", ms_per_frame=250)
+            save_timelapse_video(shows, self.out / "showcase.mp4", fps=4)
         save_curves(self.history, self.out / "curves.png")
         (self.out / "history.json").write_text(json.dumps(self.history, indent=1))
         return {"best_val_iou": self.best, "params": count_params(self.net), **record}
