@@ -19,7 +19,14 @@ from vbg.matting.registry import load_model  # noqa: E402
 from vbg.resources import asset  # noqa: E402
 from vbg.training import data as D  # noqa: E402
 from vbg.training.cli import main  # noqa: E402
-from vbg.training.gpu import FitConfig, GpuRun, PackData, simulated_previous  # noqa: E402
+from vbg.training.gpu import (  # noqa: E402
+    FitConfig,
+    GpuRun,
+    PackData,
+    edge_band,
+    edge_loss,
+    simulated_previous,
+)
 from vbg.training.pack import build_pack, read_pack  # noqa: E402
 
 from .conftest import make_pair  # noqa: E402
@@ -109,6 +116,20 @@ def test_pack_takes_person_free_strips_of_photos(tmp_path: Path) -> None:
     assert bg[..., 1].min() >= 55
 
 
+def test_edge_band_and_loss() -> None:
+    y = torch.zeros(1, 1, 40, 40)
+    y[:, :, 10:30, 10:30] = 1.0
+    band = edge_band(y, 2)
+    assert band[0, 0, 20, 20] == 0 and band[0, 0, 2, 2] == 0  # deep inside, far outside
+    assert band[0, 0, 20, 9] == 1 and band[0, 0, 20, 11] == 1  # either side of the outline
+    assert band[0, 0, 20, 7] == 0 and band[0, 0, 20, 13] == 0  # beyond 2 px
+    good = (y * 2 - 1) * 8  # confident and right everywhere
+    bad_edge = good.clone()
+    bad_edge[:, :, 10:30, 10] = -8  # wrong on the outline only
+    assert edge_loss(bad_edge, y, 2) > 10 * edge_loss(good, y, 2)
+    assert edge_loss(good, torch.zeros_like(y), 2) == 0  # no outline, no edge loss
+
+
 def test_simulated_previous_masks() -> None:
     y = torch.zeros(400, 1, 32, 32)
     y[:, :, 8:28, 10:22] = 1.0
@@ -128,7 +149,7 @@ def test_temporal_fit_exports_and_runs_in_the_engine(sources, tmp_path: Path) ->
     build_pack([clip], [photos], [], pack, side=64, label=_bright, progress=False)
     out = tmp_path / "run"
     run = GpuRun(FitConfig(pack=str(pack), out=str(out), temporal=True, size=64, batch=4,
-                           steps=4, eval_every=2, device="cpu", photo_share=0.5,
+                           steps=4, eval_every=2, device="cpu", photo_share=0.5, edge_weight=1.0,
                            showcase=str(asset("demo", "astronaut.png"))))
     result = run.fit()
     assert result["step"] == 4 and len(run.history) == 2

@@ -74,6 +74,10 @@ class FitConfig:
     # evaluation makes ``showcase.gif``/``.mp4``: a timelapse that may be published, unlike
     # the validation strips, which show the pack's photos.
     showcase: str = ""
+    # Extra BCE on the label's edge band (pixels within ``edge_px`` of the 0.5 outline),
+    # weighted by ``edge_weight`` (0 = off): the boundary is where the model is weakest.
+    edge_weight: float = 0.0
+    edge_px: int = 5
 
 
 class PackData:
@@ -276,6 +280,20 @@ def simulated_previous(y: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.where((r < 0.2)[:, None, None, None], torch.zeros_like(prev), prev)
 
 
+def edge_band(y: torch.Tensor, px: int) -> torch.Tensor:
+    """1 within ``px`` pixels of the label's 0.5 outline (dilated minus eroded), else 0."""
+    k = 2 * px + 1
+    hard = (y > 0.5).float()
+    return F.max_pool2d(hard, k, 1, px) + F.max_pool2d(-hard, k, 1, px)
+
+
+def edge_loss(logits: torch.Tensor, y: torch.Tensor, px: int) -> torch.Tensor:
+    """Mean BCE over the edge band of each batch (0 where no label has an edge)."""
+    band = edge_band(y, px)
+    bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    return (bce * band).sum() / band.sum().clamp(min=1.0)
+
+
 def _norm(x: torch.Tensor) -> torch.Tensor:
     return (x - MEAN) / STD
 
@@ -347,6 +365,9 @@ class GpuRun:
         l1 = self.forward(x1, p0 if cfg.temporal else None)
         p1 = torch.sigmoid(l1)
         loss = self.loss_fn(l0, y0) + self.loss_fn(l1, y1)
+        if cfg.edge_weight:
+            loss = loss + cfg.edge_weight * (edge_loss(l0, y0, cfg.edge_px)
+                                             + edge_loss(l1, y1, cfg.edge_px))
         if cfg.consistency:
             loss = loss + cfg.consistency * ((p1 - p0) - (y1 - y0)).abs().mean() * 4
         self.opt.zero_grad(set_to_none=True)
