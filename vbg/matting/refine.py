@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vbg.config import MattingConfig
+
 # Evaluate the linear model at half the frame size when the frame is at least this many times
 # wider than the mask (see GuidedUpsampler).
 _HALF_RES_MIN_FACTOR = 4
@@ -49,7 +51,7 @@ class GuidedUpsampler:
 
     ``radius`` is the window radius in working-resolution pixels and ``eps`` the regulariser
     (guide intensities in [0, 1]): edges with a local variance well above ``eps`` are followed,
-    flatter regions are just smoothed.
+    flatter regions are just smoothed. The defaults are the app's (``MattingConfig``).
 
     Contract of ``__call__``: ``alpha_small`` float32 h×w in [0, 1]; ``guide_small`` uint8 h×w,
     the grey version of the *same* frame at the same size and field of view (e.g.
@@ -68,7 +70,8 @@ class GuidedUpsampler:
     Internal buffers are reused while the sizes stay the same. Not thread-safe.
     """
 
-    def __init__(self, radius: int = 4, eps: float = 1e-3) -> None:
+    def __init__(self, radius: int = MattingConfig.refine_radius,
+                 eps: float = MattingConfig.refine_eps) -> None:
         if not 1 <= radius <= 32:
             raise ValueError("Refinement radius must be 1 to 32.")
         if not 0 < eps < 1:
