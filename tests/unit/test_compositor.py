@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from vbg import compositor
 from vbg.compositor import Compositor, fit_cover
 from vbg.config import BackgroundConfig
 from vbg.errors import BackgroundError
@@ -392,3 +393,52 @@ def test_compose_rejects_an_out_buffer_of_another_size() -> None:
     comp = Compositor(BackgroundConfig(kind="blur"))
     with pytest.raises(ValueError, match="out must be"):
         comp.compose(_frame(), _mask(), out=np.empty((H, W // 2, 3), np.uint8))
+
+
+# -- the banded blend (a large person: copy the opaque interior, blend only its edges) -------
+
+
+def _large_person(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 1280×720 frame, a soft half-size alpha of a big head-and-shoulders with an arm apart
+    from the body (bands whose interior is not one run) and a faint speck, and the full-size
+    alpha as the mask engine makes it: the bilinear upscale of the half-size one."""
+    frame = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+    half = np.zeros((360, 640), np.uint8)
+    cv2.ellipse(half, (320, 110), (70, 90), 0, 0, 360, 255, -1)  # head
+    cv2.rectangle(half, (160, 190), (480, 360), 255, -1)  # shoulders and body
+    cv2.rectangle(half, (60, 150), (110, 360), 255, -1)  # an arm, apart from the body
+    half = cv2.GaussianBlur(half, (9, 9), 3)  # soft edges
+    half[20, 600] = 3  # a faint speck far from the person
+    alpha = cv2.resize(half, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    return frame, half, alpha
+
+
+@pytest.mark.parametrize("spec", ["blur", "color:#00FF00"])
+def test_banded_blend_gives_exactly_the_plain_blend(spec: str, monkeypatch) -> None:  # noqa: ANN001
+    frame, half, alpha = _large_person(np.random.default_rng(3))
+    frame_half = cv2.resize(frame, (640, 360), interpolation=cv2.INTER_AREA)
+    with monkeypatch.context() as m:
+        m.setattr(compositor, "_BANDED_MIN_PIXELS", 10**9)  # the plain blend, same hints
+        plain = Compositor(BackgroundConfig.parse(spec)).compose(
+            frame, alpha, frame_half=frame_half, alpha_half=half).copy()
+    hinted = Compositor(BackgroundConfig.parse(spec))
+    calls = []
+    banded = hinted._banded
+    monkeypatch.setattr(hinted, "_banded", lambda *a: calls.append(1) or banded(*a))
+    out = hinted.compose(frame, alpha, frame_half=frame_half, alpha_half=half)
+    assert calls, "a person this large takes the banded blend"
+    assert int(cv2.absdiff(plain, out).max()) == 0
+    inside = alpha == 255
+    assert np.array_equal(out[inside], frame[inside])  # the person, untouched
+
+
+def test_banded_blend_with_an_area_halved_hint_is_within_two_levels() -> None:
+    frame, _, alpha = _large_person(np.random.default_rng(4))
+    alpha = cv2.GaussianBlur(alpha, (5, 5), 0)  # no longer an upscale of any half-size alpha
+    frame_half, alpha_half = _halves(frame, alpha)
+    cfg = BackgroundConfig.parse("color:#203040")
+    plain = Compositor(cfg).compose(frame, alpha).copy()
+    hinted = Compositor(cfg).compose(frame, alpha, frame_half=frame_half, alpha_half=alpha_half)
+    assert int(cv2.absdiff(plain, hinted).max()) <= 2
+    outside = cv2.dilate(alpha, np.ones((5, 5), np.uint8)) == 0
+    assert (hinted[outside] == (0x40, 0x30, 0x20)).all()  # the background, exactly
