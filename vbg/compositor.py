@@ -7,8 +7,10 @@ once per frame size) and ``video`` (looping, one background frame per output fra
 Everything per frame works on preallocated buffers with cv2 uint8 arithmetic; float32 is used
 only at the reduced resolution where the blur is computed. Full-size passes are kept few: the
 blurred background is upscaled straight into the output, the blend runs only over the box that
-holds the person (alpha is 0 outside it), and the half-size frame and alpha that the mask
-engine made anyway are taken instead of shrinking the full-size pictures again. Measured on
+holds the person (alpha is 0 outside it; for a large person band by band, copying the
+opaque interior and blending only its edges: ``_BandedBlend``), and the half-size frame and
+alpha that the mask engine made anyway are taken instead of shrinking the full-size pictures
+again. Measured on
 the 2-core dev machine (one cv2 thread, 720p, a seated person): a blur compose of ~2 ms, of
 which the blend in the person's box ~1 ms, the upscale of the blurred background ~0.6 ms, the
 rest at 1/4 to 1/8 size.
