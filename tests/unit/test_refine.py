@@ -111,3 +111,36 @@ def test_a_given_half_size_frame_gives_the_same_result() -> None:
     assert up.alpha_half is not None and up.alpha_half.shape == (180, 320)
     shrunk = cv2.resize(hinted, (320, 180), interpolation=cv2.INTER_AREA)
     assert float(cv2.absdiff(shrunk, up.alpha_half).mean()) < 2.0
+
+
+def test_a_flat_picture_keeps_the_masks_own_edge_instead_of_spreading_it() -> None:
+    # A white coat in front of a white wall: the grey guide is flat, so the filter has no edge
+    # to follow; its box means would spread the mask into a wide ramp (a glow of the wall).
+    alpha_small = np.zeros((90, 160), np.float32)
+    alpha_small[:, 80:] = 1.0
+    alpha_small = cv2.GaussianBlur(alpha_small, (5, 5), 1.0)  # the model's own soft edge
+    guide_small = np.full((90, 160), 230, np.uint8)
+    frame = np.full((360, 640, 3), 230, np.uint8)
+    spread = GuidedUpsampler(4, 1e-2, flat_eps=0.0)(alpha_small, guide_small, frame)
+    kept = GuidedUpsampler(4, 1e-2)(alpha_small, guide_small, frame)
+    own = cv2.resize(alpha_small * 255, (640, 360), interpolation=cv2.INTER_LINEAR)
+
+    def ramp(a: np.ndarray) -> int:
+        return int(((a > 12) & (a < 243)).sum(axis=1).mean())
+
+    assert ramp(spread) > 2 * ramp(kept)
+    # the mask's own edge (evaluated at half size, then enlarged: a few levels of rounding)
+    assert np.abs(kept.astype(np.float32) - own).max() <= 4
+
+
+def test_where_the_picture_has_an_edge_the_flat_rule_changes_little() -> None:
+    # A bright shape on a dark room: the picture has its edge, the filter follows it.
+    frame, mask, alpha_small, guide_small = _scene((640, 360), (160, 90))
+    with_rule = GuidedUpsampler(4, 1e-2)(alpha_small, guide_small, frame)
+    without = GuidedUpsampler(4, 1e-2, flat_eps=0.0)(alpha_small, guide_small, frame)
+    band = cv2.dilate(mask, np.ones((9, 9), np.uint8)) != cv2.erode(mask, np.ones((9, 9),
+                                                                            np.uint8))
+    truth = mask.astype(np.float32) * 255
+    err_with = np.abs(with_rule.astype(np.float32) - truth)[band].mean()
+    err_without = np.abs(without.astype(np.float32) - truth)[band].mean()
+    assert err_with <= err_without + 2.0  # no worse at a real edge (grey levels)

@@ -19,6 +19,14 @@ from vbg.config import MattingConfig
 # wider than the mask (see GuidedUpsampler).
 _HALF_RES_MIN_FACTOR = 4
 
+# Where the picture is flat (window variance of the grey guide, intensities in [0, 1], well
+# below this), there is no edge for the filter to follow, and its two box means would spread
+# the mask into a ramp about two windows wide: a white coat in front of a white wall glowed.
+# There the model's own alpha is kept instead, weighted by var / (var + FLAT_EPS). Chosen by
+# `vbg eval` (docs/quality.md): 0.002 narrows the soft band and lowers MAD on both photo sets
+# without raising flicker on any clip; larger values raised flicker.
+FLAT_EPS = 0.002
+
 
 def _check_out(out: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
     """``out`` if it is a C-contiguous uint8 array of ``shape``, a new one if None."""
@@ -51,7 +59,10 @@ class GuidedUpsampler:
 
     ``radius`` is the window radius in working-resolution pixels and ``eps`` the regulariser
     (guide intensities in [0, 1]): edges with a local variance well above ``eps`` are followed,
-    flatter regions are just smoothed. The defaults are the app's (``MattingConfig``).
+    flatter regions are just smoothed — except where the guide is flat altogether (window
+    variance well below ``flat_eps``; 0 turns this off): there the working-resolution alpha is
+    kept as it is, rather than spread by the box means, since the picture offers no edge.
+    The defaults are the app's (``MattingConfig``).
 
     Contract of ``__call__``: ``alpha_small`` float32 h×w in [0, 1]; ``guide_small`` uint8 h×w,
     the grey version of the *same* frame at the same size and field of view (e.g.
@@ -71,13 +82,16 @@ class GuidedUpsampler:
     """
 
     def __init__(self, radius: int = MattingConfig.refine_radius,
-                 eps: float = MattingConfig.refine_eps) -> None:
+                 eps: float = MattingConfig.refine_eps, flat_eps: float = FLAT_EPS) -> None:
         if not 1 <= radius <= 32:
             raise ValueError("Refinement radius must be 1 to 32.")
         if not 0 < eps < 1:
             raise ValueError("Refinement eps must be between 0 and 1.")
         self.radius = int(radius)
         self.eps = float(eps)
+        if flat_eps < 0:
+            raise ValueError("The flat-region threshold must not be negative.")
+        self.flat_eps = float(flat_eps)
         self._small_shape: tuple[int, int] | None = None
         self._eval_key: tuple[tuple[int, int], tuple[int, int]] | None = None
 
@@ -100,6 +114,7 @@ class GuidedUpsampler:
         self._t = np.empty(shape, np.float32)
         self._a_mean = np.empty(shape, np.float32)
         self._b_mean = np.empty(shape, np.float32)
+        self._w = np.empty(shape, np.float32)
 
     def _alloc_eval(self, frame_shape: tuple[int, int], small_shape: tuple[int, int]) -> None:
         self._eval_key = (frame_shape, small_shape)
@@ -144,6 +159,20 @@ class GuidedUpsampler:
         b *= 255.0
         cv2.boxFilter(a, -1, ksize, dst=self._a_mean, normalize=True, borderType=border)
         cv2.boxFilter(b, -1, ksize, dst=self._b_mean, normalize=True, borderType=border)
+        if self.flat_eps > 0:
+            # Weight w = var / (var + flat_eps): 1 where the picture has an edge to follow,
+            # towards 0 where it is flat; there a·G + b becomes the alpha itself (·255).
+            w = self._w
+            np.subtract(t, self.eps, out=w)  # var(I) again (t held var + eps)
+            np.maximum(w, 0.0, out=w)
+            np.add(w, self.flat_eps, out=t)
+            np.divide(w, t, out=w)
+            self._a_mean *= w
+            self._b_mean *= w
+            np.subtract(1.0, w, out=w)
+            w *= alpha_small
+            w *= 255.0
+            self._b_mean += w
 
     def __call__(
         self,
