@@ -191,3 +191,17 @@ def test_pack_cli_labels_with_the_real_teacher(sources, tmp_path: Path, capsys) 
     assert list(p["teacher"]) == [1, 1, 1, 0, 0, 0]
     assert len(p["backgrounds"]) >= 4  # the shipped backgrounds by default
     assert main(["pack", "--clips", str(tmp_path / "none.mp4"), "--out", str(out)]) == 2
+
+
+def test_fit_with_an_unreadable_showcase_says_so(sources, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    clip, photos = sources
+    pack = tmp_path / "pack.npz"
+    build_pack([clip], [photos], [], pack, side=64, label=_bright, progress=False)
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a picture")
+    code = main(["fit", "--pack", str(pack), "--set", f"out={tmp_path / 'run'}", "--set",
+                 "size=64", "--set", "steps=1", "--set", "device=cpu", "--set",
+                 f"showcase={bad}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "notes.txt is not a readable image" in err
+    assert "Traceback" not in err and not (tmp_path / "run").exists()

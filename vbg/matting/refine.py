@@ -62,7 +62,7 @@ class GuidedUpsampler:
     flatter regions are just smoothed — except where the guide is flat altogether (window
     variance well below ``flat_eps``; 0 turns this off): there the working-resolution alpha is
     kept as it is, rather than spread by the box means, since the picture offers no edge.
-    The defaults are the app's (``MattingConfig``).
+    ``radius`` and ``eps`` default to the app's (``MattingConfig``).
 
     Contract of ``__call__``: ``alpha_small`` float32 h×w in [0, 1]; ``guide_small`` uint8 h×w,
     the grey version of the *same* frame at the same size and field of view (e.g.

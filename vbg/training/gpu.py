@@ -39,6 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vbg.training.errors import ConfigError
 from vbg.training.losses import LOSSES, METRICS
 from vbg.training.nets import build_net, count_params
 
@@ -309,6 +310,7 @@ class GpuRun:
         else:
             self.dev = torch.device(cfg.device)
         torch.manual_seed(cfg.seed)
+        self._show = self._showcase_picture()  # first: a bad path writes no run folder
         self.data = PackData(Path(cfg.pack), self.dev)
         self.aug = Augment(self.data, cfg, cfg.seed)
         in_ch = 4 if cfg.temporal else 3
@@ -328,14 +330,14 @@ class GpuRun:
         self.history: list[dict[str, float]] = []
         self.best = -1.0
         self._val = self._validation_batch()
-        self._show = self._showcase_picture()
 
     def _showcase_picture(self) -> torch.Tensor | None:
         if not self.cfg.showcase:
             return None
         img = cv2.imread(self.cfg.showcase, cv2.IMREAD_COLOR)
         if img is None:
-            raise ValueError(f"showcase picture {self.cfg.showcase} is not a readable image.")
+            raise ConfigError(f"The showcase picture {self.cfg.showcase} is not a readable "
+                              "image; give the path of a PNG or JPEG file.")
         rgb = cv2.cvtColor(cv2.resize(img, (self.cfg.size, self.cfg.size),
                                       interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
         return torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(self.dev)
