@@ -203,5 +203,5 @@ def test_fit_with_an_unreadable_showcase_says_so(sources, tmp_path: Path, capsys
                  "size=64", "--set", "steps=1", "--set", "device=cpu", "--set",
                  f"showcase={bad}"])
     err = capsys.readouterr().err
-    assert code == 2 and "notes.txt is not a readable image" in err
+    assert code == 2 and "showcase picture" in err and "notes.txt is not an image" in err
     assert "Traceback" not in err and not (tmp_path / "run").exists()

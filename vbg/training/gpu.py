@@ -334,10 +334,9 @@ class GpuRun:
     def _showcase_picture(self) -> torch.Tensor | None:
         if not self.cfg.showcase:
             return None
-        img = cv2.imread(self.cfg.showcase, cv2.IMREAD_COLOR)
-        if img is None:
-            raise ConfigError(f"The showcase picture {self.cfg.showcase} is not a readable "
-                              "image; give the path of a PNG or JPEG file.")
+        from vbg.imaging import read_image
+
+        img = read_image(self.cfg.showcase, what="The showcase picture", error=ConfigError)
         rgb = cv2.cvtColor(cv2.resize(img, (self.cfg.size, self.cfg.size),
                                       interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
         return torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255).to(self.dev)
