@@ -144,3 +144,16 @@ def test_where_the_picture_has_an_edge_the_flat_rule_changes_little() -> None:
     err_with = np.abs(with_rule.astype(np.float32) - truth)[band].mean()
     err_without = np.abs(without.astype(np.float32) - truth)[band].mean()
     assert err_with <= err_without + 2.0  # no worse at a real edge (grey levels)
+
+
+def test_a_faint_speck_on_a_flat_wall_stays_diluted() -> None:
+    # The model's faint false speck (a patch of a flag, say): the box means dilute it; the
+    # flat-picture rule must not bring it back, since it only sharpens towards the more
+    # decided of the two values.
+    alpha_small = np.zeros((90, 160), np.float32)
+    cv2.circle(alpha_small, (40, 30), 3, 0.4, -1)
+    guide_small = np.full((90, 160), 200, np.uint8)
+    frame = np.full((360, 640, 3), 200, np.uint8)
+    without = GuidedUpsampler(4, 1e-2, flat_eps=0.0)(alpha_small, guide_small, frame)
+    with_rule = GuidedUpsampler(4, 1e-2)(alpha_small, guide_small, frame)
+    assert int(with_rule.max()) <= int(without.max()) + 1 < 0.4 * 255 / 2
