@@ -680,7 +680,9 @@ class Compositor:
             if cfg.light_wrap > 0.0:
                 return self._compose_wrapped(frame, alpha, bg, bufs, size, box, out)
             rows, cols = box
-            if (alpha_half is not None and (rows.stop - rows.start) * (cols.stop - cols.start)
+            # Banded only for even sizes: an odd last row or column has no half-size pixel.
+            if (alpha_half is not None and bufs.shape[0] % 2 == 0 and bufs.shape[1] % 2 == 0
+                    and (rows.stop - rows.start) * (cols.stop - cols.start)
                     >= _BANDED_MIN_PIXELS):
                 # ``out`` holds the background already: untouched columns are final.
                 return self._banded(frame, bg, alpha, alpha_half, bufs, out, box)

@@ -442,3 +442,19 @@ def test_banded_blend_with_an_area_halved_hint_is_within_two_levels() -> None:
     assert int(cv2.absdiff(plain, hinted).max()) <= 2
     outside = cv2.dilate(alpha, np.ones((5, 5), np.uint8)) == 0
     assert (hinted[outside] == (0x40, 0x30, 0x20)).all()  # the background, exactly
+
+
+def test_an_odd_frame_size_keeps_its_last_row_and_column() -> None:
+    # 1281×721: the half-size alpha has no pixel for the last row and column; the person there
+    # must still be blended in (the banded blend is for even sizes only).
+    frame, half, alpha = _large_person(np.random.default_rng(5))
+    half[200:, 560:] = 255  # someone reaching the bottom-right corner
+    alpha = cv2.resize(half, (1280, 720), interpolation=cv2.INTER_LINEAR)
+    frame = cv2.copyMakeBorder(frame, 0, 1, 0, 1, cv2.BORDER_REPLICATE)
+    alpha = cv2.copyMakeBorder(alpha, 0, 1, 0, 1, cv2.BORDER_REPLICATE)
+    frame_half = cv2.resize(frame, (640, 360), interpolation=cv2.INTER_AREA)
+    cfg = BackgroundConfig.parse("color:#203040")
+    out = Compositor(cfg).compose(frame, alpha, frame_half=frame_half, alpha_half=half)
+    opaque = alpha == 255
+    assert opaque[-1, -1] and opaque[-1].any() and opaque[:, -1].any()
+    assert np.array_equal(out[opaque], frame[opaque])
