@@ -39,6 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vbg.imaging import read_image
 from vbg.training.errors import ConfigError
 from vbg.training.losses import LOSSES, METRICS
 from vbg.training.nets import build_net, count_params
@@ -334,8 +335,6 @@ class GpuRun:
     def _showcase_picture(self) -> torch.Tensor | None:
         if not self.cfg.showcase:
             return None
-        from vbg.imaging import read_image
-
         img = read_image(self.cfg.showcase, what="The showcase picture", error=ConfigError)
         rgb = cv2.cvtColor(cv2.resize(img, (self.cfg.size, self.cfg.size),
                                       interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
@@ -376,6 +375,15 @@ class GpuRun:
         self.opt.step()
         return float(loss.detach())
 
+    def _still_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits for still pictures ``x``: a temporal net starts from an empty previous
+        alpha and is then fed its own output once (a still scene)."""
+        prev = torch.zeros_like(x[:, :1]) if self.cfg.temporal else None
+        logits = self.forward(x, prev)
+        if self.cfg.temporal:
+            logits = self.forward(x, torch.sigmoid(logits))
+        return logits
+
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
         self.net.eval()
@@ -384,10 +392,7 @@ class GpuRun:
         sums = {k: 0.0 for k in ("loss", *METRICS)}
         for i in range(0, len(x), 32):
             xb, yb = x[i:i + 32], y[i:i + 32]
-            prev = torch.zeros_like(yb) if self.cfg.temporal else None
-            logits = self.forward(xb, prev)
-            if self.cfg.temporal:  # second pass fed its own output: a still scene
-                logits = self.forward(xb, torch.sigmoid(logits))
+            logits = self._still_logits(xb)
             p = torch.sigmoid(logits)
             sums["loss"] += float(self.loss_fn(logits, yb)) * len(xb)
             for k, fn in METRICS.items():
@@ -418,11 +423,7 @@ class GpuRun:
         assert self._show is not None
         self.net.eval()
         x = self._show
-        prev = torch.zeros_like(x[:, :1]) if self.cfg.temporal else None
-        logits = self.forward(x, prev)
-        if self.cfg.temporal:  # a still picture: the second call sees the first's output
-            logits = self.forward(x, torch.sigmoid(logits))
-        p = torch.sigmoid(logits)
+        p = torch.sigmoid(self._still_logits(x))
         self.net.train()
         cut = x * p + 0.5 * (1 - p)
         rgb = (torch.cat([x, cut], 3)[0].permute(1, 2, 0).cpu().numpy() * 255).astype(np.uint8)
