@@ -328,12 +328,21 @@ class FakeCapture:
         modes: tuple[tuple[int, int], ...] = ((1280, 720),),
         frames_ok: int = 10**9,
         opened: bool = True,
+        raw_jpeg: np.ndarray | None = None,
+        broken_reads: tuple[int, ...] = (),
+        raw_layout: str = "jpeg",
     ) -> None:
         self.args = args
         self.modes = modes
         self.size = modes[0]
         self.frames_ok = frames_ok
         self.opened = opened
+        # Like OpenCV's V4L2 backend: with CONVERT_RGB off and MJPG negotiated, each frame is
+        # one row of JPEG bytes (of ``raw_jpeg``'s picture; reads in ``broken_reads`` are cut
+        # off after 40 bytes); ``raw_layout="i420"`` hands over undecoded planar pixels instead.
+        self.raw_jpeg = raw_jpeg
+        self.broken_reads = broken_reads
+        self.raw_layout = raw_layout
         self.calls: list[tuple[str, int, float]] = []
         self.released = 0
         self.reads = 0
@@ -369,6 +378,13 @@ class FakeCapture:
         if self.reads > self.frames_ok:
             return False, None
         w, h = self.size
+        raw = (self.raw_jpeg is not None and self.props.get(cv2.CAP_PROP_CONVERT_RGB, 1) == 0
+               and self.props[cv2.CAP_PROP_FOURCC] == cv2.VideoWriter_fourcc(*"MJPG"))
+        if raw and self.raw_layout == "i420":
+            return True, np.zeros((h * 3 // 2, w), np.uint8)
+        if raw:
+            data = cv2.imencode(".jpg", cv2.resize(self.raw_jpeg, (w, h)))[1].reshape(1, -1)
+            return True, data[:, :40] if self.reads in self.broken_reads else data
         return True, np.full((h, w, 3), self.reads % 256, np.uint8)
 
     def release(self) -> None:
@@ -481,3 +497,76 @@ def test_files_are_cover_fitted_not_squashed(tmp_path):
     ys, xs = np.nonzero(frame[..., 0] > 127)
     width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
     assert abs(width - height) <= 2  # still a square (stretching would give 160 x 90)
+
+
+# --- MJPG decoded by vbg (vbg.capture.jpeg) instead of inside OpenCV ------------------------
+
+
+def _photo(size: tuple[int, int] = (1280, 720)) -> np.ndarray:
+    """A real picture (the bundled demo photo) at ``size``."""
+    from vbg.resources import asset
+
+    image = cv2.imread(str(asset("demo", "astronaut.png")))
+    assert image is not None
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def test_decode_jpeg_gives_opencvs_picture_and_none_for_garbage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vbg.capture import jpeg
+
+    data = cv2.imencode(".jpg", _photo(), [cv2.IMWRITE_JPEG_QUALITY, 85])[1]
+    reference = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    for given in (data, data.reshape(1, -1), data.tobytes()):  # as OpenCV / a file hands it
+        frame = jpeg.decode_jpeg(given)
+        assert frame is not None and frame.shape == (720, 1280, 3) and frame.dtype == np.uint8
+        assert int(np.abs(frame.astype(np.int16) - reference).max()) <= 1
+    # A frame cut short still gives a whole picture (as OpenCV's decoder does); not-a-JPEG and
+    # a header alone give None, never an exception.
+    cut = jpeg.decode_jpeg(data[: data.size // 2])
+    assert cut is not None and cut.shape == (720, 1280, 3)
+    assert np.array_equal(cut[:100], reference[:100])
+    assert jpeg.decode_jpeg(b"not a jpeg at all") is None
+    assert jpeg.decode_jpeg(data[:40]) is None
+    assert jpeg.decode_jpeg(b"") is None
+    # Without simplejpeg, OpenCV decodes.
+    monkeypatch.setattr(jpeg, "_simplejpeg", None)
+    frame = jpeg.decode_jpeg(data)
+    assert frame is not None and np.array_equal(frame, reference)
+    assert jpeg.decode_jpeg(data[:40]) is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="raw MJPG is read on Linux only")
+def test_mjpg_camera_frames_are_decoded_by_vbg(fake_camera: dict) -> None:
+    photo = _photo()
+    fake_camera.update(raw_jpeg=photo, broken_reads=(3,))
+    cam = CameraSource(0, 1280, 720, 30.0, mjpg=True)
+    fake = FakeCapture.instances[-1]
+    assert ("set", cv2.CAP_PROP_CONVERT_RGB, 0) in fake.calls
+    assert cam.info.width == 1280 and cam.info.height == 720 and cam.info.fourcc == "MJPG"
+    frames = [cam.read() for _ in range(3)]  # read 3 is cut off: skipped, read 4 comes instead
+    assert fake.reads == 4
+    for frame in frames:
+        assert frame.shape == (720, 1280, 3)
+        assert float(np.abs(frame.astype(np.int16) - photo).mean()) < 3.0  # JPEG's own loss
+    cam.close()
+
+
+def test_camera_without_mjpg_keeps_opencvs_conversion(fake_camera: dict) -> None:
+    fake_camera["raw_jpeg"] = _photo()
+    cam = CameraSource(0, 1280, 720, 30.0, mjpg=False)  # stays YUYV: OpenCV converts
+    fake = FakeCapture.instances[-1]
+    assert all(c[1] != cv2.CAP_PROP_CONVERT_RGB for c in fake.calls)
+    assert cam.read().shape == (720, 1280, 3)
+    cam.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="raw MJPG is read on Linux only")
+def test_undecodable_raw_layout_gives_the_conversion_back_to_opencv(fake_camera: dict) -> None:
+    fake_camera.update(raw_jpeg=_photo(), raw_layout="i420")
+    cam = CameraSource(0, 1280, 720, 30.0, mjpg=True)
+    fake = FakeCapture.instances[-1]
+    assert fake.calls[-1] == ("set", cv2.CAP_PROP_CONVERT_RGB, 1)
+    assert cam.read().shape == (720, 1280, 3)
+    cam.close()

@@ -3,8 +3,9 @@
 A 720p or 1080p webcam at 30 fps delivers MJPG, so every frame a real camera hands over costs
 a JPEG decode; reading a video file or the demo costs something else. ``MjpegReplaySource``
 takes the first frames of another source once, encodes them at a webcam's JPEG quality and
-then decodes one per ``read()``, looping, as OpenCV does for an MJPG camera. ``vbg bench
---camera-like`` uses it, so its table shows what a camera costs.
+then decodes one per ``read()``, looping, with the decoder ``CameraSource`` uses for an MJPG
+camera on Linux (``vbg.capture.jpeg``). ``vbg bench --camera-like`` uses it, so its table shows
+what a camera costs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import cv2
 import numpy as np
 
 from vbg.capture.base import Source, SourceInfo
+from vbg.capture.jpeg import decode_jpeg
 from vbg.errors import SourceEnded, SourceError
 
 # Typical of UVC webcams' MJPG streams (about 80-150 kB per 720p frame).
@@ -61,7 +63,7 @@ class MjpegReplaySource:
             raise SourceEnded
         data = self._jpegs[self._next]
         self._next = (self._next + 1) % len(self._jpegs)
-        frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
+        frame = decode_jpeg(data)
         if frame is None:  # pragma: no cover - we encoded it ourselves
             raise SourceError("A replayed JPEG frame could not be decoded.")
         return frame
