@@ -81,7 +81,8 @@ def test_excludes_training_and_unused_toolkits() -> None:
         assert name in excluded
     # What the app does import must never be excluded.
     for name in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg",
-                 "cv2", "numpy", "onnxruntime", "pyvirtualcam", "platformdirs", "hashlib"):
+                 "cv2", "numpy", "onnxruntime", "pyvirtualcam", "platformdirs", "simplejpeg",
+                 "hashlib"):
         assert name not in excluded
 
 
