@@ -9,7 +9,11 @@ environment (see benchmarks/README.md), never in vbg's:
 Per frame it does what LFBW's ``fake.py`` does in blur mode (``--no-background``) with its
 default options, written from a reading of that code:
 
-* read a frame (OpenCV) and scale it to the requested size (``cv2.resize``, bilinear);
+* read a frame (OpenCV) and scale it to the requested size (``cv2.resize``, bilinear); with
+  ``--camera-like`` instead decode a JPEG per frame with ``cv2.imdecode``, which is what
+  OpenCV's V4L2 backend does for LFBW's camera (LFBW asks it for MJPG: ``--codec`` defaults to
+  MJPG); the first 120 frames, scaled, are held as JPEG at quality 85 as in ``vbg bench
+  --camera-like``;
 * ``SelfieSegmentation(model_selection=1).process(frame).segmentation_mask`` (landscape model;
   LFBW hands the BGR frame over as it is, so no colour conversion here either);
 * threshold 75 %: ``mask = (mask > 0.75) * mask``;
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threshold", type=int, default=75, help="percent, LFBW default 75")
     p.add_argument("--mask-update-speed", type=int, default=50, help="percent, LFBW default 50")
     p.add_argument("--no-postprocess", action="store_true")
+    p.add_argument("--camera-like", action="store_true",
+                   help="replay the clip as in-memory MJPG, decoded per frame by OpenCV")
     a = p.parse_args(argv)
     if a.frames <= 0 or a.warmup < 0:
         p.error("--frames must be positive and --warmup not negative")
@@ -85,8 +91,23 @@ def main(argv: list[str] | None = None) -> int:
 
     cap = open_capture()
 
+    jpegs: list[np.ndarray] = []
+    if a.camera_like:  # as vbg.capture.replay.MjpegReplaySource: 120 frames, quality 85
+        while len(jpegs) < 120:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frame = cv2.resize(frame, (w, h))
+            jpegs.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1])
+        if not jpegs:
+            sys.exit(f"cannot read {a.source}")
+    next_jpeg = 0
+
     def read() -> np.ndarray:
-        nonlocal cap
+        nonlocal cap, next_jpeg
+        if jpegs:
+            data, next_jpeg = jpegs[next_jpeg], (next_jpeg + 1) % len(jpegs)
+            return cv2.imdecode(data, cv2.IMREAD_COLOR)
         ok, frame = cap.read()
         if not ok:  # loop the clip, as vbg's VideoSource does
             cap.release()
@@ -172,9 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         "wall_ms_per_frame": wall / a.frames * 1e3,
         "frames_per_cpu_second": a.frames / cpu if cpu > 0 else 0.0,
         "stages_ms_median": {k: statistics.median(v) for k, v in stages.items()},
-        "settings": {"source": a.source, "blend": a.blend, "blur_ksize": ksize, "sigma": sigma,
-                     "threshold": threshold, "postprocess": not a.no_postprocess,
-                     "mask_update_speed": mrar, "warmup": a.warmup},
+        "settings": {"source": a.source, "camera_like": a.camera_like, "blend": a.blend,
+                     "blur_ksize": ksize, "sigma": sigma, "threshold": threshold,
+                     "postprocess": not a.no_postprocess, "mask_update_speed": mrar,
+                     "warmup": a.warmup},
         "process_threads": threads,
         "versions": {"python": platform.python_version(), "mediapipe": mp.__version__,
                      "opencv": cv2.__version__, "numpy": np.__version__,
