@@ -18,6 +18,7 @@ def test_frames_come_back_close_to_the_originals_and_loop() -> None:
     originals = [synthetic.read() for _ in range(3)]
     replay = MjpegReplaySource(SyntheticSource(320, 240), frames=3)
     assert replay.info.fourcc == "MJPG" and (replay.info.width, replay.info.height) == (320, 240)
+    assert "libjpeg-turbo" in replay.info.label  # the decoder a Linux webcam's frames get
     got = [replay.read() for _ in range(6)]
     for i, frame in enumerate(got):
         assert frame.shape == (240, 320, 3) and frame.dtype == np.uint8

@@ -21,6 +21,11 @@ except ImportError:  # pragma: no cover - exercised by monkeypatching _simplejpe
 _simplejpeg = simplejpeg
 
 
+def decoder_name() -> str:
+    """Which decoder ``decode_jpeg`` uses, for reports (e.g. ``vbg bench --camera-like``)."""
+    return "libjpeg-turbo via simplejpeg" if _simplejpeg is not None else "OpenCV"
+
+
 def decode_jpeg(data: np.ndarray | bytes) -> np.ndarray | None:
     """One JPEG (the bytes of an MJPG frame, or a 1×N / N uint8 array of them) as a new BGR
     uint8 H×W×3 array; None when the data is not a JPEG that can be decoded.

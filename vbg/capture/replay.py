@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from vbg.capture.base import Source, SourceInfo
-from vbg.capture.jpeg import decode_jpeg
+from vbg.capture.jpeg import decode_jpeg, decoder_name
 from vbg.errors import SourceEnded, SourceError
 
 # Typical of UVC webcams' MJPG streams (about 80-150 kB per 720p frame).
@@ -54,8 +54,9 @@ class MjpegReplaySource:
         self._next = 0
         self.quality = int(quality)
         i = inner.info
-        self.info = SourceInfo(width=i.width, height=i.height, fps=i.fps,
-                               label=f"{i.label} as MJPG (q {quality})", fourcc="MJPG")
+        label = f"{i.label} as MJPG (q {quality}, decoded by {decoder_name()})"
+        self.info = SourceInfo(width=i.width, height=i.height, fps=i.fps, label=label,
+                               fourcc="MJPG")
 
     def read(self) -> np.ndarray:
         """Decode the next frame (BGR uint8, a new array)."""
