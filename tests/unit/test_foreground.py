@@ -50,6 +50,22 @@ def test_fast_foreground_without_a_soft_band_is_a_copy():
     np.testing.assert_array_equal(out, frame)
 
 
+def test_fast_foreground_in_a_box_equals_the_whole_frame_there_and_leaves_the_rest():
+    frame, alpha = _scene()
+    whole = FastForeground()(frame, alpha, np.empty_like(frame))
+    box = (slice(40, 300), slice(250, 350))  # across the soft edge (x 288..312)
+    out = np.full_like(frame, 7)
+    FastForeground()(frame, alpha, out, box)
+    np.testing.assert_array_equal(out[box], whole[box])
+    assert not np.array_equal(out[box], frame[box])  # the edge in the box was corrected
+    outside = np.ones(alpha.shape, bool)
+    outside[box] = False
+    assert (out[outside] == 7).all()
+    empty = np.full_like(frame, 7)
+    FastForeground()(frame, alpha, empty, (slice(10, 10), slice(0, 640)))
+    assert (empty == 7).all()
+
+
 @pytest.mark.skipif(importlib.util.find_spec("pymatting") is None,
                     reason="the optional matting extra (pymatting) is not installed")
 def test_still_foreground_with_pymatting_recovers_the_person_colour():
