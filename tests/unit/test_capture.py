@@ -331,6 +331,7 @@ class FakeCapture:
         raw_jpeg: np.ndarray | None = None,
         broken_reads: tuple[int, ...] = (),
         raw_layout: str = "jpeg",
+        resized_reads: tuple[int, ...] = (),
     ) -> None:
         self.args = args
         self.modes = modes
@@ -343,6 +344,7 @@ class FakeCapture:
         self.raw_jpeg = raw_jpeg
         self.broken_reads = broken_reads
         self.raw_layout = raw_layout
+        self.resized_reads = resized_reads  # reads whose JPEG is 640x360 whatever was asked
         self.calls: list[tuple[str, int, float]] = []
         self.released = 0
         self.reads = 0
@@ -383,6 +385,8 @@ class FakeCapture:
         if raw and self.raw_layout == "i420":
             return True, np.zeros((h * 3 // 2, w), np.uint8)
         if raw:
+            if self.reads in self.resized_reads:
+                w, h = 640, 360
             data = cv2.imencode(".jpg", cv2.resize(self.raw_jpeg, (w, h)))[1].reshape(1, -1)
             return True, data[:, :40] if self.reads in self.broken_reads else data
         return True, np.full((h, w, 3), self.reads % 256, np.uint8)
@@ -540,13 +544,14 @@ def test_decode_jpeg_gives_opencvs_picture_and_none_for_garbage(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="raw MJPG is read on Linux only")
 def test_mjpg_camera_frames_are_decoded_by_vbg(fake_camera: dict) -> None:
     photo = _photo()
-    fake_camera.update(raw_jpeg=photo, broken_reads=(3,))
+    fake_camera.update(raw_jpeg=photo, broken_reads=(3,), resized_reads=(5,))
     cam = CameraSource(0, 1280, 720, 30.0, mjpg=True)
     fake = FakeCapture.instances[-1]
     assert ("set", cv2.CAP_PROP_CONVERT_RGB, 0) in fake.calls
     assert cam.info.width == 1280 and cam.info.height == 720 and cam.info.fourcc == "MJPG"
-    frames = [cam.read() for _ in range(3)]  # read 3 is cut off: skipped, read 4 comes instead
-    assert fake.reads == 4
+    # Read 3 is cut off and read 5 has another size: both skipped, the next read comes instead.
+    frames = [cam.read() for _ in range(4)]
+    assert fake.reads == 6
     for frame in frames:
         assert frame.shape == (720, 1280, 3)
         assert float(np.abs(frame.astype(np.int16) - photo).mean()) < 3.0  # JPEG's own loss

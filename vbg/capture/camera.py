@@ -162,6 +162,7 @@ class CameraSource:
                 )
             raise missing
         self._raw = False  # OpenCV hands over undecoded MJPG (set by _negotiate)
+        self._size: tuple[int, int] | None = None  # (w, h) of the first frame, once checked
         try:
             first = self._negotiate(cap, width, height, fps, mjpg)
         except BaseException:
@@ -208,6 +209,7 @@ class CameraSource:
                 f"Camera {self.index} was asked for {width}x{height} but gives "
                 f"{got_w}x{got_h}; run again with --size {got_w}x{got_h}."
             )
+        self._size = (got_w, got_h)
         return frame
 
     def _grab(self, cap: cv2.VideoCapture) -> np.ndarray | None:
@@ -216,7 +218,11 @@ class CameraSource:
         if not ok or frame is None or not frame.size:
             return None
         if self._raw and frame.ndim == 2 and frame.shape[0] == 1:  # one row of JPEG bytes
-            return decode_jpeg(frame)
+            picture = decode_jpeg(frame)
+            if picture is not None and self._size is not None and (
+                    picture.shape[1], picture.shape[0]) != self._size:
+                return None  # another size mid-stream: not what the sinks were opened for
+            return picture
         if self._raw and frame.ndim == 2:
             # Pixels in a layout we don't convert (the driver changed format): let OpenCV
             # convert again from the next frame on.
