@@ -72,7 +72,7 @@ def _raw_mjpg(cap: cv2.VideoCapture) -> bool:
     """Ask OpenCV for the camera's undecoded MJPG frames; True when it agreed.
 
     Only on Linux (V4L2), where OpenCV then hands over each frame as one row of JPEG bytes and
-    we decode it with libjpeg-turbo ourselves: the same picture for ~3 ms less CPU per 720p
+    we decode it with libjpeg-turbo ourselves: the same picture for ~2 ms less CPU per 720p
     frame (``vbg.capture.jpeg``). Only when the driver really delivers MJPG (it may have
     refused the request). DirectShow and AVFoundation decode inside the OS, not in OpenCV,
     and keep their own conversion.

@@ -4,8 +4,9 @@ A 720p or 1080p webcam at 30 fps delivers MJPG, so every frame costs a JPEG deco
 ``imdecode`` (and its V4L2 backend, which calls it) takes 4.7-5.2 ms for a 720p webcam frame
 on the team machine; libjpeg-turbo through ``simplejpeg`` gives the *same pixels* (max
 difference 0 on the bench frames, both use libjpeg-turbo's accurate DCT and smooth chroma
-upsampling) in 1.7 ms, so a webcam costs ~3 ms less CPU per 720p frame (docs/benchmarks.md).
-Where simplejpeg is missing, OpenCV decodes.
+upsampling) in 1.7 ms. In ``vbg bench --camera-like`` a 720p frame costs 2.1 ms less CPU in
+all, a 1080p frame 3.4 ms less (docs/benchmarks.md). Where simplejpeg is missing, OpenCV
+decodes.
 """
 
 from __future__ import annotations
