@@ -567,6 +567,20 @@ def test_camera_without_mjpg_keeps_opencvs_conversion(fake_camera: dict) -> None
     cam.close()
 
 
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_windows_and_macos_keep_the_os_decoder(fake_camera: dict, platform: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # DirectShow and AVFoundation decode MJPG in the OS: vbg leaves the conversion on there.
+    monkeypatch.setattr(sys, "platform", platform)
+    fake_camera["raw_jpeg"] = _photo()
+    cam = CameraSource(0, 1280, 720, 30.0, mjpg=True)
+    fake = FakeCapture.instances[-1]
+    assert cam.info.fourcc == "MJPG"
+    assert all(c[1] != cv2.CAP_PROP_CONVERT_RGB for c in fake.calls)
+    assert cam.read().shape == (720, 1280, 3)
+    cam.close()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="raw MJPG is read on Linux only")
 def test_undecodable_raw_layout_gives_the_conversion_back_to_opencv(fake_camera: dict) -> None:
     fake_camera.update(raw_jpeg=_photo(), raw_layout="i420")
