@@ -31,13 +31,19 @@ def decode_jpeg(data: np.ndarray | bytes) -> np.ndarray | None:
     """One JPEG (the bytes of an MJPG frame, or a 1×N / N uint8 array of them) as a new BGR
     uint8 H×W×3 array; None when the data is not a JPEG that can be decoded.
 
-    Recoverable damage (a truncated frame, stray bytes after the end marker, which many UVC
-    cameras send on every frame) still gives a picture, as OpenCV's decoder does; a frame
-    that can't be decoded at all is None, which a camera counts as a failed read.
+    A frame cut short (no end-of-image marker: a USB transfer lost part of it) is None too, as
+    with OpenCV's decoder, which a camera counts as a failed read, so the next frame is shown
+    (libjpeg-turbo alone would return the top part over grey). Stray bytes before the end
+    marker or padding after it, which many UVC cameras send on every frame, still give the
+    picture.
     """
     buf = np.ascontiguousarray(data, dtype=np.uint8).reshape(-1) if isinstance(
         data, np.ndarray) else np.frombuffer(data, np.uint8)
     if buf.size < 4 or buf[0] != 0xFF or buf[1] != 0xD8:  # no JPEG start-of-image marker
+        return None
+    # FF D9 can't occur inside the compressed data (a data FF is always followed by 00), so
+    # its absence means the frame is incomplete.
+    if buf.tobytes().rfind(b"\xff\xd9") < 0:
         return None
     if _simplejpeg is not None:
         try:
