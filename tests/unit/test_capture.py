@@ -540,7 +540,7 @@ def test_decode_jpeg_gives_opencvs_picture_and_none_for_garbage(
     assert jpeg.decode_jpeg(data[:40]) is None
     assert jpeg.decode_jpeg(b"") is None
     # Without simplejpeg, OpenCV decodes.
-    monkeypatch.setattr(jpeg, "_simplejpeg", None)
+    monkeypatch.setattr(jpeg, "simplejpeg", None)
     frame = jpeg.decode_jpeg(data)
     assert frame is not None and np.array_equal(frame, reference)
     assert jpeg.decode_jpeg(data[:40]) is None

@@ -16,15 +16,13 @@ import numpy as np
 
 try:  # a small wheel (libjpeg-turbo inside) on every platform we ship; OpenCV otherwise
     import simplejpeg
-except ImportError:  # pragma: no cover - exercised by monkeypatching _simplejpeg in the tests
+except ImportError:  # pragma: no cover - exercised by monkeypatching simplejpeg in the tests
     simplejpeg = None
-
-_simplejpeg = simplejpeg
 
 
 def decoder_name() -> str:
     """Which decoder ``decode_jpeg`` uses, for reports (e.g. ``vbg bench --camera-like``)."""
-    return "libjpeg-turbo via simplejpeg" if _simplejpeg is not None else "OpenCV"
+    return "libjpeg-turbo via simplejpeg" if simplejpeg is not None else "OpenCV"
 
 
 def decode_jpeg(data: np.ndarray | bytes) -> np.ndarray | None:
@@ -45,11 +43,10 @@ def decode_jpeg(data: np.ndarray | bytes) -> np.ndarray | None:
     # its absence means the frame is incomplete.
     if buf.tobytes().rfind(b"\xff\xd9") < 0:
         return None
-    if _simplejpeg is not None:
+    if simplejpeg is not None:
         try:
-            frame = _simplejpeg.decode_jpeg(buf, colorspace="BGR", strict=False)
+            return simplejpeg.decode_jpeg(buf, colorspace="BGR", strict=False)
         except ValueError:
             return None
-        return frame if frame.ndim == 3 and frame.size else None
     frame = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return frame if frame is not None and frame.size else None
