@@ -105,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench", help="measure speed, CPU, latency and memory",
         description="Measure the engine on SOURCE without a virtual camera: time per stage, "
-                    "CPU per frame, capacity, latency at 30 fps and memory (see "
-                    "docs/benchmarks.md).")
+                    "CPU per frame, capacity, latency and CPU of the threaded pipeline at "
+                    "30 fps (what a call costs) and memory (see docs/benchmarks.md).")
     bench.add_argument("--source", default="demo", help="source to benchmark [demo]")
     bench.add_argument("--size", type=_size, default=None, metavar="WxH",
                        help="one size (default: 1280x720 and 1920x1080)")
@@ -124,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run this long and report memory growth")
     bench.add_argument("--latency-seconds", type=seconds_or_zero, default=3.0,
                        metavar="SECONDS",
-                       help="length of the paced run that measures latency; 0 skips it [3]")
+                       help="length of the paced run (the threaded pipeline at 30 fps, after "
+                            "1 s of warm-up) that measures latency and a call's CPU; 0 skips "
+                            "it [3]")
     bench.add_argument("--preview", action="store_true",
                        help="also draw every frame in a Qt preview window (needs PySide6)")
     return parser

@@ -144,7 +144,8 @@ class Pipeline:
         self._output_applied = threading.Event()
         self._reopen_capture = False
         self._last_sent: np.ndarray | None = None
-        self.output_count = 0
+        self.output_count = 0  # frames sent to the outputs (repeats and stills included)
+        self.processed_count = 0  # composites made from camera frames (model + compositor)
         self._want_source = threading.Event()  # set: the capture thread keeps a source open
         self._want_inference = False
 
@@ -466,6 +467,7 @@ class Pipeline:
                 else:
                     alpha_buf.fill(255)
                 self._composites.put(Composite(img_buf, alpha_buf, frame.seq, frame.t_capture))
+                self.processed_count += 1
                 self._rates["process"].tick()
                 for k, v in engine.timings.items():
                     self._window.add(k, v)

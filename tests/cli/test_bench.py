@@ -1,0 +1,31 @@
+"""``vbg bench`` run end to end on the generated demo source (real model, real pipeline)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli.console import run
+
+
+def test_bench_reports_what_the_paced_threaded_pipeline_costs(capsys):
+    code, out, _ = run(capsys, "bench", "--source", "demo", "--size", "320x180", "--frames", "5",
+                       "--latency-seconds", "1.5", "--json")
+    assert code == 0
+    (result,) = json.loads(out)["runs"]
+    paced = result["paced"]
+    # The demo is paced at 30 fps: 1.5 s after the warm-up hold some 45 composites; a counter
+    # that never moved (or counted every output repeat twice) lands far outside this.
+    assert 15 <= paced["frames_processed"] <= 60
+    assert 1.3 <= paced["seconds"] <= 3.0
+    # CPU of real work: more than nothing, less than two whole cores' worth of each frame slot.
+    assert 0.1 < paced["cpu_ms_per_frame"] < 2 * 1e3 / 30
+    assert 0.0 < paced["core_share"] < 2.0
+    assert result["frame_interval_ms"] == 1e3 / 30
+
+
+def test_bench_table_says_what_a_call_costs(capsys):
+    code, out, _ = run(capsys, "bench", "--source", "demo", "--size", "320x180", "--frames", "3",
+                       "--latency-seconds", "1")
+    assert code == 0
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("in a call"))
+    assert "ms CPU per frame" in line and "% of a core" in line
