@@ -77,6 +77,37 @@ def test_sidecar_sets_fit_and_normalisation(tmp_path):
     assert prob.max() == pytest.approx(-1.0)  # (0 - .5) / .5
 
 
+def red_channel_nhwc(path, h=8, w=8):
+    """[1,H,W,3] -> [1,H,W,1]: the first input channel as it is (RGB order: red)."""
+    g = helper.make_graph(
+        [helper.make_node("Slice", ["img", "starts", "ends", "axes"], ["alpha"])], "r",
+        [helper.make_tensor_value_info("img", TensorProto.FLOAT, [1, h, w, 3])],
+        [helper.make_tensor_value_info("alpha", TensorProto.FLOAT, [1, h, w, 1])],
+        initializer=[helper.make_tensor(n, TensorProto.INT64, [1], [v])
+                     for n, v in (("starts", 0), ("ends", 1), ("axes", 3))])
+    return save(g, path)
+
+
+@pytest.mark.parametrize("mean, std", [
+    ([0.0] * 3, [1.0] * 3),  # MediaPipe's: one scale for all channels (numpy's path)
+    ([0.5] * 3, [0.5] * 3),  # ours: one scale and one offset (numpy's path)
+    ([0.1, 0.2, 0.3], [0.5, 1.0, 2.0]),  # per channel (cv2's path)
+    ([0.0] * 3, [0.25, 1.0, 1.0]),  # per-channel scale, no offset
+])
+def test_input_is_rgb_scaled_by_mean_and_std(tmp_path, mean, std):
+    path = red_channel_nhwc(tmp_path / "red.onnx")
+    path.with_suffix(".json").write_text(json.dumps(
+        {"name": "Red", "family": "sigmoid_nhwc", "mean": mean, "std": std}))
+    m = load_model(str(path))
+    bgr = np.empty((8, 8, 3), np.uint8)
+    bgr[:] = (10, 20, 200)
+    bgr[0, 0] = (0, 0, 255)
+    prob, _ = m.adapter.infer(bgr)
+    expect = np.full((8, 8), (200 / 255 - mean[0]) / std[0])
+    expect[0, 0] = (1.0 - mean[0]) / std[0]
+    np.testing.assert_allclose(prob, expect, rtol=1e-6)
+
+
 def test_not_a_segmentation_model_names_the_expected_signature(tmp_path):
     g = helper.make_graph(
         [helper.make_node("Relu", ["x"], ["y"])], "r",
