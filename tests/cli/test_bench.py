@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.cli.console import run
+from vbg.sinks.recording_backend import RecordingBackend
+
+
+@pytest.fixture(autouse=True)
+def _recorder_restored(monkeypatch):
+    """The bench makes the in-process virtual camera keep one frame (class-wide); the tests
+    after these need it to keep its usual ring again."""
+    monkeypatch.setattr(RecordingBackend, "max_frames", RecordingBackend.max_frames)
 
 
 def test_bench_reports_what_the_paced_threaded_pipeline_costs(capsys):
@@ -29,3 +39,13 @@ def test_bench_table_says_what_a_call_costs(capsys):
     assert code == 0
     line = next(ln for ln in out.splitlines() if ln.strip().startswith("in a call"))
     assert "ms CPU per frame" in line and "% of a core" in line
+
+
+def test_camera_like_paces_the_mjpg_replay_in_the_call_run_too(capsys):
+    code, out, _ = run(capsys, "bench", "--source", "demo", "--size", "320x180", "--frames", "3",
+                       "--latency-seconds", "1", "--camera-like", "--json")
+    assert code == 0
+    (result,) = json.loads(out)["runs"]
+    assert "as MJPG" in result["source"] and "as MJPG" in result["paced"]["source"]
+    # Paced like a camera: about 30 frames in the second, not as many as it can decode.
+    assert 10 <= result["paced"]["frames_processed"] <= 40

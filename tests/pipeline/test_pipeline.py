@@ -217,6 +217,23 @@ def test_error_callback_gets_worker_errors_not_a_crash(recording_backend, monkey
     assert errors and str(errors[0]) == "The model broke."
 
 
+def test_the_source_comes_from_the_given_opener(recording_backend):
+    from vbg.capture import DemoSource
+
+    asked: list[CaptureConfig] = []
+
+    def opener(capture: CaptureConfig) -> DemoSource:
+        asked.append(capture)
+        return DemoSource(capture.width, capture.height, fps=capture.fps)
+
+    cfg = config()
+    pipe = Pipeline(cfg, source_opener=opener)
+    run_for(pipe, 15)
+    assert asked == [cfg.capture]
+    frames, _ = recording_backend.last().recorded()
+    assert sum(is_green(f) for f in frames[5:]) >= len(frames[5:]) - 1
+
+
 def test_unplugged_camera_falls_back_to_background_and_comes_back(recording_backend,
                                                                   monkeypatch):
     """A camera that dies mid-stream and is absent for a while: the pipeline reports it once,

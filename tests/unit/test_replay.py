@@ -55,3 +55,26 @@ def test_an_empty_source_and_bad_settings_are_refused(tmp_path: Path) -> None:
         MjpegReplaySource(SyntheticSource(8, 8), quality=0)
     with pytest.raises(ValueError):
         MjpegReplaySource(SyntheticSource(8, 8), frames=0)
+
+
+def test_paced_only_when_given_a_rate(monkeypatch) -> None:
+    import vbg.capture.replay as replay_mod
+
+    ticks: list[float] = []
+
+    class CountingPacer:
+        def __init__(self, fps: float) -> None:
+            self.fps = fps
+
+        def sleep_until_next_frame(self) -> None:
+            ticks.append(self.fps)
+
+    monkeypatch.setattr(replay_mod, "Pacer", CountingPacer)
+    unpaced = MjpegReplaySource(SyntheticSource(64, 48), frames=2)
+    for _ in range(3):
+        unpaced.read()
+    assert ticks == []  # capacity runs: as fast as it decodes
+    paced = MjpegReplaySource(SyntheticSource(64, 48), frames=2, fps=24.0)
+    for _ in range(3):
+        paced.read()
+    assert ticks == [24.0] * 3  # one wait for the next tick before every frame, like a camera

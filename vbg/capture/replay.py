@@ -16,6 +16,7 @@ import numpy as np
 from vbg.capture.base import Source, SourceInfo
 from vbg.capture.jpeg import decode_jpeg, decoder_name
 from vbg.errors import SourceEnded, SourceError
+from vbg.timing import Pacer
 
 # Typical of UVC webcams' MJPG streams (about 80-150 kB per 720p frame).
 WEBCAM_JPEG_QUALITY = 85
@@ -26,11 +27,12 @@ class MjpegReplaySource:
 
     The inner source is read ``frames`` times here and closed. ``read()`` returns a new BGR
     array (the source contract) and loops over the frames forever; ``close()`` is idempotent
-    and ``read()`` after it raises ``SourceEnded``. Not paced: meant for capacity runs.
+    and ``read()`` after it raises ``SourceEnded``. Unpaced (capacity runs) unless ``fps`` is
+    given: then ``read()`` waits for the next tick of that rate, as a camera does.
     """
 
     def __init__(self, inner: Source, frames: int = 120,
-                 quality: int = WEBCAM_JPEG_QUALITY) -> None:
+                 quality: int = WEBCAM_JPEG_QUALITY, fps: float | None = None) -> None:
         if frames < 1:
             raise ValueError("frames must be at least 1")
         if not 1 <= quality <= 100:
@@ -52,6 +54,7 @@ class MjpegReplaySource:
         if not self._jpegs:
             raise SourceError(f"{inner.info.label} delivered no frame to replay.")
         self._next = 0
+        self._deadline = Pacer(fps) if fps else None
         self.quality = int(quality)
         i = inner.info
         label = f"{i.label} as MJPG (q {quality}, decoded by {decoder_name()})"
@@ -62,6 +65,8 @@ class MjpegReplaySource:
         """Decode the next frame (BGR uint8, a new array)."""
         if self._jpegs is None:
             raise SourceEnded
+        if self._deadline is not None:
+            self._deadline.sleep_until_next_frame()
         data = self._jpegs[self._next]
         self._next = (self._next + 1) % len(self._jpegs)
         frame = decode_jpeg(data)

@@ -151,18 +151,23 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     }
 
 
-def latency_run(cfg: AppConfig, seconds: float) -> dict:
+def latency_run(cfg: AppConfig, seconds: float, camera_like: bool = False) -> dict:
     """The real threaded pipeline, paced at cfg fps, as in a call: median/p90 capture->sink
     latency, and the CPU it costs (all threads) after a warm-up of ``WARM_S``: per processed
     frame and as a share of one core. This is what a call pays; the capacity run's CPU per
     frame leaves out what pacing costs (threads that sleep between frames wake to cold
-    caches: 1-3 ms more per frame measured on a 2-core VM, docs/benchmarks.md)."""
+    caches: 1-3 ms more per frame measured on a 2-core VM, docs/benchmarks.md).
+    ``camera_like``: the source replayed as MJPG and decoded per frame, paced at cfg fps."""
     from vbg.pipeline import Pipeline
+
+    def open_replay(capture: CaptureConfig) -> Source:
+        inner = open_source(replace(capture, realtime=False))
+        return MjpegReplaySource(inner, fps=capture.fps)
 
     _lean_recording_backend()
     cfg = replace(cfg, capture=replace(cfg.capture, realtime=True),
                   output=replace(cfg.output, vcam=True, vcam_backend="vbg-recording"))
-    pipe = Pipeline(cfg)
+    pipe = Pipeline(cfg, source_opener=open_replay if camera_like else None)
     pipe.start()
     try:
         time.sleep(WARM_S)  # model load, first inference, buffers
@@ -176,7 +181,7 @@ def latency_run(cfg: AppConfig, seconds: float) -> dict:
     frames = n1 - n0
     return {"latency_ms": {"median": _pct(lat, 50), "p90": _pct(lat, 90)},
             "output_fps": st.output_fps, "frame_interval_ms": 1e3 / cfg.output.fps,
-            "paced": {"seconds": t1 - t0, "frames_processed": frames,
+            "paced": {"source": st.source, "seconds": t1 - t0, "frames_processed": frames,
                       "cpu_ms_per_frame": (c1 - c0) / frames * 1e3 if frames else None,
                       "core_share": (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0}}
 
@@ -234,7 +239,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
             run = capacity_run(cfg, a.frames, reuse_still=not a.no_reuse,
                                camera_like=a.camera_like)
         if a.latency_seconds > 0:
-            run.update(latency_run(cfg, a.latency_seconds))
+            run.update(latency_run(cfg, a.latency_seconds, camera_like=a.camera_like))
         run["rss_mb"] = rss_mb()
         report["runs"].append(run)
     report["peak_rss_mb"] = peak_rss_mb()

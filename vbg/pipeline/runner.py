@@ -40,7 +40,7 @@ import numpy as np
 
 from vbg.capture import Source, open_source
 from vbg.compositor import Compositor
-from vbg.config import AppConfig, MattingConfig
+from vbg.config import AppConfig, CaptureConfig, MattingConfig
 from vbg.errors import CameraError, ModelError, OutputError, SourceEnded, VbgError
 from vbg.frames import Frame, LatestSlot
 from vbg.matting.engine import MaskEngine
@@ -90,6 +90,8 @@ class Pipeline:
     ``start()``: they are kept across output restarts (a rate or size change) and closed once,
     by the output thread, when the pipeline stops.
     ``max_frames``: stop after that many output frames (``finished`` is set).
+    ``source_opener``: what opens the source from ``CaptureConfig`` (default
+    ``vbg.capture.open_source``); ``vbg bench --camera-like`` hands in a paced MJPG replay.
 
     On demand (module docstring): ``activity`` says idle / live / paused; ``set_local_viewer``
     counts vbg's own preview as someone watching; ``OutputConfig.keep_camera_on`` (or a
@@ -102,8 +104,10 @@ class Pipeline:
 
     def __init__(self, config: AppConfig, on_error: ErrorCallback | None = None,
                  on_stats: StatsCallback | None = None,
-                 extra_sinks: list[Sink] | None = None, max_frames: int | None = None) -> None:
+                 extra_sinks: list[Sink] | None = None, max_frames: int | None = None,
+                 source_opener: Callable[[CaptureConfig], Source] | None = None) -> None:
         self.config = config
+        self._open_source = source_opener or open_source
         self.on_error = on_error or (lambda e: log.error("%s", e))
         self.on_stats = on_stats
         self.max_frames = max_frames
@@ -175,7 +179,7 @@ class Pipeline:
                    or bool(cfg.output.record or cfg.output.record_mask))
         try:
             if watched and not self._user_paused:
-                source = open_source(cfg.capture)
+                source = self._open_source(cfg.capture)
             self._model = load_model(cfg.matting.model, cfg.matting.threads,
                                      cfg.matting.provider, cfg.matting.fit)
             engine = MaskEngine(self._model, cfg.matting)
@@ -186,7 +190,7 @@ class Pipeline:
             # Otherwise the source only when someone watches: a start with nobody watching
             # leaves the webcam (and its light) off; its errors then arrive through on_error.
             if demand.source and source is None:
-                source = open_source(cfg.capture)
+                source = self._open_source(cfg.capture)
         except BaseException:
             if source is not None:
                 source.close()
@@ -370,7 +374,7 @@ class Pipeline:
                         source.close()
                         source = self._source = None
                     try:
-                        source = self._source = open_source(cap_cfg)
+                        source = self._source = self._open_source(cap_cfg)
                     except VbgError as exc:
                         report(exc)
                         self._stop.wait(RETRY_S)
