@@ -258,7 +258,10 @@ class MaskEngine:
                     region = found if region is None else region.union(found)
                 else:
                     region = None
-            if region is not None:
+            # A region that is the whole frame (someone close to a laptop's camera) was just
+            # seen by the detection pass: the focused pass would run the model again on the
+            # very same input.
+            if region is not None and not (full_pass and region == FULL):
                 self._run_region(frame, region, self._work, mirror)
             self.tracker.update(self._work)
         if self.reuse_still:
