@@ -107,5 +107,7 @@ print(f"peer: mediapipe {peer['versions']['mediapipe']}, OpenCV {peer['versions'
       f"blend {peer['settings']['blend']}, {peer['process_threads']} process threads; "
       f"vbg: model {vbg['settings']['model']}, background {vbg['settings']['background']}, "
       f"ORT threads {vbg['settings']['threads']}, provider {vbg['provider']}")
+machine = json.loads((results / f"vbg_{sizes[0]}_r1.json").read_text())["machine"]
+print(f"machine: {machine.get('cpu', 'CPU not recorded')}, {machine['cpus']} CPUs")
 print(f"raw JSON and logs: {results}")
 PYEOF

@@ -21,7 +21,9 @@ def test_bench_reports_what_the_paced_threaded_pipeline_costs(capsys):
     code, out, _ = run(capsys, "bench", "--source", "demo", "--size", "320x180", "--frames", "5",
                        "--latency-seconds", "1.5", "--json")
     assert code == 0
-    (result,) = json.loads(out)["runs"]
+    report = json.loads(out)
+    assert report["machine"]["cpu"]  # which CPU the numbers are from
+    (result,) = report["runs"]
     paced = result["paced"]
     # The demo is paced at 30 fps: 1.5 s after the warm-up hold some 45 composites; a counter
     # that never moved (or counted every output repeat twice) lands far outside this.
@@ -49,3 +51,18 @@ def test_camera_like_paces_the_mjpg_replay_in_the_call_run_too(capsys):
     assert "as MJPG" in result["source"] and "as MJPG" in result["paced"]["source"]
     # Paced like a camera: about 30 frames in the second, not as many as it can decode.
     assert 10 <= result["paced"]["frames_processed"] <= 40
+
+
+def test_the_report_names_the_cpu(tmp_path):
+    from vbg.cli.bench import cpu_model
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n"
+                    "flags\t\t: fpu sse sse2 avx avx2 fma\n\nprocessor\t: 1\n"
+                    "model name\t: AMD EPYC 7B13\nflags\t\t: fpu avx2\n")
+    assert cpu_model(str(info)) == "AMD EPYC 7B13 (AVX2, no AVX-512)"
+    info.write_text("model name\t: Intel(R) Xeon(R) Platinum 8481C\n"
+                    "flags\t: avx2 avx512f avx512_vnni\n")
+    assert cpu_model(str(info)) == "Intel(R) Xeon(R) Platinum 8481C (AVX-512)"
+    # No /proc (macOS, Windows): still a name, never a crash.
+    assert cpu_model(str(tmp_path / "missing"))

@@ -44,6 +44,32 @@ def _lean_recording_backend() -> None:
     RecordingBackend.max_frames = 1
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The CPU's name and its widest x86 vector extension, e.g. "AMD EPYC (AVX2, no AVX-512)":
+    the same code costs quite differently on different CPUs (docs/benchmarks.md, fifth round),
+    so a benchmark says which one it ran on. Falls back to ``platform.processor()``."""
+    name, flags = "", set[str]()
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and not name:
+                    name = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+                if name and flags:
+                    break
+    except OSError:
+        pass
+    name = name or platform.processor() or platform.machine() or "unknown CPU"
+    if "avx512f" in flags:
+        return f"{name} (AVX-512)"
+    if "avx2" in flags:
+        return f"{name} (AVX2, no AVX-512)"
+    return name
+
+
 def rss_mb() -> float:
     """Current resident memory in MB (Linux /proc; elsewhere the peak as an upper bound)."""
     try:
@@ -210,7 +236,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
     sizes = [a.size] if a.size else list(DEFAULT_SIZES)
     report: dict = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": __import__("os").cpu_count()},
+                    "cpu": cpu_model(), "cpus": __import__("os").cpu_count()},
         "settings": {"source": a.source, "model": a.model, "threads": a.threads,
                      "provider": a.provider,
                      "background": a.background, "smoothing": not a.no_smoothing,
@@ -277,7 +303,8 @@ def preview_bench(a: argparse.Namespace) -> int:
 
 
 def format_table(report: dict) -> str:
-    lines = [f"vbg bench - {report['machine']['platform']}, {report['machine']['cpus']} CPUs, "
+    lines = [f"vbg bench - {report['machine']['platform']}, {report['machine']['cpu']}, "
+             f"{report['machine']['cpus']} CPUs, "
              f"settings {report['settings']}"]
     for r in report["runs"]:
         lines.append(f"\n{r['size']} ({r['frames']} frames of {r['source']}, "
