@@ -16,6 +16,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import replace
+from functools import partial
 
 import cv2
 import numpy as np
@@ -89,6 +90,13 @@ def _pct(v, q: float) -> float:  # type: ignore[no-untyped-def]
     return float(np.percentile(list(v), q)) if v else 0.0
 
 
+def _mjpg_replay(capture: CaptureConfig, paced: bool) -> Source:
+    """``capture``'s source replayed as in-memory MJPG, decoded per read as a webcam's frames
+    are (``MjpegReplaySource``); ``paced``: at ``capture.fps``, as a camera delivers them."""
+    inner = open_source(replace(capture, realtime=False))
+    return MjpegReplaySource(inner, fps=capture.fps if paced else None)
+
+
 def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
                  on_sample=None, reuse_still: bool = True,
                  camera_like: bool = False) -> dict:  # type: ignore[no-untyped-def]
@@ -99,8 +107,9 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     w, h = cfg.capture.width, cfg.capture.height
 
     def open_bench_source() -> Source:
-        inner = open_source(replace(cfg.capture, realtime=False))
-        return MjpegReplaySource(inner) if camera_like else inner
+        if camera_like:
+            return _mjpg_replay(cfg.capture, paced=False)
+        return open_source(replace(cfg.capture, realtime=False))
 
     source = open_bench_source()
     source_label = source.info.label
@@ -186,14 +195,10 @@ def latency_run(cfg: AppConfig, seconds: float, camera_like: bool = False) -> di
     ``camera_like``: the source replayed as MJPG and decoded per frame, paced at cfg fps."""
     from vbg.pipeline import Pipeline
 
-    def open_replay(capture: CaptureConfig) -> Source:
-        inner = open_source(replace(capture, realtime=False))
-        return MjpegReplaySource(inner, fps=capture.fps)
-
     _lean_recording_backend()
     cfg = replace(cfg, capture=replace(cfg.capture, realtime=True),
                   output=replace(cfg.output, vcam=True, vcam_backend="vbg-recording"))
-    pipe = Pipeline(cfg, source_opener=open_replay if camera_like else None)
+    pipe = Pipeline(cfg, source_opener=partial(_mjpg_replay, paced=True) if camera_like else None)
     pipe.start()
     try:
         time.sleep(WARM_S)  # model load, first inference, buffers
