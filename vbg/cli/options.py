@@ -99,7 +99,10 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-vcam", action="store_true", help="don't open a virtual camera")
     p.add_argument("--vcam-device", default=o.vcam_device,
                    help="virtual camera device (e.g. /dev/video2)")
-    p.add_argument("--vcam-backend", default=o.vcam_backend, help=argparse.SUPPRESS)
+    p.add_argument("--vcam-backend", default=o.vcam_backend, metavar="auto|pipewire|v4l2",
+                   help="the virtual camera: a PipeWire camera node (browsers, pw-v4l2), a "
+                        "v4l2loopback device, or auto: PipeWire when it runs, v4l2loopback when "
+                        "loaded, both when both are there [auto]")
     p.add_argument("--keep-camera-on", action="store_true",
                    help="run the camera and the model all the time; by default (Linux with a "
                         "v4l2loopback virtual camera) they run only while an app reads the "
