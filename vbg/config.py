@@ -205,6 +205,11 @@ class BackgroundConfig:
         )
 
 
+# The user's choices of virtual camera (``--vcam-backend``, Settings); any other name is a
+# pyvirtualcam backend used directly (tests' in-process backends, "obs").
+VCAM_BACKENDS = ("auto", "pipewire", "v4l2")
+
+
 @dataclass(frozen=True)
 class OutputConfig:
     """Where the result goes.
@@ -222,7 +227,7 @@ class OutputConfig:
 
     vcam: bool = True
     vcam_device: str | None = None
-    vcam_backend: str | None = None
+    vcam_backend: str = "auto"
     fps: float = 30.0
     mirror: bool = False
     record: str | None = None

@@ -258,3 +258,23 @@ def test_keep_camera_on_from_the_command_line_overrides_the_setting() -> None:
     assert cli_overrides(cfg) == {"keep_camera_on": True}
     assert effective_config(Settings(), cli_overrides(cfg), cfg).output.keep_camera_on
     assert not effective_config(Settings(), {}, CLI_DEFAULTS).output.keep_camera_on
+
+
+def test_the_virtual_camera_is_a_setting_the_command_line_can_override() -> None:
+    from vbg.cli.main import build_parser, config_from_args
+
+    saved = Settings(virtual_camera="v4l2")
+    assert effective_config(saved, {}, CLI_DEFAULTS).output.vcam_backend == "v4l2"
+    cfg = config_from_args(build_parser().parse_args(["--vcam-backend", "pipewire"]))
+    assert cli_overrides(cfg) == {"virtual_camera": "pipewire"}
+    assert effective_config(saved, cli_overrides(cfg), cfg).output.vcam_backend == "pipewire"
+    with pytest.raises(ValueError, match="unknown"):
+        replace(Settings(), virtual_camera="obs").validate()
+
+
+def test_a_bad_saved_virtual_camera_falls_back_to_auto_alone(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"virtual_camera": "loopback", "mirror": True}))
+    result = load_settings(path)
+    assert result.settings.virtual_camera == "auto" and result.settings.mirror
+    assert "virtual_camera" in (result.warning or "")

@@ -26,6 +26,7 @@ def test_settings_dialog_round_trip_and_restart(make_app, qtbot, tmp_path: Path)
     dialog.camera.setCurrentIndex(dialog.camera.findData("demo"))
     dialog.autostart.setChecked(True)
     dialog.start_hidden.setChecked(True)
+    dialog.virtual_camera.setCurrentIndex(dialog.virtual_camera.findData("v4l2"))
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
 
     c = h.controller
@@ -34,6 +35,7 @@ def test_settings_dialog_round_trip_and_restart(make_app, qtbot, tmp_path: Path)
     assert c.pipeline.config.output.mirror
     saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
     assert saved["threads"] == 2 and saved["camera"] == "demo" and saved["autostart"] is True
+    assert saved["virtual_camera"] == "v4l2"
     assert (saved["width"], saved["height"], saved["fps"]) == (640, 480, 20.0)
     desktop = tmp_path / "xdg" / "autostart" / "vbg.desktop"
     assert desktop.is_file()

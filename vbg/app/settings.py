@@ -33,7 +33,7 @@ from typing import Any
 import platformdirs
 
 from vbg.app.backgrounds import spec_of
-from vbg.config import CLI_DEFAULTS, AppConfig, BackgroundConfig
+from vbg.config import CLI_DEFAULTS, VCAM_BACKENDS, AppConfig, BackgroundConfig
 from vbg.errors import VbgError
 from vbg.fileio import atomic_output, remove_stale_temporaries
 
@@ -59,7 +59,9 @@ class Settings:
     ``background`` is a spec string (``blur:5``, ``color:#283040``, ``image:PATH``...).
     ``start_hidden``: start in the tray without showing the window (sensible with autostart).
     ``fps_overlay``: show the FPS/timing overlay on the preview. ``keep_camera_on``: run the
-    camera and model all the time instead of only while an app or the preview watches."""
+    camera and model all the time instead of only while an app or the preview watches.
+    ``virtual_camera``: "auto", "pipewire" or "v4l2" (``--vcam-backend``; see
+    :func:`vbg.pipeline.sinkset.choose_vcams`)."""
 
     camera: str = _D.capture.source
     width: int = _D.capture.width
@@ -75,6 +77,7 @@ class Settings:
     start_hidden: bool = False
     fps_overlay: bool = True
     keep_camera_on: bool = False
+    virtual_camera: str = "auto"
 
     def validate(self) -> Settings:
         """Return self, or raise ``ValueError`` (a user sentence) for a value the engine would
@@ -87,6 +90,13 @@ def to_config(settings: Settings, base: AppConfig) -> AppConfig:
     """``base`` with the settings' fields put in (everything settings don't cover, such as the
     provider or the virtual camera device, is kept from ``base``). ``ValueError`` for an
     invalid value."""
+    if settings.virtual_camera not in VCAM_BACKENDS:
+        raise ValueError(f"Virtual camera {settings.virtual_camera!r} is unknown; use one of "
+                         f"{', '.join(VCAM_BACKENDS)}.")
+    # A pyvirtualcam backend named on the command line (tests' in-process backends, "obs")
+    # is not a user choice the settings could replace.
+    backend = (settings.virtual_camera if base.output.vcam_backend in (None, *VCAM_BACKENDS)
+               else base.output.vcam_backend)
     bg = BackgroundConfig.parse(settings.background)
     bg = replace(bg, light_wrap=base.background.light_wrap)
     return replace(
@@ -97,7 +107,7 @@ def to_config(settings: Settings, base: AppConfig) -> AppConfig:
                         refine=settings.refinement, threads=settings.threads),
         background=bg,
         output=replace(base.output, fps=settings.fps, mirror=settings.mirror,
-                       keep_camera_on=settings.keep_camera_on),
+                       keep_camera_on=settings.keep_camera_on, vcam_backend=backend),
     )
 
 
@@ -110,6 +120,8 @@ def _settings_view(config: AppConfig) -> dict[str, Any]:
         "smoothing": config.matting.smoothing, "refinement": config.matting.refine,
         "mirror": config.output.mirror, "threads": config.matting.threads,
         "keep_camera_on": config.output.keep_camera_on,
+        "virtual_camera": (config.output.vcam_backend
+                           if config.output.vcam_backend in VCAM_BACKENDS else "auto"),
     }
 
 

@@ -40,10 +40,6 @@ from vbg.sinks.virtualcam import VirtualCameraSink
 
 log = logging.getLogger(__name__)
 
-# The user's choices of virtual camera (``--vcam-backend``, Settings); any other name is a
-# pyvirtualcam backend used directly (tests' in-process backends, "obs").
-VCAM_BACKENDS = ("auto", "pipewire", "v4l2")
-
 
 @dataclass(frozen=True, slots=True)
 class VcamChoice:

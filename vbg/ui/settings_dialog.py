@@ -87,6 +87,17 @@ class SettingsDialog(QDialog):
             "Off: the webcam and the model run only while an app uses the virtual camera or "
             "this window is shown (Linux). On: they run all the time.")
 
+        self.virtual_camera = QComboBox()
+        for key, text in (("auto", "Automatic (PipeWire and/or v4l2loopback)"),
+                          ("pipewire", "PipeWire (browsers, no kernel module)"),
+                          ("v4l2", "v4l2loopback (every app, kernel module)")):
+            self.virtual_camera.addItem(text, key)
+        _select(self.virtual_camera, settings.virtual_camera)
+        self.virtual_camera.setToolTip(
+            "Automatic offers the camera on PipeWire when it runs and on v4l2loopback when "
+            "the module is loaded. Chromium needs chrome://flags/#enable-webrtc-pipewire-camera "
+            "for a PipeWire camera.")
+
         self.mirror = QCheckBox("Mirror the picture")
         self.mirror.setChecked(settings.mirror)
         self.fps_overlay = QCheckBox("Show FPS and timings on the preview")
@@ -109,6 +120,7 @@ class SettingsDialog(QDialog):
         self.keep_camera_hint.setStyleSheet("color: #9aa3b2;")
         layout.addWidget(self._group("Camera", [("Camera", self.camera), ("Size", self.frame_size),
                                                 ("Frame rate", self.fps),
+                                                ("Virtual camera", self.virtual_camera),
                                                 ("", self.keep_camera_on),
                                                 ("", self.keep_camera_hint)]))
         layout.addWidget(self._group("Person detection", [
@@ -158,4 +170,5 @@ class SettingsDialog(QDialog):
             fps_overlay=self.fps_overlay.isChecked(), autostart=self.autostart.isChecked(),
             start_hidden=self.start_hidden.isChecked(),
             keep_camera_on=self.keep_camera_on.isChecked(),
+            virtual_camera=self.virtual_camera.currentData(),
         )
