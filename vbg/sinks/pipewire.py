@@ -50,6 +50,8 @@ FORMATS = {pw.SPA_VIDEO_FORMAT_I420: "I420", pw.SPA_VIDEO_FORMAT_YUY2: "YUY2"}
 NO_DAEMON = ("No PipeWire daemon is running for this user, so vbg can't offer its PipeWire "
              "camera; start it (`systemctl --user start pipewire wireplumber`) or use "
              "--vcam-backend v4l2.")
+LOST = ("The connection to PipeWire was lost; vbg's camera comes back by itself as soon as "
+        "PipeWire runs again.")
 NO_LIBRARY = ("PipeWire's library (libpipewire-0.3) is not installed, so vbg can't offer its "
               "PipeWire camera; install the package `libpipewire-0.3-0` or use "
               "--vcam-backend v4l2.")
@@ -296,9 +298,9 @@ class PipeWireCameraSink:
         try:
             self._publish()
         except OutputError as exc:
-            self.problem = str(exc)
+            self.problem = LOST
             if was != self.problem:
-                log.warning("%s", exc)
+                log.warning("%s [%s]", LOST, exc)
             return
         log.info("PipeWire camera published again after the connection was lost")
 
