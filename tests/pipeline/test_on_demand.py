@@ -308,3 +308,22 @@ def test_a_missing_camera_fails_start_only_when_someone_watches(recording_backen
     finally:
         pipe.stop()
     assert len(errors) == 1
+
+
+def test_with_no_virtual_camera_nobody_can_watch_but_the_preview(monkeypatch):
+    """No virtual camera (first install, module not loaded), no recording, no preview: idle,
+    not live (issue 22: a hidden tray app burnt 40 % of a core)."""
+    count = Counters(monkeypatch)
+    cfg = replace(config("unused"), output=OutputConfig(vcam=False, fps=30.0))
+    pipe = Pipeline(cfg)
+    pipe.start()
+    try:
+        until(lambda: pipe.output_count >= 3)
+        assert pipe.activity is Activity.IDLE and count.opens == 0 and count.model_calls == 0
+        pipe.set_local_viewer(True)  # the window is shown: someone watches
+        until(lambda: pipe.stats().state == "running")
+        assert pipe.activity is Activity.LIVE and count.model_calls > 0
+        pipe.set_local_viewer(False)
+        until(lambda: pipe.activity is Activity.IDLE)
+    finally:
+        pipe.stop()

@@ -9,6 +9,7 @@ and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
@@ -157,6 +158,10 @@ def cmd_run(a: argparse.Namespace) -> int:
                             "for a dry run.")
         print("Dry run: no virtual camera and no recording; the frames are made and dropped.",
               file=sys.stderr)
+        # Nobody can watch a run without outputs, so it would idle: the dry run itself is the
+        # watcher that wants every frame made.
+        cfg = dataclasses.replace(cfg, output=dataclasses.replace(cfg.output,
+                                                                  keep_camera_on=True))
 
     def on_error(exc: Exception) -> None:
         errors.append(exc)

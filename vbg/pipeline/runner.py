@@ -175,7 +175,7 @@ class Pipeline:
         # Watched for sure, whoever reads the virtual camera: open the source first, so a
         # missing camera fails before the model loads and the virtual camera opens (the app
         # retries a missing camera every few seconds).
-        watched = (cfg.output.keep_camera_on or self._local_viewer or not cfg.output.vcam
+        watched = (cfg.output.keep_camera_on or self._local_viewer
                    or bool(cfg.output.record or cfg.output.record_mask))
         try:
             if watched and not self._user_paused:

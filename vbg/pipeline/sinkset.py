@@ -156,9 +156,12 @@ class SinkSet:
 
     @property
     def signal(self) -> bool:
-        """True when readers of the virtual camera can be known (a PipeWire node, a watched
-        v4l2loopback node, also after it vanished: then nobody can read it)."""
-        return self.pipewire is not None or self._watcher is not None or self._gone
+        """True when readers of the virtual camera can be known: a PipeWire node, a watched
+        v4l2loopback node, also after it vanished, and no virtual camera at all (then nobody
+        can read one). False only for a camera that can't be watched (the OBS camera of
+        Windows/macOS, a node inotify can't watch): then someone may be watching."""
+        return (self.pipewire is not None or self._watcher is not None or self._gone
+                or (self.vcam is None and self.pipewire is None))
 
     def poll_readers(self) -> tuple[int, bool]:
         """Apps reading the virtual camera now, and whether they were already there when the
