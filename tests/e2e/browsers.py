@@ -7,10 +7,16 @@ draws one frame and POSTs what it saw back to the server:
     {"label": "vbg", "settings": {...}, "size": [w, h], "meanRGB": [r, g, b],
      "grid": [[[r, g, b] x 8] x 8],            # mean colour of an 8x8 grid of blocks, row major
      "firstFrameMs": ms,                        # getUserMedia called -> first frame painted
+     "attempts": n, "retriedMs": ms, "firstError": "Name: message",
      "devicesBefore": [...], "devicesAfter": [...], "error": "Name: message"}
 
-(``error`` only when something failed; ``devicesBefore`` is empty in Firefox, which lists no
-camera before getUserMedia.) The read_with_* functions add ``tag``, ``seconds`` (browser start
+``error`` only when something failed. getUserMedia failing with NotFoundError, NotReadableError
+or AbortError is retried every 0.3 s for ``retry`` seconds (the browsers discover PipeWire
+cameras asynchronously, so a page opened at once can race the discovery): ``attempts`` > 1
+says it happened, ``firstError`` what the first attempt got, ``retriedMs`` how long it took;
+pass ``retry=0`` to forbid it. ``devicesBefore`` (before getUserMedia) is empty in Firefox,
+which lists no camera before getUserMedia, and may be empty in Chromium for the same race:
+check ``devicesAfter``. The read_with_* functions add ``tag``, ``seconds`` (browser start
 to result), ``log`` (the browser's log file) and, when the page never answered, ``error``
 "timeout ...". Every browser runs in a fresh profile and is killed afterwards.
 """
@@ -66,8 +72,25 @@ async function probe() {
   try {
     out.devicesBefore = (await navigator.mediaDevices.enumerateDevices())
       .map(d => d.kind + '|' + d.label);
-    const t0 = performance.now();
-    const s = await navigator.mediaDevices.getUserMedia({video: true});
+    // The browsers discover PipeWire cameras asynchronously (portal, then the graph): right
+    // after start-up getUserMedia may find none yet. Retry such failures for RETRY ms and
+    // say so (attempts, firstError, retriedMs) rather than fail on a discovery race.
+    const params = new URLSearchParams(location.search);
+    const RETRY = Number(params.get('retry') || 10000);
+    const tFirst = performance.now();
+    let s = null, t0 = 0;
+    out.attempts = 0;
+    while (s === null) {
+      t0 = performance.now(); out.attempts++;
+      try { s = await navigator.mediaDevices.getUserMedia({video: true}); }
+      catch (e) {
+        if (!['NotFoundError', 'NotReadableError', 'AbortError'].includes(e.name)
+            || performance.now() - tFirst > RETRY) throw e;
+        if (!out.firstError) out.firstError = e.name + ': ' + e.message;
+        await new Promise(r => setTimeout(r, 300));
+      }
+    }
+    out.retriedMs = Math.round(t0 - tFirst);
     const t = s.getVideoTracks()[0];
     out.label = t.label; const st = t.getSettings();
     out.settings = {width: st.width, height: st.height, frameRate: st.frameRate};
@@ -161,8 +184,8 @@ class ResultServer:
         threading.Thread(target=self.httpd.serve_forever, name="e2e-results",
                          daemon=True).start()
 
-    def url(self, key: str) -> str:
-        return f"http://127.0.0.1:{self.port}/index.html?key={key}"
+    def url(self, key: str, retry: float = 10) -> str:
+        return f"http://127.0.0.1:{self.port}/index.html?key={key}&retry={int(retry * 1000)}"
 
     def wait(self, key: str, timeout: float, alive: Any = None) -> dict[str, Any] | None:
         """The result posted under ``key``; None after ``timeout`` s or once ``alive()`` is
@@ -195,13 +218,14 @@ def result_server() -> ResultServer:
 
 
 def _run_browser(session: PipeWireSession, kind: str, tag: str, argv_for: Any,
-                 timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+                 timeout: float, retry: float, env: dict[str, str] | None = None
+                 ) -> dict[str, Any]:
     server = result_server()
     key = f"{re.sub(r'[^A-Za-z0-9_.-]', '_', tag)}-{uuid.uuid4().hex[:8]}"
     profile = session.dir / f"{kind}-{key}"
     profile.mkdir()
     log = session.logs / f"{kind}-{key}.log"
-    argv = argv_for(profile, server.url(key))
+    argv = argv_for(profile, server.url(key, retry))
     # HOME in the session too: the browsers create folders there (Downloads, Pictures, caches).
     home = session.dir / "home"
     home.mkdir(exist_ok=True)
@@ -224,22 +248,22 @@ def _run_browser(session: PipeWireSession, kind: str, tag: str, argv_for: Any,
 
 
 def read_with_chromium(session: PipeWireSession, tag: str = "chromium", timeout: float = 45,
-                       extra_flags: tuple[str, ...] = ()) -> dict[str, Any]:
+                       extra_flags: tuple[str, ...] = (), retry: float = 10) -> dict[str, Any]:
     """Headless Chromium (PipeWire camera flag on) opens the camera once; what it saw."""
     def argv(profile: Path, url: str) -> list[str]:
         return [CHROMIUM, *CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}", url]
-    return _run_browser(session, "chromium", tag, argv, timeout)
+    return _run_browser(session, "chromium", tag, argv, timeout, retry)
 
 
 def read_with_firefox(session: PipeWireSession, tag: str = "firefox", timeout: float = 60,
-                      prefs: dict[str, Any] | None = None) -> dict[str, Any]:
+                      prefs: dict[str, Any] | None = None, retry: float = 10) -> dict[str, Any]:
     """Headless Firefox ESR (``media.webrtc.camera.allow-pipewire``) opens the camera once."""
     def argv(profile: Path, url: str) -> list[str]:
         lines = [f"user_pref({json.dumps(k)}, {json.dumps(v)});"
                  for k, v in {**FIREFOX_PREFS, **(prefs or {})}.items()]
         (profile / "user.js").write_text("\n".join(lines) + "\n")
         return [FIREFOX, "--headless", "--no-remote", "--profile", str(profile), url]
-    return _run_browser(session, "firefox", tag, argv, timeout,
+    return _run_browser(session, "firefox", tag, argv, timeout, retry,
                         env={"MOZ_LOG": "CamerasParent:4,VideoEngine:4,MediaManager:4"})
 
 

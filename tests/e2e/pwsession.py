@@ -138,9 +138,11 @@ class PipeWireSession:
     that must reach this PipeWire or this bus).
     """
 
-    def __init__(self, timeout: float = 20.0, keep_dir: bool = False) -> None:
+    def __init__(self, timeout: float = 20.0, keep_dir: bool | None = None) -> None:
         self.timeout = timeout
-        self.keep_dir = keep_dir
+        # VBG_E2E_KEEP=1 keeps the directory (logs, profiles) for a post-mortem
+        self.keep_dir = (os.environ.get("VBG_E2E_KEEP", "") not in ("", "0")
+                         if keep_dir is None else keep_dir)
         self.dir: Path = Path()
         self.logs: Path = Path()
         self.env: dict[str, str] = {}
