@@ -43,7 +43,7 @@ ROOT = HERE.parents[1]
 PACKAGE = "vbg"
 DEFAULT_MAINTAINER = "vbg maintainers <vbg@example.org>"
 ICON_SIZES = (48, 64, 128, 256)
-# The polkit action naming the setup helper (vbg.app.vcam_setup.POLKIT_ACTION; the file is
+# The polkit action naming the setup helper (vbg.app.vcam.setup.POLKIT_ACTION; the file is
 # packaging/linux/<action>.policy).
 POLKIT_ACTION = "io.github.vbg.setup-virtual-camera"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from vbg.app import vcam_doctor as vd
-from vbg.app import vcam_setup
 from vbg.app.syscommands import CommandResult
-from vbg.app.vcam_doctor import diagnose
+from vbg.app.vcam import doctor as vd
+from vbg.app.vcam import setup as vcam_setup
+from vbg.app.vcam.doctor import diagnose
 from vbg.sinks.virtualcam import V4L2LOOPBACK_OPTIONS
 
 USER = 1000

@@ -272,7 +272,7 @@ def test_polkit_action_names_the_installed_helper() -> None:
     password, and is what build_deb installs."""
     import xml.etree.ElementTree as ET
 
-    from vbg.app import vcam_setup
+    from vbg.app.vcam import setup as vcam_setup
 
     policy = LINUX / f"{vcam_setup.POLKIT_ACTION}.policy"
     tree = ET.parse(policy)

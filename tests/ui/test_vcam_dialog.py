@@ -17,9 +17,9 @@ from PySide6.QtGui import QGuiApplication
 
 from tests.app.test_vcam_doctor import MODINFO, SB_OFF, VIDEO_GID, FakeRoot, FakeRunner
 from tests.ui.conftest import WAIT_MS
-from vbg.app import vcam_doctor as vd
-from vbg.app import vcam_setup
 from vbg.app.syscommands import CommandResult
+from vbg.app.vcam import doctor as vd
+from vbg.app.vcam import setup as vcam_setup
 
 NO_DEVICE = "no v4l2loopback device found"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -1,6 +1,6 @@
 """``vbg doctor``: why video apps can't see vbg's virtual camera, and the exact fix.
 
-Prints one line per check (see :mod:`vbg.app.vcam_doctor`) with its fix and commands, or the
+Prints one line per check (see :mod:`vbg.app.vcam.doctor`) with its fix and commands, or the
 findings as JSON with ``--json``. Exit status: 0 when the virtual camera works, 1 when there
 are findings to act on, 2 for bad input (e.g. ``--device`` naming no virtual camera).
 """
@@ -11,7 +11,9 @@ import argparse
 import json
 import sys
 
-from vbg.app import vcam_doctor
+from vbg.app.vcam import doctor as vcam_doctor
+from vbg.app.vcam.findings import NOTE, OK, PROBLEM, Diagnosis
+from vbg.app.vcam.setup import HELPER
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,5 +40,26 @@ def cmd_doctor(a: argparse.Namespace) -> int:
     if a.json:
         print(json.dumps(d.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(vcam_doctor.format_text(d))
+        print(format_text(d))
     return d.exit_code
+
+
+def format_text(d: Diagnosis) -> str:
+    """The diagnosis as ``vbg doctor`` prints it: one line per finding, its fix and commands
+    indented below, then the summary (with problems: how many, not the first one again)."""
+    marks = {OK: "ok  ", PROBLEM: "FIX ", NOTE: "note"}
+    lines = []
+    for f in d.findings:
+        lines.append(f"[{marks[f.status]}] {f.text}")
+        if f.fix:
+            lines.append(f"       {f.fix}")
+        lines += [f"         $ {c}" for c in f.commands]
+    lines.append("")
+    n = len(d.problems)
+    # The dialog's headline repeats the first problem; here it is on screen just above.
+    lines.append(f"Virtual camera off — {n} thing{'s' if n != 1 else ''} to fix, marked FIX "
+                 "above." if n else d.summary)
+    if d.setup and d.helper:
+        lines.append(f"Or let vbg do it: pkexec {HELPER}"
+                     + (" --reload" if d.setup == "reload" else ""))
+    return "\n".join(lines)

@@ -17,11 +17,13 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
 
-from vbg.app import autostart, menu, vcam_doctor, vcam_setup
+from vbg.app import autostart, menu
 from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from vbg.app.menu import Action
 from vbg.app.messages import Level, MessageLog
 from vbg.app.settings import Settings
+from vbg.app.vcam import doctor as vcam_doctor
+from vbg.app.vcam import setup as vcam_setup
 from vbg.config import BackgroundConfig
 from vbg.errors import VbgError
 from vbg.ui.controller import AppController
@@ -46,7 +48,7 @@ class AppShell(QObject):
     ``ask_open_media`` and ``autostart_entry`` are seams for tests (no desktop, no real
     autostart folder). ``on_quit`` is called after everything stopped (the app's event loop
     exit). ``diagnose_vcam(load_error)`` / ``setup_vcam(diagnosis)``: the virtual-camera
-    diagnosis and one-click setup (default: :mod:`vbg.app.vcam_doctor` on this machine; tests
+    diagnosis and one-click setup (default: :mod:`vbg.app.vcam.doctor` on this machine; tests
     pass a fake root and command runner).
     """
 

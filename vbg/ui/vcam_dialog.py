@@ -1,6 +1,6 @@
 """The virtual-camera dialog: what vbg found, the exact fix, and one-click setup on Linux.
 
-Shows a :class:`~vbg.app.vcam_doctor.Diagnosis` (the same as ``vbg doctor``): a headline, the
+Shows a :class:`~vbg.app.vcam.findings.Diagnosis` (the same as ``vbg doctor``): a headline, the
 findings as a list (✓ fine, ! to fix, i worth knowing), each fix with its commands in a
 copyable block. "Copy commands" copies only shell lines (file contents are ``sudo tee``
 lines) and says "Copied". "Set up the virtual camera" (Linux, when the .deb's root-owned helper
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vbg.app.vcam_doctor import NOTE, OK, PROBLEM, Diagnosis
-from vbg.app.vcam_setup import SetupOutcome
+from vbg.app.vcam.findings import NOTE, OK, PROBLEM, Diagnosis
+from vbg.app.vcam.setup import SetupOutcome
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.icons import app_icon, line_icon
 from vbg.ui.theme import MUTED, PANEL, TEXT, WARN

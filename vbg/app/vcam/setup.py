@@ -13,12 +13,9 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vbg.app.syscommands import Runner, run_command
-
-if TYPE_CHECKING:
-    from vbg.app.vcam_doctor import Diagnosis
+from vbg.app.vcam.findings import Diagnosis
 
 HELPER = "/usr/lib/vbg/setup-virtual-camera"
 POLKIT_ACTION = "io.github.vbg.setup-virtual-camera"

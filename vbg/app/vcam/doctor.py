@@ -22,7 +22,7 @@ writing; and whether the package's boot configuration (``/etc/modules-load.d/vbg
 Windows/macOS: whether the OBS Virtual Camera can be opened (pyvirtualcam's backend error,
 through an injectable probe).
 
-:attr:`Diagnosis.setup` says whether the one-click setup (:mod:`vbg.app.vcam_setup`) can fix
+:attr:`Diagnosis.setup` says whether the one-click setup (:mod:`vbg.app.vcam.setup`) can fix
 what was found, and :attr:`Diagnosis.helper` whether its trusted helper is installed.
 """
 
@@ -35,280 +35,39 @@ import shlex
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vbg.app.syscommands import Runner, run_command
-from vbg.app.vcam_setup import HELPER, trusted_helper
-from vbg.errors import VbgError
-from vbg.sinks.virtualcam import V4L2LOOPBACK_OPTIONS, virtual_camera_help
-
-MODULE = "v4l2loopback"
-MODULES_LOAD_CONF = "/etc/modules-load.d/vbg.conf"
-MODPROBE_CONF = "/etc/modprobe.d/vbg.conf"
-DKMS_KEY = "/var/lib/dkms/mok.pub"
-MODPROBE = f"sudo modprobe {MODULE} {V4L2LOOPBACK_OPTIONS}"
-RELOAD = (f"sudo modprobe -r {MODULE}", MODPROBE)
-ENROL_KEY = f"sudo mokutil --import {DKMS_KEY}"
-SYSFS_DEVICES = "sys/devices/virtual/video4linux"
-# The kernel's words, and the setup helper's (packaging/linux/setup-virtual-camera.sh).
-_KEY_REJECTED = re.compile(r"Key was rejected by service|Required key not available|"
-                           r"Secure Boot is on and refused", re.IGNORECASE)
-_DEVICE_PATH = re.compile(r"/dev/video(\d+)")
-
-OK, PROBLEM, NOTE = "ok", "problem", "note"
-
-
-class DoctorInputError(VbgError):
-    """A bad argument to the diagnosis (e.g. a device path that is not a virtual camera)."""
-
-
-@dataclass(frozen=True)
-class ConfigFile:
-    """A root-owned file the fix writes; shown to the user as a ``sudo tee`` line."""
-
-    path: str
-    lines: tuple[str, ...]
-
-    def tee_command(self) -> str:
-        body = " ".join(shlex.quote(line) for line in self.lines)
-        return f"printf '%s\\n' {body} | sudo tee {shlex.quote(self.path)} >/dev/null"
-
-
-BOOT_CONFIG = (
-    ConfigFile(MODULES_LOAD_CONF, (MODULE,)),
-    ConfigFile(MODPROBE_CONF, (f"options {MODULE} {V4L2LOOPBACK_OPTIONS}",)),
+from vbg.app.vcam.findings import (  # noqa: F401 - RELOAD, ConfigFile...: the diagnosis' words
+    _KEY_REJECTED,
+    BOOT_CONFIG,
+    DKMS_KEY,
+    ENROL_KEY,
+    MODPROBE,
+    MODULE,
+    MODULES_LOAD_CONF,
+    NOTE,
+    OK,
+    PROBLEM,
+    RELOAD,
+    ConfigFile,
+    Diagnosis,
+    DoctorInputError,
+    Finding,
+    LoopbackDevice,
 )
-
-
-# ----------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One check's result. ``status``: "ok", "problem" (the camera won't work, or apps won't
-    list it) or "note" (worth knowing, not blocking). ``text``: what was found, one line;
-    ``fix``: one sentence of what to do; ``commands``: shell lines that do it, runnable as
-    they are (file contents are ``sudo tee`` lines)."""
-
-    check: str
-    status: str
-    text: str
-    fix: str = ""
-    commands: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Holder:
-    """A process holding a device open; ``vbg``: it is a vbg (the bundle or ``python -m
-    vbg``), so the device is fed by vbg, not taken by another program."""
-
-    pid: int
-    name: str
-    vbg: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.name} (pid {self.pid})"
-
-
-@dataclass(frozen=True)
-class LoopbackDevice:
-    """A v4l2loopback device as sysfs/procfs/devfs show it. ``exclusive_caps``: None when the
-    module does not say; ``writer_format``: the format a writing program set ("" when nobody
-    writes); ``writable``: this user may open it for writing (None: the node is missing)."""
-
-    number: int
-    label: str
-    exclusive_caps: bool | None = None
-    writer_format: str = ""
-    holders: tuple[Holder, ...] = ()
-    writable: bool | None = None
-    mine: bool = False  # this process holds it (vbg itself is the writer)
-    fed_by_vbg: bool = False  # this or another vbg process holds it
-
-    @property
-    def path(self) -> str:
-        return f"/dev/video{self.number}"
-
-    @property
-    def busy(self) -> bool:
-        """Another program writes to it."""
-        return bool(self.writer_format) and not (self.mine or self.fed_by_vbg)
-
-    def __str__(self) -> str:
-        return f"{self.path} (“{self.label}”)" if self.label else self.path
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """Every finding in check order. ``works``: vbg can feed a virtual camera that apps list;
-    ``setup``: what the setup helper would do ("load", "reload") or None when it can't help;
-    ``helper``: the trusted helper's path, None when there is none (commands are shown)."""
-
-    os_name: str
-    findings: tuple[Finding, ...]
-    devices: tuple[LoopbackDevice, ...] = ()
-    works: bool = False
-    setup: str | None = None
-    helper: str | None = None
-    helper_note: str = ""
-
-    @property
-    def problems(self) -> list[Finding]:
-        return [f for f in self.findings if f.status == PROBLEM]
-
-    @property
-    def commands(self) -> list[str]:
-        """Every command of the findings, problems first, each once."""
-        seen: list[str] = []
-        for f in sorted(self.findings, key=lambda f: f.status != PROBLEM):
-            seen += [c for c in f.commands if c not in seen]
-        return seen
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.works and not self.problems else 1
-
-    @property
-    def summary(self) -> str:
-        """One line: the headline of the dialog and of ``vbg doctor``."""
-        if self.works and not self.problems:
-            free = [d for d in self.devices if not d.busy and d.writable]
-            where = f": {free[0]}" if free else ""
-            return f"The virtual camera works{where}."
-        first = self.problems[0].text if self.problems else "The virtual camera does not work."
-        return f"Virtual camera off — {first[0].lower()}{first[1:]}"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "os": self.os_name, "works": self.works and not self.problems,
-            "summary": self.summary, "setup": self.setup, "helper": self.helper,
-            "findings": [asdict(f) | {"commands": list(f.commands)} for f in self.findings],
-            "devices": [asdict(d) | {"path": d.path, "busy": d.busy} for d in self.devices],
-            "commands": self.commands,
-        }
-
-
-# ----------------------------------------------------------------------------- files
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-
-
-def _os_release(root: Path) -> dict[str, str]:
-    text = _read(root / "etc/os-release") or _read(root / "usr/lib/os-release") or ""
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            out[key.strip()] = value.strip().strip('"')
-    return out
-
-
-def _install_command(release: dict[str, str]) -> str | None:
-    ids = {release.get("ID", "")} | set(release.get("ID_LIKE", "").split())
-    if ids & {"debian", "ubuntu"}:
-        return "sudo apt install v4l2loopback-dkms"
-    if ids & {"arch"}:
-        return "sudo pacman -S v4l2loopback-dkms"
-    if ids & {"fedora", "rhel", "centos"}:
-        return "sudo dnf install v4l2loopback"
-    if ids & {"opensuse", "suse", "opensuse-tumbleweed", "opensuse-leap"}:
-        return "sudo zypper install v4l2loopback-kmp-default"
-    return None
-
-
-def _group_name(root: Path, gid: int) -> str:
-    for line in (_read(root / "etc/group") or "").splitlines():
-        parts = line.split(":")
-        if len(parts) >= 3 and parts[2] == str(gid):
-            return parts[0]
-    return str(gid)
-
-
-def _may_write(st: os.stat_result, uid: int, gids: Sequence[int]) -> bool:
-    """Write permission by the mode bits, as the kernel decides it (root may always)."""
-    if uid == 0:
-        return True
-    if st.st_uid == uid:
-        return bool(st.st_mode & stat.S_IWUSR)
-    if st.st_gid in gids:
-        return bool(st.st_mode & stat.S_IWGRP)
-    return bool(st.st_mode & stat.S_IWOTH)
-
-
-def _holders(root: Path, device: str) -> list[Holder]:
-    """Processes with ``device`` open, from ``/proc/*/fd`` (other users' are unreadable)."""
-    out: list[Holder] = []
-    proc = root / "proc"
-    try:
-        pids = sorted(int(p.name) for p in proc.iterdir() if p.name.isdigit())
-    except OSError:
-        return out
-    for pid in pids:
-        fd_dir = proc / str(pid) / "fd"
-        try:
-            links = [os.readlink(fd) for fd in fd_dir.iterdir()]
-        except OSError:
-            continue
-        if device in links:
-            name = (_read(proc / str(pid) / "comm") or "?").strip()
-            try:
-                args = (proc / str(pid) / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                args = []
-            is_vbg = name == "vbg" or (bool(args) and os.path.basename(args[0]) == b"vbg") \
-                or any(a == b"-m" and b == b"vbg"
-                       for a, b in zip(args, args[1:], strict=False))
-            out.append(Holder(pid, name, is_vbg))
-    return out
-
-
-def _exclusive_caps(root: Path) -> list[bool] | None:
-    text = _read(root / f"sys/module/{MODULE}/parameters/exclusive_caps")
-    if text is None:
-        return None
-    return [v.strip().upper() in ("Y", "1") for v in text.strip().split(",") if v.strip()]
-
-
-def loopback_devices(root: Path = Path("/"), uid: int | None = None,
-                     gids: Sequence[int] | None = None, self_pid: int | None = None
-                     ) -> list[LoopbackDevice]:
-    """The loopback devices under ``root``, by number."""
-    uid = os.getuid() if uid is None else uid
-    gids = list(os.getgroups()) + [os.getgid()] if gids is None else list(gids)
-    self_pid = os.getpid() if self_pid is None else self_pid
-    base = root / SYSFS_DEVICES
-    try:
-        entries = sorted((int(m.group(1)), p) for p in base.iterdir()
-                         if (m := re.fullmatch(r"video(\d+)", p.name)))
-    except OSError:
-        return []
-    caps = _exclusive_caps(root) if (root / f"sys/module/{MODULE}").is_dir() else None
-    devices = []
-    for index, (number, path) in enumerate(entries):
-        node = root / "dev" / f"video{number}"
-        try:
-            writable: bool | None = _may_write(node.stat(), uid, gids)
-        except OSError:
-            writable = None
-        holders = _holders(root, f"/dev/video{number}")
-        devices.append(LoopbackDevice(
-            number=number,
-            label=(_read(path / "name") or "").strip(),
-            exclusive_caps=caps[index] if caps is not None and index < len(caps) else None,
-            writer_format=(_read(path / "format") or "").strip(),
-            holders=tuple(h for h in holders if h.pid != self_pid),
-            writable=writable,
-            mine=any(h.pid == self_pid for h in holders),
-            fed_by_vbg=any(h.vbg for h in holders),
-        ))
-    return devices
-
+from vbg.app.vcam.probe import (  # noqa: F401 - validate_device: part of this module's API
+    _group_name,
+    _install_command,
+    _os_release,
+    _probe_obs,
+    _read,
+    loopback_devices,
+    validate_device,
+)
+from vbg.app.vcam.setup import trusted_helper
+from vbg.sinks.virtualcam import virtual_camera_help
 
 # ----------------------------------------------------------------------------- checks
 
@@ -560,35 +319,6 @@ def _check_devices(ctx: _Ctx, device: str | None) -> tuple[list[LoopbackDevice],
     return devices, setup
 
 
-def _probe_obs() -> str | None:
-    """None when pyvirtualcam's OBS backend opens (then closes it), else its error."""
-    import pyvirtualcam
-
-    try:
-        with pyvirtualcam.Camera(320, 240, 30, backend="obs"):
-            return None
-    except RuntimeError as exc:
-        return str(exc)
-
-
-def validate_device(device: str, root: Path = Path("/")) -> str:
-    """``device`` as given to ``--device``: a /dev/videoN path that is a loopback device;
-    ``DoctorInputError`` (one sentence) otherwise."""
-    m = _DEVICE_PATH.fullmatch(device)
-    known = loopback_devices(root)
-    here = (f"the virtual cameras here are {', '.join(str(d) for d in known)}" if known else
-            "there is no virtual camera here yet (`vbg doctor` without --device says why)")
-    if m is None:
-        raise DoctorInputError(f"{device} is not a video device path like /dev/video4; "
-                               f"{here}.")
-    if not (root / "dev" / f"video{m.group(1)}").exists():
-        raise DoctorInputError(f"{device} does not exist on this machine; {here}.")
-    if all(d.path != device for d in known):
-        raise DoctorInputError(f"{device} is not a virtual camera (probably a real webcam); "
-                               f"{here}.")
-    return device
-
-
 def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
              runner: Runner = run_command, *, device: str | None = None,
              load_error: str = "", uid: int | None = None, gids: Sequence[int] | None = None,
@@ -635,24 +365,3 @@ def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
     ctx.add("os", PROBLEM, f"Virtual cameras are not supported on {os_name}.",
             "Record to a file (vbg run --record) or use the preview instead.")
     return Diagnosis(os_name, tuple(ctx.findings))
-
-
-def format_text(d: Diagnosis) -> str:
-    """The diagnosis as ``vbg doctor`` prints it: one line per finding, its fix and commands
-    indented below, then the summary (with problems: how many, not the first one again)."""
-    marks = {OK: "ok  ", PROBLEM: "FIX ", NOTE: "note"}
-    lines = []
-    for f in d.findings:
-        lines.append(f"[{marks[f.status]}] {f.text}")
-        if f.fix:
-            lines.append(f"       {f.fix}")
-        lines += [f"         $ {c}" for c in f.commands]
-    lines.append("")
-    n = len(d.problems)
-    # The dialog's headline repeats the first problem; here it is on screen just above.
-    lines.append(f"Virtual camera off — {n} thing{'s' if n != 1 else ''} to fix, marked FIX "
-                 "above." if n else d.summary)
-    if d.setup and d.helper:
-        lines.append(f"Or let vbg do it: pkexec {HELPER}"
-                     + (" --reload" if d.setup == "reload" else ""))
-    return "\n".join(lines)
