@@ -216,13 +216,15 @@ class OutputConfig:
 
     ``vcam``: offer a virtual camera; ``vcam_backend`` picks which: "pipewire" (a PipeWire
     camera node), "v4l2" (a v4l2loopback device, or the OBS camera elsewhere, through
-    pyvirtualcam), "auto"/None (PipeWire when it runs, v4l2loopback when loaded, both when both
+    pyvirtualcam), "auto" (PipeWire when it runs, v4l2loopback when loaded, both when both
     are: :func:`vbg.pipeline.sinkset.choose_vcams`), or any other name: that pyvirtualcam
-    backend; ``vcam_device`` names the v4l2loopback device (None: the first free one). ``fps``: the steady output rate. ``mirror``: flip left-right.
+    backend; ``vcam_device`` names the v4l2loopback device (None: the first free one).
+    ``fps``: the steady output rate. ``mirror``: flip left-right.
     ``record``/``record_mask``: write the composite / the alpha (lossless grey) to a file;
     ``overwrite``: replace an existing file there (a symbolic link is never replaced).
     ``keep_camera_on``: run the camera and the model all the time; otherwise (Linux with a
-    v4l2loopback device) only while an app reads the virtual camera or the preview is shown.
+    PipeWire node or a v4l2loopback device) only while an app reads the virtual camera or the
+    preview is shown.
     """
 
     vcam: bool = True

@@ -30,8 +30,8 @@ def in_session(pw_session: PipeWireSession, monkeypatch: pytest.MonkeyPatch) -> 
     return pw_session
 
 
-def test_the_tray_goes_live_while_a_consumer_reads_and_idle_after(in_session, make_app,
-                                                                  qtbot) -> None:
+def test_the_tray_goes_live_while_a_consumer_reads_and_idle_after(
+        in_session, make_app, qtbot) -> None:  # noqa: F811 - make_app: the imported fixture
     cfg = small_config()
     cfg = replace(cfg, output=replace(cfg.output, vcam_backend="pipewire"))
     h = make_app(config=cfg, show_window=False)

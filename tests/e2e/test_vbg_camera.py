@@ -6,7 +6,6 @@ PipeWire session; the only stand-in is the demo picture for a webcam."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 

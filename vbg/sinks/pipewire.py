@@ -30,6 +30,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from fractions import Fraction
 
 import cv2
@@ -57,11 +58,12 @@ NO_LIBRARY = ("PipeWire's library (libpipewire-0.3) is not installed, so vbg can
               "--vcam-backend v4l2.")
 
 
-def daemon_socket(env: dict[str, str] | None = None) -> str | None:
+def daemon_socket(env: Mapping[str, str] | None = None) -> str | None:
     """The path of the PipeWire socket this user's programs would connect to, when it exists
     (``$PIPEWIRE_REMOTE`` or ``pipewire-0`` in ``$XDG_RUNTIME_DIR``); a cheap "is there a
     daemon" check that loads no library."""
-    env = os.environ if env is None else env
+    if env is None:
+        env = os.environ
     runtime = env.get("PIPEWIRE_RUNTIME_DIR") or env.get("XDG_RUNTIME_DIR")
     remote = env.get("PIPEWIRE_REMOTE", "pipewire-0")
     path = remote if os.path.isabs(remote) else (os.path.join(runtime, remote) if runtime else "")
@@ -210,7 +212,7 @@ class PipeWireCameraSink:
             return
         try:
             props = pw.pod_props(pw.pod_bytes(param))
-            fmt = props.get(pw.SPA_FORMAT_VIDEO_format)
+            fmt = int(props.get(pw.SPA_FORMAT_VIDEO_format) or 0)
             size, stride = frame_bytes(fmt, self.width, self.height)
         except ValueError as exc:
             log.warning("PipeWire camera: a consumer asked for a format vbg can't give (%s)", exc)
