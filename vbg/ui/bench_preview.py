@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QEventLoop, QTimer
 
@@ -41,6 +42,9 @@ def run_preview_bench(config: AppConfig, seconds: float, preview: bool = True) -
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = make_application()
     errors: list[str] = []
+    # Compared with and without the window, the pipeline must run in both: closed, nobody
+    # would watch it (no virtual camera here) and it would idle.
+    config = replace(config, output=replace(config.output, keep_camera_on=True))
     controller = AppController(config, SettingsStore(None), user_backgrounds_dir(),
                                camera_lister=lambda: [])
     controller.message.connect(lambda text, level: errors.append(text))
