@@ -361,8 +361,8 @@ def build(bundle: Path, out_dir: Path, version: str, arch: str, maintainer: str,
             f"Installed-Size: {installed_size_kib(stage)}",
             f"Depends: {depends_field(packages, glibc)}",
             # PipeWire's library for the PipeWire camera (loaded at run time, never bundled:
-            # it must match the user's daemon); pipewire-bin brings pw-v4l2 for V4L2-only apps.
-            "Recommends: v4l2loopback-dkms, libpipewire-0.3-0, pipewire-bin",
+            # it must match the user's daemon); pipewire-v4l2 brings pw-v4l2 for V4L2-only apps.
+            "Recommends: v4l2loopback-dkms, libpipewire-0.3-0, pipewire-v4l2",
             "Suggests: v4l2loopback-utils",
             "Section: video",
             "Priority: optional",

@@ -6,6 +6,7 @@ PipeWire session; the only stand-in is the demo picture for a webcam."""
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -141,3 +142,17 @@ def test_chromium_then_firefox_then_chromium_each_read_the_composite(pw_session)
         grid = r["grid"]
         assert green(grid[0][7]) and green(grid[1][7]), r   # the wall: green
         assert grid[2][3][0] > 120 and not green(grid[2][3]), r  # her face: the person
+
+
+def test_doctor_sees_the_daemon_the_node_and_the_portal(pw_session, vbg) -> None:
+    import json
+
+    r = subprocess.run([sys.executable, "-m", "vbg", "doctor", "--json"], env=pw_session.env,
+                       capture_output=True, text=True, timeout=60)
+    d = json.loads(r.stdout)
+    status = {f["check"]: f["status"] for f in d["findings"]}
+    assert status["pipewire"] == status["pipewire-node"] == status["portal"] == "ok", d
+    assert f"node {vbg.node}" in next(f["text"] for f in d["findings"]
+                                      if f["check"] == "pipewire-node")
+    # No v4l2loopback here, but browsers read the PipeWire camera: it works.
+    assert d["works"] is True and r.returncode == 0, d

@@ -13,6 +13,7 @@ import sys
 
 from vbg.app.vcam import doctor as vcam_doctor
 from vbg.app.vcam.findings import NOTE, OK, PROBLEM, Diagnosis
+from vbg.app.vcam.pipewire import write_launcher
 from vbg.app.vcam.setup import HELPER
 
 
@@ -25,10 +26,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default=None, metavar="/dev/videoN",
                    help="check only this virtual camera (Linux)")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--launcher", default=None, metavar="APP",
+                   help="write a menu entry 'APP (vbg camera)' that starts APP (e.g. zoom) "
+                        "through pw-v4l2, so an app that reads only V4L2 devices sees vbg's "
+                        "PipeWire camera (Linux)")
 
 
 def cmd_doctor(a: argparse.Namespace) -> int:
     """Run the diagnosis; ``DoctorInputError`` (exit 2 in the CLI) for a bad ``--device``."""
+    if a.launcher is not None:
+        path = write_launcher(a.launcher)
+        print(f"Wrote {path}: start the app from the menu entry ending in \"(vbg camera)\" "
+              "and pick the camera \"vbg\" in it.")
+        return 0
     device = a.device
     if device is not None:
         if not sys.platform.startswith("linux"):

@@ -35,7 +35,7 @@ import shlex
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vbg.app.syscommands import Runner, run_command
@@ -57,6 +57,7 @@ from vbg.app.vcam.findings import (  # noqa: F401 - RELOAD, ConfigFile...: the d
     Finding,
     LoopbackDevice,
 )
+from vbg.app.vcam.pipewire import check_pipewire, usable
 from vbg.app.vcam.probe import (  # noqa: F401 - validate_device: part of this module's API
     _group_name,
     _install_command,
@@ -319,11 +320,20 @@ def _check_devices(ctx: _Ctx, device: str | None) -> tuple[list[LoopbackDevice],
     return devices, setup
 
 
+def _only_for_v4l2_apps(f: Finding) -> Finding:
+    """A v4l2loopback problem, as a note: PipeWire serves the browsers already."""
+    if f.status != PROBLEM:
+        return f
+    return replace(f, status=NOTE, fix=(f.fix + " " if f.fix else "") + "(Only apps that read "
+                   "V4L2 devices need it: browsers read vbg's PipeWire camera.)")
+
+
 def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
              runner: Runner = run_command, *, device: str | None = None,
              load_error: str = "", uid: int | None = None, gids: Sequence[int] | None = None,
              self_pid: int | None = None, probe_obs: Callable[[], str | None] = _probe_obs,
-             helper_owner_uid: int = 0) -> Diagnosis:
+             helper_owner_uid: int = 0,
+             pipewire: Callable[[], list[Finding]] | None = None) -> Diagnosis:
     """Run every check for ``os_name`` (a ``sys.platform`` value) against ``root``.
 
     ``device``: only this /dev/videoN (validate it first with :func:`validate_device`).
@@ -331,7 +341,11 @@ def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
     output), so a Secure Boot refusal is named. ``uid``/``gids``/``self_pid``: whose
     permissions to check and which process is vbg itself (default: this process).
     ``probe_obs``: tries the OBS Virtual Camera (Windows/macOS). Never raises for what it
-    finds; each finding says what to do.
+    finds; each finding says what to do. ``pipewire``: the PipeWire camera's checks
+    (:func:`vbg.app.vcam.pipewire.check_pipewire`; by default on this machine when ``root`` is
+    ``/``, none for a fake root). When browsers can read vbg's PipeWire camera, the
+    v4l2loopback problems become notes (only V4L2-only apps need that device) and the
+    diagnosis works.
     """
     if uid is None:
         uid = os.getuid() if hasattr(os, "getuid") else 0
@@ -343,6 +357,13 @@ def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
         devices, setup = _check_linux(ctx, device)
         problems = [f for f in ctx.findings if f.status == PROBLEM]
         works = not problems and any(not d.busy and d.writable for d in devices)
+        if pipewire is None and root == Path("/") and device is None:
+            pipewire = check_pipewire
+        pw_findings = pipewire() if pipewire is not None else []
+        if pw_findings and usable(pw_findings):
+            ctx.findings = [_only_for_v4l2_apps(f) for f in ctx.findings]
+            works = True
+        ctx.findings += pw_findings
         helper, why = trusted_helper(root, helper_owner_uid)
         # The helper can load or reload the module; it can't install one or fix Secure Boot.
         blocked = any(f.check in ("container", "module-available", "secure-boot")
