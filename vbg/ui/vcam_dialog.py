@@ -245,7 +245,9 @@ class VcamDialog(QDialog):
         self.headline.setText("The virtual camera works" if works else
                               "Video apps can't see vbg yet")
         usable = [dev for dev in d.devices if not dev.busy and dev.writable]
-        pick = f"“{usable[0].label or usable[0].path}”" if usable else "the OBS Virtual Camera"
+        pipewire = any(f.check == "pipewire" and f.status == OK for f in d.findings)
+        pick = (f"“{usable[0].label or usable[0].path}”" if usable else "“vbg”" if pipewire
+                else "the OBS Virtual Camera")
         self.subline.setText(
             f"Pick {pick} as the camera in your video app." if works else
             f"{n} thing{'s' if n != 1 else ''} to fix, below. The preview keeps working "

@@ -324,8 +324,8 @@ def _only_for_v4l2_apps(f: Finding) -> Finding:
     """A v4l2loopback problem, as a note: PipeWire serves the browsers already."""
     if f.status != PROBLEM:
         return f
-    return replace(f, status=NOTE, fix=(f.fix + " " if f.fix else "") + "(Only apps that read "
-                   "V4L2 devices need it: browsers read vbg's PipeWire camera.)")
+    return replace(f, status=NOTE, fix="Only apps that read V4L2 devices need it (browsers "
+                   "read vbg's PipeWire camera). " + f.fix)
 
 
 def diagnose(os_name: str = sys.platform, root: Path = Path("/"),
