@@ -182,6 +182,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     s = pipe.stats()
     if s.vcam_device:
         print(f"Virtual camera: {s.vcam_device} - pick it in your video app.", file=sys.stderr)
+        if "PipeWire" in s.vcam_device:
+            print("Chromium needs chrome://flags/#enable-webrtc-pipewire-camera to list it; "
+                  "V4L2-only apps (Zoom...) see it through pw-v4l2 (`vbg doctor` says more).",
+                  file=sys.stderr)
     if s.activity == "idle":
         print("The camera stays off until an app opens the virtual camera "
               "(--keep-camera-on keeps it on).", file=sys.stderr)
