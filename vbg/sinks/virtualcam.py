@@ -122,10 +122,9 @@ class VirtualCameraSink:
         backend: str | None = None,
     ) -> None:
         if backend is not None and backend not in BACKENDS:
-            known = ", ".join(sorted(BACKENDS)) or "none on this system"
             raise OutputError(
-                f"Virtual camera backend {backend!r} is unknown; use one of: {known}, or leave "
-                "it out."
+                f"Virtual camera backend {backend!r} is unknown; use auto, pipewire or v4l2 "
+                "(--vcam-backend), or leave it out."
             )
         try:
             # BGR, not the device's native I420: pyvirtualcam converts with libyuv
