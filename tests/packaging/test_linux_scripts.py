@@ -285,7 +285,7 @@ def test_polkit_action_names_the_installed_helper() -> None:
     assert defaults is not None
     assert {d.tag: d.text for d in defaults} == {"allow_any": "auth_admin",
                                                  "allow_inactive": "auth_admin",
-                                                 "allow_active": "auth_admin_keep"}
+                                                 "allow_active": "auth_admin"}
     build = (LINUX / "build_deb.py").read_text()
     assert f'POLKIT_ACTION = "{vcam_setup.POLKIT_ACTION}"' in build
     assert "usr/share/polkit-1/actions/" in build
