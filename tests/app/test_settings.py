@@ -278,3 +278,11 @@ def test_a_bad_saved_virtual_camera_falls_back_to_auto_alone(tmp_path: Path) -> 
     result = load_settings(path)
     assert result.settings.virtual_camera == "auto" and result.settings.mirror
     assert "virtual_camera" in (result.warning or "")
+
+
+def test_a_deeply_nested_file_is_set_aside_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = load_settings(path)
+    assert result.settings == Settings() and "nested too deeply" in (result.warning or "")
+    assert not path.exists() and result.backup is not None and result.backup.exists()

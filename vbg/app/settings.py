@@ -223,6 +223,8 @@ def load_settings(path: Path | None = None) -> LoadResult:
         data = json.loads(text)
     except ValueError as exc:
         return _set_aside(path, Settings(), f"is not valid JSON ({exc})")
+    except RecursionError:  # nested deeper than the parser goes: not a settings file
+        return _set_aside(path, Settings(), "is nested too deeply to be a settings file")
     if not isinstance(data, dict):
         return _set_aside(path, Settings(), "does not hold a JSON object")
     settings, bad = _from_dict(data)
