@@ -295,3 +295,21 @@ def test_run_with_no_output_is_refused_unless_bounded(capsys):
                        "--frames", "1")
     assert code == 0
     assert "Dry run: no virtual camera and no recording" in err and "Sent 1 frames." in err
+
+
+def test_run_never_records_over_its_input_or_its_other_output(capsys, tmp_path):
+    clip = tmp_path / "a.avi"
+    w = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 36))
+    for _ in range(5):
+        w.write(np.full((36, 64, 3), 90, np.uint8))
+    w.release()
+    before = clip.read_bytes()
+    code, _, err = run(capsys, "run", "--source", str(clip), "--no-vcam", "--record",
+                       str(tmp_path / "." / "a.avi"), "--force")
+    assert code == 2 and "is the video being read" in one_sentence(err)
+    assert clip.read_bytes() == before
+    code, _, err = run(capsys, "run", "--source", "demo", "--no-vcam", "--frames", "2",
+                       "--record", str(tmp_path / "x.mkv"), "--record-mask",
+                       str(tmp_path / "x.mkv"))
+    assert code == 2 and "both name" in one_sentence(err)
+    assert not (tmp_path / "x.mkv").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import signal
 import sys
 import threading
@@ -138,6 +139,22 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
+def _refuse_clashing_paths(source: str, record: str | None, record_mask: str | None) -> None:
+    """One file may not be two things: ``--force`` replaces an existing output, never the
+    input or the other output (issue 22: the input was once replaced by the recording)."""
+    def same(a: str, b: str) -> bool:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+    if record and os.path.exists(source) and same(source, record):
+        raise UserError(f"--record {record} is the video being read; record to another file.")
+    if record_mask and os.path.exists(source) and same(source, record_mask):
+        raise UserError(f"--record-mask {record_mask} is the video being read; write the mask "
+                        "to another file.")
+    if record and record_mask and same(record, record_mask):
+        raise UserError(f"--record and --record-mask both name {record}; give the mask its own "
+                        "file, e.g. mask.mkv.")
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     from vbg.pipeline import Pipeline, summarise
 
@@ -147,6 +164,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     if a.seconds is not None and not a.seconds > 0:
         raise UserError(f"--seconds {a.seconds:g} makes no sense; give a duration above 0, "
                         "e.g. --seconds 10.")
+    _refuse_clashing_paths(cfg.capture.source, cfg.output.record, cfg.output.record_mask)
     errors: list[Exception] = []
     recording = bool(cfg.output.record or cfg.output.record_mask)
     if not cfg.output.vcam and not recording:
