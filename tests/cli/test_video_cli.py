@@ -128,7 +128,8 @@ def test_full_disk_during_vbg_video(capsys, clip, tmp_path):
         assert [p.name for p in disk.iterdir()] == ["filler"]
 
 
-def test_ctrl_c_keeps_a_playable_partial_file(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_keeps_a_playable_partial_file(tmp_path, sig):
     src = tmp_path / "long.mp4"
     make_clip(src, 150, 30, size=(640, 360))
     out = tmp_path / "out.mp4"
@@ -149,7 +150,7 @@ def test_ctrl_c_keeps_a_playable_partial_file(tmp_path):
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     assert progressed.wait(60), err.decode(errors="replace")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     assert proc.wait(30) == 130
     reader.join(5)
     text = err.decode(errors="replace")

@@ -58,7 +58,13 @@ def cmd_video(a: argparse.Namespace) -> int:
         cancel.set()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    def on_sigterm(*_: object) -> None:
+        # A logout or `kill`: like the first Ctrl+C, so the partial file gets its index and
+        # stays playable instead of a temporary without a moov atom.
+        cancel.set()
+
     previous = signal.signal(signal.SIGINT, on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         from tqdm import tqdm
     except ImportError:  # part of the `video` extra; without it, no bar but the same job
@@ -84,6 +90,7 @@ def cmd_video(a: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
         if bar is not None:
             bar.close()
     if result.cancelled:
