@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 NODE_NAME = "vbg"
 CONNECT_TIMEOUT_S = 5.0
 RECONNECT_S = 2.0
+REPUBLISH_TIMEOUT_S = 1.0
 # Formats offered, default first: what WebRTC's PipeWire camera (Chromium, Firefox) takes as
 # one contiguous block; both are cheap to convert to from BGR with cv2.
 FORMATS = {pw.SPA_VIDEO_FORMAT_I420: "I420", pw.SPA_VIDEO_FORMAT_YUY2: "YUY2"}
@@ -227,8 +228,9 @@ class PipeWireCameraSink:
                  self.height)
 
     # ---- publishing ----------------------------------------------------------------------
-    def _publish(self) -> None:
-        """Connect and publish the node; waits until it is listed (``paused``)."""
+    def _publish(self, timeout: float | None = None) -> None:
+        """Connect and publish the node; waits until it is listed (``paused``), at most
+        ``timeout`` seconds (default: the constructor's)."""
         lib = self._lib
         with self._changed:
             self._state, self._error = pw.STATE_UNCONNECTED, ""
@@ -243,7 +245,7 @@ class PipeWireCameraSink:
             raise
         finally:
             lib.pw_thread_loop_unlock(self._loop)
-        deadline = time.monotonic() + self._timeout
+        deadline = time.monotonic() + (self._timeout if timeout is None else timeout)
         with self._changed:
             while self._state in (pw.STATE_UNCONNECTED, pw.STATE_CONNECTING):
                 left = deadline - time.monotonic()
@@ -298,7 +300,8 @@ class PipeWireCameraSink:
         was = self.problem
         self._drop()
         try:
-            self._publish()
+            # Short: this runs on the output thread, which must not stall the other outputs.
+            self._publish(timeout=REPUBLISH_TIMEOUT_S)
         except OutputError as exc:
             self.problem = LOST
             if was != self.problem:
