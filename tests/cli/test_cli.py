@@ -313,3 +313,20 @@ def test_run_never_records_over_its_input_or_its_other_output(capsys, tmp_path):
                        str(tmp_path / "x.mkv"))
     assert code == 2 and "both name" in one_sentence(err)
     assert not (tmp_path / "x.mkv").exists()
+
+
+def test_image_refuses_a_fifo_and_a_second_input_of_the_same_name(capsys, photo, tmp_path):
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d2").mkdir()
+    first, second = tmp_path / "d1" / "p.png", tmp_path / "d2" / "p.png"
+    shutil.copy(photo, first)
+    shutil.copy(photo, second)
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # reading it would block forever
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "image", str(first), str(second), str(fifo), "--out",
+                            str(out))
+    assert code == 2
+    assert "same name as" in err and "not a regular file" in err
+    assert len(stdout.split()) == 3  # the first one's three files, written once
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(w).name for w in stdout.split())

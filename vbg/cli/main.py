@@ -263,8 +263,21 @@ def cmd_image(a: argparse.Namespace) -> int:
             raise UserError(f"Can't create the folder {out_dir} ({exc.strerror}).") from exc
     cutter = StillCutter(a.model)
     failed = 0
+    claimed: dict[tuple[Path, str], Path] = {}  # (folder, stem) -> the input that took it
     for name in a.inputs:
         path = Path(name)
+        target = ((out_dir or path.parent).resolve(), path.stem)
+        if target in claimed:
+            failed += 1
+            print(f"vbg: {path} has the same name as {claimed[target]}, so its cut-out would "
+                  f"replace that one's in {target[0]}; rename it or run it with another --out.",
+                  file=sys.stderr)
+            continue
+        if path.exists() and not path.is_file():  # a FIFO or a device would block the read
+            failed += 1
+            print(f"vbg: {path} is not a regular file; give a picture file.", file=sys.stderr)
+            continue
+        claimed[target] = path
         try:
             image, own_alpha = read_image_alpha(path)
             cut = cutter.cut(image, own_alpha)
