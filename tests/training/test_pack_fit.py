@@ -18,15 +18,11 @@ from vbg.matting.engine import MaskEngine  # noqa: E402
 from vbg.matting.registry import load_model  # noqa: E402
 from vbg.resources import asset  # noqa: E402
 from vbg.training import data as D  # noqa: E402
+from vbg.training.augment import PackData, simulated_previous  # noqa: E402
 from vbg.training.cli import main  # noqa: E402
-from vbg.training.gpu import (  # noqa: E402
-    FitConfig,
-    GpuRun,
-    PackData,
-    edge_band,
-    edge_loss,
-    simulated_previous,
-)
+from vbg.training.config import FitConfig  # noqa: E402
+from vbg.training.gpu import GpuRun  # noqa: E402
+from vbg.training.losses import edge_band, edge_loss  # noqa: E402
 from vbg.training.pack import build_pack, read_pack  # noqa: E402
 
 from .conftest import make_pair  # noqa: E402

@@ -124,7 +124,7 @@ def cmd_export(a: argparse.Namespace) -> int:
     from vbg.training.nets import build_net
 
     if "pack" in saved:  # a `vbg-train fit` run (vbg.training.gpu)
-        from vbg.training.gpu import FitConfig
+        from vbg.training.config import FitConfig
 
         cfg = FitConfig(**saved)
     else:
@@ -196,7 +196,8 @@ def cmd_fit(a: argparse.Namespace) -> int:
     pack = Path(a.pack)
     if not pack.is_file():
         raise ConfigError(f"Pack {pack} does not exist; make one with `vbg-train pack`.")
-    from vbg.training.gpu import FitConfig, fit
+    from vbg.training.config import FitConfig
+    from vbg.training.gpu import fit
 
     fields = {f.name: f for f in dataclasses.fields(FitConfig)}
     values: dict[str, object] = {"pack": str(pack)}

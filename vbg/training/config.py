@@ -148,3 +148,37 @@ def build_config(path: str | Path | None = None, overrides: list[str] | None = N
 
 def to_json(cfg: TrainConfig) -> str:
     return json.dumps(dataclasses.asdict(cfg), indent=2)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """One run on a pack. ``minutes`` bounds the wall time (0 = only ``steps``)."""
+
+    pack: str = ""
+    out: str = "runs/gpu"
+    arch: str = "tiny_fast"
+    width: int = 16
+    temporal: bool = False
+    size: int = 256
+    batch: int = 64
+    steps: int = 20000
+    minutes: float = 0.0
+    lr: float = 4e-3
+    weight_decay: float = 1e-4
+    composite: float = 0.45
+    focus: float = 0.55
+    consistency: float = 1.0
+    eval_every: int = 500
+    seed: int = 0
+    device: str = "auto"
+    loss: str = "bce_iou_l1"
+    init: str = ""  # a state_dict (best.pt) to start from instead of random weights
+    photo_share: float = 0.0  # fraction of each batch drawn from photos (0 = uniform draw)
+    # A picture with no label (e.g. the bundled demo) whose [input | prediction] strip at each
+    # evaluation makes ``showcase.gif``/``.mp4``: a timelapse that may be published, unlike
+    # the validation strips, which show the pack's photos.
+    showcase: str = ""
+    # Extra BCE on the label's edge band (pixels within ``edge_px`` of the 0.5 outline),
+    # weighted by ``edge_weight`` (0 = off): the boundary is where the model is weakest.
+    edge_weight: float = 0.0
+    edge_px: int = 5
