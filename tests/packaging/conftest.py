@@ -1,5 +1,6 @@
-"""Packaging tests: every test here carries ``@pytest.mark.packaging`` (deselect with
-``-m "not packaging"``); they run in CI by default.
+"""Packaging tests: every test here is marked ``packaging`` and ``slow`` (the marker is
+registered in pyproject.toml), so the everyday ``-m "not slow"`` run leaves them out; CI's
+full run has them.
 
 The expensive fixtures (a PyInstaller build, a .deb) live in ``test_bundle_and_deb.py`` and
 are module-scoped there, so the bundle is built once per run.
@@ -22,9 +23,15 @@ if str(PACKAGING) not in sys.path:
     sys.path.insert(0, str(PACKAGING))
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "packaging: builds or checks the installers (PyInstaller bundle, .deb)")
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The installers are checked in CI's full run, not in the everyday `-m "not slow"` one.
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.packaging)
+            item.add_marker(pytest.mark.slow)
 
 
 def offscreen_env(**extra: str) -> dict[str, str]:
