@@ -23,6 +23,7 @@ from vbg.errors import VbgError
 from vbg.ui.controller import AppController
 from vbg.ui.icons import app_icon
 from vbg.ui.shell import AppShell
+from vbg.ui.single_instance import BROUGHT_UP, claim, server_name
 from vbg.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
@@ -81,12 +82,20 @@ def run_app(config: AppConfig, verbose: bool = False, tray: bool = False) -> int
     without being saved. ``verbose`` is part of the CLI's contract; the CLI already set the
     log level from it, and the app logs through ``logging`` only. ``tray`` (``vbg --tray``,
     what autostart runs): start in the tray without a window.
+
+    One app per user (:mod:`vbg.ui.single_instance`): when one is running already, its window
+    is brought up, one line says so on stderr, and this returns 0 (1 when it did not answer).
     """
     _check_display()
     app = make_application()
+    instance = claim(server_name(str(settings_path())))
+    if isinstance(instance, str):
+        print(instance, file=sys.stderr)
+        return 0 if instance == BROUGHT_UP else 1
     sys.excepthook = _log_unhandled
     controller = AppController(config, SettingsStore(settings_path()), user_backgrounds_dir())
     shell = AppShell(controller)
+    instance.show_requested.connect(lambda: shell.set_preview_visible(True))
     # Ctrl+C in the terminal: Python only sees signals while it runs, so wake it regularly.
     signal.signal(signal.SIGINT, lambda *_: shell.quit())
     wake = QTimer()
@@ -97,4 +106,5 @@ def run_app(config: AppConfig, verbose: bool = False, tray: bool = False) -> int
         return app.exec()
     finally:
         wake.stop()
+        instance.close()
         controller.shutdown()
