@@ -24,6 +24,16 @@ import numpy as np
 from vbg.errors import SourceError, VbgError
 
 IMAGE_FORMATS = "PNG, JPEG, BMP, WebP or TIFF"
+# The smallest picture or video frame vbg cuts out: below it the model's input and the
+# foreground estimate have nothing to work with (a 1x1 file once ended in a ZeroDivisionError).
+MIN_SIDE = 16
+
+
+def check_min_size(path: object, width: int, height: int, what: str = "picture") -> None:
+    """``SourceError`` (one sentence) when a ``what`` of ``width``x``height`` is too small."""
+    if min(width, height) < MIN_SIDE:
+        raise SourceError(f"{path} is {width}x{height} pixels; vbg needs a {what} of at least "
+                          f"{MIN_SIDE}x{MIN_SIDE}.")
 
 
 def decode_image(path: str | os.PathLike[str], *, as_stored: bool = False

@@ -46,6 +46,7 @@ def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         # Missing, unreadable or not an image: the one sentence that says which.
         raw = imaging.read_image(p, what="The file")
     h, w = raw.shape[:2]
+    imaging.check_min_size(p, w, h)
     if max(h, w) > MAX_SIDE:
         raise SourceError(
             f"{p} is {w}x{h}; vbg handles images up to {MAX_SIDE} pixels on a side, so scale it "

@@ -330,3 +330,18 @@ def test_image_refuses_a_fifo_and_a_second_input_of_the_same_name(capsys, photo,
     assert "same name as" in err and "not a regular file" in err
     assert len(stdout.split()) == 3  # the first one's three files, written once
     assert sorted(p.name for p in out.iterdir()) == sorted(Path(w).name for w in stdout.split())
+
+
+def test_a_picture_and_a_video_of_one_pixel_are_one_sentence(capsys, tmp_path):
+    pic = tmp_path / "one.png"
+    cv2.imwrite(str(pic), np.full((1, 1, 3), 128, np.uint8))
+    code, _, err = run(capsys, "image", str(pic), "--out", str(tmp_path / "o"))
+    assert code == 2 and "1x1 pixels" in one_sentence(err) and "Traceback" not in err
+    clip = tmp_path / "one.avi"
+    w = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (1, 1))
+    for _ in range(3):
+        w.write(np.full((1, 1, 3), 128, np.uint8))
+    w.release()
+    code, _, err = run(capsys, "video", str(clip), "--out", str(tmp_path / "o.mp4"))
+    assert code == 2 and "1x1 pixels" in one_sentence(err)
+    assert not (tmp_path / "o.mp4").exists()

@@ -41,6 +41,7 @@ import numpy as np
 
 from vbg.errors import OutputError, SourceError
 from vbg.fileio import create_temporary_beside
+from vbg.imaging import check_min_size
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,11 @@ class MediaReader:
             self._c.close()
             raise SourceError(f"{self.path} has a video stream without a picture size; it is "
                               "probably damaged.")
+        try:
+            check_min_size(self.path, cc.width, cc.height, "video")
+        except SourceError:
+            self._c.close()
+            raise
         # The picture's colour tags (matrix, primaries, transfer, range). Decoding to BGR and
         # encoding back both use swscale's default matrix, so a writer that copies these tags
         # makes players show the colours exactly as they showed the input's.
