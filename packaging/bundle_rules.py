@@ -42,7 +42,7 @@ EXCLUDED_MODULES: list[str] = [
         "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender",
         "QtBluetooth", "QtCharts", "QtConcurrent", "QtDataVisualization", "QtDesigner",
         "QtGraphs", "QtHelp", "QtHttpServer", "QtLabsStyleKit", "QtLocation", "QtMultimedia",
-        "QtMultimediaWidgets", "QtNetwork", "QtNetworkAuth", "QtNfc", "QtOpenGL",
+        "QtMultimediaWidgets", "QtNetworkAuth", "QtNfc", "QtOpenGL",
         "QtOpenGLWidgets", "QtPdf", "QtPdfWidgets", "QtPositioning", "QtPrintSupport", "QtQml",
         "QtQmlFeatures", "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickTest",
         "QtQuickWidgets", "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus",
@@ -56,8 +56,9 @@ EXCLUDED_MODULES: list[str] = [
 ]
 
 # Qt shared libraries that may be dragged in by plugins even though no module imports them.
+# (QtNetwork stays: the single-instance check talks over a QLocalSocket.)
 _QT_LIB_DROP = re.compile(
-    r"(?:lib)?Qt6(?:Quick\w*|Qml\w*|Designer\w*|Help|Labs\w*|Lottie\w*|Network|OpenGL\w*|Pdf\w*|"
+    r"(?:lib)?Qt6(?:Quick\w*|Qml\w*|Designer\w*|Help|Labs\w*|Lottie\w*|NetworkAuth|OpenGL\w*|Pdf\w*|"
     r"PrintSupport|Sql|Test|UiTools|VirtualKeyboard\w*|WaylandCompositor\w*|WebEngine\w*|"
     r"3D\w*|Multimedia\w*|Xml|ShaderTools|Concurrent|EglFS\w*|EglFsKms\w*)\b",
     re.IGNORECASE,
@@ -101,6 +102,11 @@ SYSTEM_LIBRARIES: dict[str, str] = {
     "libglib-2.0.so.0": "libglib2.0-0", "libgthread-2.0.so.0": "libglib2.0-0",
     "libpng16.so.16": "libpng16-16", "libfreetype.so.6": "libfreetype6",
     "libfontconfig.so.1": "libfontconfig1",
+    # What libQt6Network links (Kerberos for HTTP auth, OpenSSL): on every desktop already.
+    "libgssapi_krb5.so.2": "libgssapi-krb5-2", "libkrb5.so.3": "libkrb5-3",
+    "libk5crypto.so.3": "libk5crypto3", "libkrb5support.so.0": "libkrb5support0",
+    "libcom_err.so.2": "libcom-err2", "libkeyutils.so.1": "libkeyutils1",
+    "libssl.so.3": "libssl3", "libcrypto.so.3": "libssl3",
     "libX11.so.6": "libx11-6", "libX11-xcb.so.1": "libx11-xcb1", "libXau.so.6": "libxau6",
     "libXdmcp.so.6": "libxdmcp6",
     "libxkbcommon.so.0": "libxkbcommon0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",

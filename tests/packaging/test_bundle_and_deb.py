@@ -113,7 +113,8 @@ def test_bundle_holds_models_assets_and_only_the_qt_it_uses(bundle: Path) -> Non
     assert (qt / "plugins" / "platforms" / "libqoffscreen.so").is_file()
     assert not (qt / "qml").exists() and not (qt / "translations").exists()
     libs = {p.name for p in internal.rglob("*.so*")}
-    for unwanted in ("libQt6Quick.so.6", "libQt6Qml.so.6", "libQt6Network.so.6",
+    assert "libQt6Network.so.6" in libs  # the single-instance socket
+    for unwanted in ("libQt6Quick.so.6", "libQt6Qml.so.6",
                      "libQt6WebEngineCore.so.6", "libQt6Pdf.so.6", "libqgtk3.so"):
         assert unwanted not in libs
     assert not [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()], \

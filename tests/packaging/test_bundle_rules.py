@@ -44,12 +44,12 @@ def test_keeps_what_the_app_uses(dest: str) -> None:
     "PySide6/Qt/lib/libQt6Quick.so.6",
     "PySide6/Qt/lib/libQt6Qml.so.6",
     "PySide6/Qt/lib/libQt6QmlModels.so.6",
-    "PySide6/Qt/lib/libQt6Network.so.6",
+    "PySide6/Qt/lib/libQt6NetworkAuth.so.6",
     "PySide6/Qt/lib/libQt6OpenGL.so.6",
     "PySide6/Qt/lib/libQt6Pdf.so.6",
     "PySide6/Qt/lib/libQt6WebEngineCore.so.6",
     "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6",
-    "libQt6Network.so.6",                              # the top-level symlink PyInstaller adds
+    "libQt6Quick.so.6",                                # the top-level symlink PyInstaller adds
     "PySide6\\Qt6Quick.dll",
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so",   # drags in a private GTK stack
     "PySide6/Qt/plugins/platforms/libqeglfs.so",
@@ -77,10 +77,11 @@ def test_excludes_training_and_unused_toolkits() -> None:
     excluded = set(bundle_rules.EXCLUDED_MODULES)
     for name in ("vbg.training", "torch", "tkinter", "matplotlib", "skimage", "scipy",
                  "PySide6.QtQuick", "PySide6.QtQml", "PySide6.QtWebEngineCore",
-                 "PySide6.Qt3DCore", "PySide6.QtNetwork"):
+                 "PySide6.Qt3DCore", "PySide6.QtNetworkAuth"):
         assert name in excluded
     # What the app does import must never be excluded.
     for name in ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtSvg",
+                 "PySide6.QtNetwork",  # the single-instance socket
                  "cv2", "numpy", "onnxruntime", "pyvirtualcam", "platformdirs", "simplejpeg",
                  "hashlib"):
         assert name not in excluded
@@ -161,3 +162,8 @@ def test_system_libraries_are_left_to_the_system_only_at_the_top_level() -> None
     for soname, package in bundle_rules.SYSTEM_LIBRARIES.items():
         assert ".so" in soname and package and " " not in package, (soname, package)
     assert bundle_rules.SYSTEM_LIBRARIES["libxcb-dri3.so.0"] == "libxcb-dri3-0"
+
+
+def test_keeps_qtnetwork_for_the_single_instance_socket() -> None:
+    assert bundle_rules.keep_binary("PySide6/Qt/lib/libQt6Network.so.6")
+    assert bundle_rules.keep_binary("libQt6Network.so.6")
