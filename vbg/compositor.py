@@ -165,6 +165,8 @@ class _VideoBackground:
         self._warned = False
         if not self._video.first_ok:
             self._video.close()
+            if self._video.refusal is not None:
+                raise BackgroundError(self._video.refusal)
             if not os.path.isfile(self._file):
                 raise BackgroundError(
                     f"The background video {path} does not exist; check the path."

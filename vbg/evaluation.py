@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vbg.errors import SourceError
 from vbg.imaging import VideoFrames, decode_image, read_image
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -296,8 +297,12 @@ def score_mattes(predict: Callable[[np.ndarray], np.ndarray],
 
 
 def read_photo(path: Path) -> np.ndarray:
-    """A data set's photo as BGR uint8; ValueError naming it when it can't be read."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    """A data set's photo as BGR uint8; ValueError naming it when it can't be read or is
+    over ``imaging.MAX_PIXELS`` (checked from its header, before decoding)."""
+    try:
+        image = decode_image(path, too_large_error=SourceError)
+    except SourceError as exc:
+        raise ValueError(str(exc)) from exc
     if image is None:
         raise ValueError(f"{path} is not a readable image.")
     return image

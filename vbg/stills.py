@@ -29,9 +29,6 @@ from vbg.matting.registry import load_model
 
 BLENDS = ("alpha", "poisson")
 
-MAX_SIDE = 10000  # beyond this the float buffers of a 4-channel cut-out get unreasonably large
-
-
 def read_image(path: str | Path) -> np.ndarray:
     """Read a photo as BGR uint8; SourceError with one sentence when that is impossible."""
     return read_image_alpha(path)[0]
@@ -39,19 +36,13 @@ def read_image(path: str | Path) -> np.ndarray:
 
 def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a photo as BGR uint8 plus its own alpha channel (uint8, None when it has none);
-    SourceError with one sentence when that is impossible. 16-bit images are scaled to 8."""
+    SourceError with one sentence when that is impossible (missing, unreadable, not an
+    image, smaller than ``imaging.MIN_SIDE`` or, from its header before decoding, over
+    ``imaging.MAX_PIXELS``). 16-bit images are scaled to 8."""
     p = Path(path)
-    raw: np.ndarray | None = imaging.decode_image(p, as_stored=True)
-    if raw is None:
-        # Missing, unreadable or not an image: the one sentence that says which.
-        raw = imaging.read_image(p, what="The file")
+    raw = imaging.read_image(p, what="The file", as_stored=True)
     h, w = raw.shape[:2]
     imaging.check_min_size(p, w, h)
-    if max(h, w) > MAX_SIDE:
-        raise SourceError(
-            f"{p} is {w}x{h}; vbg handles images up to {MAX_SIDE} pixels on a side, so scale it "
-            "down first."
-        )
     if raw.dtype == np.uint16:
         raw = (raw >> 8).astype(np.uint8)
     elif raw.dtype != np.uint8:

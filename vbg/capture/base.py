@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from vbg import imaging
+from vbg.errors import SourceError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 
@@ -122,8 +123,9 @@ def check_size(width: int | None, height: int | None) -> None:
 
 
 def read_image(path: Path) -> np.ndarray | None:
-    """Decode an image file to BGR, or None when it isn't one.
+    """Decode an image file to BGR, or None when it isn't one; ``SourceError`` (one sentence,
+    nothing decoded) when its header declares more than ``vbg.imaging.MAX_PIXELS``.
 
     ``vbg.imaging.decode_image`` (which also opens non-ASCII paths on Windows).
     """
-    return imaging.decode_image(path)
+    return imaging.decode_image(path, too_large_error=SourceError)

@@ -47,6 +47,8 @@ class VideoSource:
             frames = VideoFrames(self.path, loop=loop, decode_threads=1)
         if not frames.first_ok:
             frames.close()
+            if frames.refusal is not None:
+                raise SourceError(frames.refusal)
             raise SourceError(
                 f"{self.path} is not a video vbg can read; convert it to MP4 or pick "
                 "another file."

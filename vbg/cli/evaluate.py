@@ -264,6 +264,8 @@ def cmd_eval(a: argparse.Namespace) -> int:
             readable = probe.read() is not None
         finally:
             probe.close()
+        if probe.refusal is not None:
+            raise UserError(probe.refusal)
         if not readable:
             raise UserError(f"Clip {clip} has no video frame vbg can read; give a video file "
                             "such as an .mp4.")

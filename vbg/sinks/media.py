@@ -41,7 +41,7 @@ import numpy as np
 
 from vbg.errors import OutputError, SourceError
 from vbg.fileio import create_temporary_beside
-from vbg.imaging import check_min_size
+from vbg.imaging import check_max_size, check_min_size
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,9 @@ class MediaReader:
                               "probably damaged.")
         try:
             check_min_size(self.path, cc.width, cc.height, "video")
+            # From the header, before anything is decoded (a 56 KB FFV1 file that declares
+            # 16000x16000 once cost 11 GB in the decoder's frame threads).
+            check_max_size(self.path, cc.width, cc.height, video=True)
         except SourceError:
             self._c.close()
             raise
