@@ -87,14 +87,19 @@ class SessionEvents:
 
 
 def list_models() -> list[ModelChoice]:
-    """The models for the menu; a broken sidecar of a user model is logged, not raised."""
+    """The models for the menu; a model whose sidecar is broken is left out and its reason
+    logged (the registry refuses it alone: the other models stay)."""
     from vbg.matting.registry import list_models as registry_models
 
     try:
-        return [ModelChoice(m.key, m.name, m.builtin) for m in registry_models()]
+        found = registry_models()
     except VbgError as exc:
         log.warning("%s", exc)
         return []
+    for m in found:
+        if m.problem is not None:
+            log.warning("%s", m.problem)
+    return [ModelChoice(m.key, m.name, m.builtin) for m in found if m.problem is None]
 
 
 def list_cameras() -> CameraList:

@@ -313,6 +313,9 @@ def cmd_models(a: argparse.Namespace) -> int:
     for m in list_models():
         tag = " (default)" if m.key == DEFAULT_MODEL else ""
         kind = "built-in" if m.builtin else "user"
+        if m.problem is not None:  # a broken sidecar: listed, refused, the reason said
+            print(f"{m.key:24s} {kind:8s} refused: {m.problem}")
+            continue
         print(f"{m.key:24s} {kind:8s} {m.name}{tag}  [{m.path}]")
     print(f"\nAdd your own .onnx models to {user_models_dir()}")
     return 0

@@ -14,6 +14,12 @@ Without a sidecar the family is detected from the input/output signature, the fi
 "stretch" and normalisation is mean 0 / std 1 for sigmoid families and mean 0.5 / std 0.5 (the
 PP-HumanSeg convention) for two-class softmax models.
 
+A sidecar with a bad value (not JSON, ``"mean": "abc"``, a list of the wrong length, ``std``
+0, ``input_size`` 0, negative or over :data:`MAX_INPUT_SIDE`, an unknown family or fit) is
+refused for its own model only: :func:`list_models` still lists that model, with
+:attr:`ModelInfo.problem` saying why in one sentence, and :func:`resolve` raises that
+sentence when it is asked for; the other models (the default included) keep working.
+
 This module is where every family is known: it imports the stateless adapters
 (``vbg.matting.adapters``) and the recurrent one (``vbg.matting.temporal``), as rembg's
 ``sessions`` package lists its sessions, so neither family module imports the other's.
@@ -22,21 +28,26 @@ This module is where every family is known: it imports the stateless adapters
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 from vbg import resources
-from vbg.config import DEFAULT_MODEL  # noqa: F401  (re-exported: the CLI lists it)
+from vbg.config import DEFAULT_MODEL, FIT_MODES  # noqa: F401  (DEFAULT_MODEL: re-exported)
 from vbg.errors import ModelError
 from vbg.matting.adapters import Adapter, SigmoidNCHW, SigmoidNHWC, Softmax2NCHW
+from vbg.matting.matte import curves_for
 from vbg.matting.session import create_session, provider_in_use
 from vbg.matting.temporal import TemporalNCHW
 
 FAMILIES: dict[str, type[Adapter]] = {
     a.family: a for a in (SigmoidNHWC, SigmoidNCHW, Softmax2NCHW, TemporalNCHW)
 }
+# The largest model input side a sidecar may ask for: the input buffers are H x W x 3 floats
+# (4096 x 4096: 200 MB; "input_size": [60000, 60000] once asked for 40 GB).
+MAX_INPUT_SIDE = 4096
 
 
 def detect_family(in_shape: list, out_shape: list) -> type[Adapter]:
@@ -71,6 +82,8 @@ class ModelInfo:
     input_size: tuple[int, int] | None = None
     license: str | None = None
     matte: dict | None = None
+    # Why the model can't be used (its sidecar is broken), in one sentence; None: usable.
+    problem: str | None = None
 
 
 def _read_sidecar(onnx_path: Path) -> dict:
@@ -91,27 +104,67 @@ def _read_sidecar(onnx_path: Path) -> dict:
             f"The model sidecar {side} names family {family!r}; use one of "
             f"{', '.join(FAMILIES)}."
         )
+    fit = data.get("fit")
+    if fit is not None and fit not in FIT_MODES:
+        raise ModelError(f"The model sidecar {side} names fit {fit!r}; use one of "
+                         f"{', '.join(FIT_MODES)}.")
+    for key in ("name", "license"):
+        if key in data and not isinstance(data[key], str):
+            raise ModelError(f'The model sidecar {side} has "{key}": {json.dumps(data[key])}; '
+                             "it must be a string.")
     return data
 
 
-def _info(path: Path, builtin: bool) -> ModelInfo:
+def _numbers(side: Path, d: dict, key: str, count: int) -> list[float] | None:
+    """``d[key]`` as ``count`` finite numbers (None when absent), or ModelError."""
+    v = d.get(key)
+    if v is None:
+        return None
+    if not (isinstance(v, list) and len(v) == count
+            and all(isinstance(x, int | float) and not isinstance(x, bool)
+                    and math.isfinite(x) for x in v)):
+        raise ModelError(f'The model sidecar {side} has "{key}": {json.dumps(v)}; it must be '
+                         f"a list of {count} numbers.")
+    return [float(x) for x in v]
+
+
+def _checked(path: Path, builtin: bool) -> ModelInfo:
     d = _read_sidecar(path)
-
-    def triple(key: str) -> tuple[float, float, float] | None:
-        v = d.get(key)
-        return tuple(float(x) for x in v) if v is not None else None  # type: ignore[return-value]
-
-    size = d.get("input_size")
-    return ModelInfo(
+    side = path.with_suffix(".json")
+    mean, std = _numbers(side, d, "mean", 3), _numbers(side, d, "std", 3)
+    if std is not None and min(std) <= 0:
+        raise ModelError(f'The model sidecar {side} has "std": {json.dumps(d["std"])}; each '
+                         "value must be above 0.")
+    size = _numbers(side, d, "input_size", 2)
+    if size is not None and not all(x.is_integer() and 1 <= x <= MAX_INPUT_SIDE for x in size):
+        raise ModelError(f'The model sidecar {side} has "input_size": '
+                         f"{json.dumps(d['input_size'])}; it must be [H, W], whole numbers from "
+                         f"1 to {MAX_INPUT_SIDE}.")
+    info = ModelInfo(
         key=path.stem, path=path, name=d.get("name", path.stem), builtin=builtin,
-        family=d.get("family"), fit=d.get("fit"), mean=triple("mean"), std=triple("std"),
+        family=d.get("family"), fit=d.get("fit"),
+        mean=(mean[0], mean[1], mean[2]) if mean else None,
+        std=(std[0], std[1], std[2]) if std else None,
         input_size=(int(size[0]), int(size[1])) if size else None, license=d.get("license"),
         matte=d.get("matte"),
     )
+    curves_for(info)  # a malformed "matte" calibration: ModelError naming the sidecar
+    return info
+
+
+def _info(path: Path, builtin: bool) -> ModelInfo:
+    """The model at ``path``; a broken sidecar makes it a refused model (``problem`` set)
+    instead of an error, so that one bad file does not take the other models down."""
+    try:
+        return _checked(path, builtin)
+    except ModelError as exc:
+        return ModelInfo(key=path.stem, path=path, name=path.stem, builtin=builtin,
+                         problem=str(exc))
 
 
 def list_models() -> list[ModelInfo]:
-    """Built-in models first, then the user's, each sorted by key."""
+    """Built-in models first, then the user's, each sorted by key; a model whose sidecar is
+    broken is listed with its ``problem``."""
     found: list[ModelInfo] = []
     for folder, builtin in ((resources.models_dir(), True), (user_models_dir(), False)):
         if folder.is_dir():
@@ -125,12 +178,19 @@ def resolve(model: str) -> ModelInfo:
     if p.suffix.lower() == ".onnx" or p.exists():
         if not p.is_file():
             raise ModelError(f"Model file {p} does not exist; give the path of an .onnx file.")
-        return _info(p, builtin=False)
+        return _usable(_info(p, builtin=False))
     for info in list_models():
         if info.key == model:
-            return info
+            return _usable(info)
     keys = ", ".join(i.key for i in list_models()) or "none installed"
     raise ModelError(f"There is no model called {model!r}; choose one of: {keys}.")
+
+
+def _usable(info: ModelInfo) -> ModelInfo:
+    """``info``, or ModelError with its problem when its sidecar is broken."""
+    if info.problem is not None:
+        raise ModelError(info.problem)
+    return info
 
 
 @dataclass
