@@ -208,6 +208,9 @@ class BackgroundConfig:
 # The user's choices of virtual camera (``--vcam-backend``, Settings); any other name is a
 # pyvirtualcam backend used directly (tests' in-process backends, "obs").
 VCAM_BACKENDS = ("auto", "pipewire", "v4l2")
+# "auto": a virtual camera operator keeps the person framed (vbg.framing); "off": the camera's
+# own view, pixel for pixel as before framing existed.
+FRAMING_MODES = ("off", "auto")
 
 
 @dataclass(frozen=True)
@@ -224,7 +227,7 @@ class OutputConfig:
     ``overwrite``: replace an existing file there (a symbolic link is never replaced).
     ``keep_camera_on``: run the camera and the model all the time; otherwise (Linux with a
     PipeWire node or a v4l2loopback device) only while an app reads the virtual camera or the
-    preview is shown.
+    preview is shown. ``framing``: one of :data:`FRAMING_MODES`.
     """
 
     vcam: bool = True
@@ -236,10 +239,19 @@ class OutputConfig:
     record_mask: str | None = None
     overwrite: bool = False
     keep_camera_on: bool = False
+    framing: str = "off"
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):
             raise ValueError(f"Output frame rate {self.fps} is out of range; use 1 to 120 fps.")
+        check_framing(self.framing)
+
+
+def check_framing(mode: str) -> str:
+    """``mode`` if it is one of :data:`FRAMING_MODES`, else ValueError with one sentence."""
+    if mode not in FRAMING_MODES:
+        raise ValueError(f"Unknown framing {mode!r}; use {' or '.join(FRAMING_MODES)}.")
+    return mode
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ import numpy as np
 from vbg.compositor import Compositor
 from vbg.config import BackgroundConfig, MattingConfig
 from vbg.errors import ModelError, OutputError, VbgError
+from vbg.framing.framer import Framer
+from vbg.framing.operator import FULL
+from vbg.framing.report import FramingMeter, FramingSummary
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
 from vbg.sinks.file import check_destination
@@ -56,7 +59,9 @@ call (copy what you keep); on the job's thread."""
 class VideoJob:
     """What to do: ``source`` → ``out`` (its extension picks the format, see
     :func:`vbg.sinks.media.output_kind`), optionally the lossless ``mask`` (.mkv).
-    ``force``: replace existing files (never a symbolic link)."""
+    ``force``: replace existing files (never a symbolic link). ``framing``: "off" or "auto" (a
+    virtual camera operator crops the frame and its mask together: :mod:`vbg.framing`).
+    ``framing_report``: measure the output's framing (:mod:`vbg.framing.report`)."""
 
     source: Path
     out: Path
@@ -65,13 +70,16 @@ class VideoJob:
     background: BackgroundConfig = field(default_factory=BackgroundConfig)
     mirror: bool = False
     force: bool = False
+    framing: str = "off"
+    framing_report: bool = False
 
 
 @dataclass(frozen=True)
 class VideoResult:
     """What happened. ``out``/``mask``: where the files are now (the ``.partial`` names after
     a kept cancellation; None when nothing was kept). ``seconds``: wall time of the frame loop.
-    ``audio``: how the sound was handled ("copied", "re-encoded", "none", "dropped")."""
+    ``audio``: how the sound was handled ("copied", "re-encoded", "none", "dropped").
+    ``framing``: the framing report, when the job asked for one."""
 
     frames: int
     total: int
@@ -80,6 +88,7 @@ class VideoResult:
     mask: Path | None
     cancelled: bool
     audio: str
+    framing: FramingSummary | None = None
 
     @property
     def fps(self) -> float:
@@ -145,7 +154,10 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
     compositor: Compositor | None = None
     flow: _Flow | None = None
     try:
-        want_alpha = (job.background.kind != "none" or kind != "h264" or job.mask is not None)
+        framer = Framer() if job.framing == "auto" else None
+        meter = FramingMeter() if job.framing_report else None
+        want_alpha = (job.background.kind != "none" or kind != "h264" or job.mask is not None
+                      or framer is not None or meter is not None)
         engine = None
         if want_alpha:
             mc = job.matting
@@ -175,7 +187,7 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                 if not isinstance(item, DecodedFrame):
                     flow.output(item)  # a sound packet, in file order
                     continue
-                image = item.image
+                image = source = item.image
                 try:
                     alpha = engine.process(image) if engine is not None else None
                 except VbgError:
@@ -184,6 +196,14 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                     raise ModelError(f"The segmentation model failed on frame {frames + 1} "
                                      f"({type(exc).__name__}: {exc}); try another --model."
                                      ) from exc
+                camera_alpha, crop = alpha, FULL
+                if framer is not None and alpha is not None:
+                    # The frame's time from its index: the operator's easing follows the
+                    # video's clock, not how fast this machine processes it.
+                    framed = framer(image, alpha, frames / float(info.rate or 30))
+                    image, alpha, crop = framed.image, framed.alpha, framed.crop
+                if meter is not None and camera_alpha is not None and alpha is not None:
+                    meter.add(camera_alpha, crop, alpha)
                 if kind == "h264":
                     if alpha is None or compositor is None:
                         out = cv2.flip(image, 1) if job.mirror else image
@@ -195,9 +215,9 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                     cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=bgra)
                     bgra[..., 3] = alpha
                     out = cv2.flip(bgra, 1) if job.mirror else bgra
-                # Copies into a ring: the engine and compositor reuse their buffers on the
-                # next frame while the writer thread may still be encoding this one.
-                if out is not image:
+                # Copies into a ring: the engine, framer and compositor reuse their buffers on
+                # the next frame while the writer thread may still be encoding this one.
+                if out is not source:
                     out = ring.copy("out", out)
                 alpha_out = None
                 if mask is not None and alpha is not None:
@@ -205,7 +225,7 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                 flow.output(_Encoded(out, alpha_out, item.pts))
                 ring.advance()
                 if preview is not None:
-                    preview(image, out)
+                    preview(source, out)
                 frames += 1
                 if progress is not None:
                     progress(frames, info.frames)
@@ -222,7 +242,8 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
         mask_path = None
         if mask is not None:
             mask_path = mask.finish(partial_name(job.mask) if cancelled else None)  # type: ignore[arg-type]
-        return VideoResult(frames, info.frames, seconds, out_path, mask_path, cancelled, audio)
+        return VideoResult(frames, info.frames, seconds, out_path, mask_path, cancelled, audio,
+                           meter.summary() if meter is not None else None)
     except BaseException:
         if flow is not None:
             flow.kill()  # the writer thread must be done with the files before they go

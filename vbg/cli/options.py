@@ -81,6 +81,9 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
                    help="run the model on the whole frame instead of a crop around the person")
     p.add_argument("--mirror-pass", action="store_true",
                    help="average with a mirrored model pass (better edges, 2x inference)")
+    p.add_argument("--framing", default=D.output.framing, metavar="off|auto",
+                   help="auto: a virtual camera operator keeps you framed (follows you "
+                        "calmly, zooms up to 1.6x, never cuts your head) [%(default)s]")
 
 
 def add_pipeline_options(p: argparse.ArgumentParser) -> None:
@@ -141,7 +144,7 @@ def _config_from_args(a: argparse.Namespace) -> AppConfig:
                        record=getattr(a, "record", None),
                        record_mask=getattr(a, "record_mask", None),
                        overwrite=getattr(a, "force", False),
-                       keep_camera_on=a.keep_camera_on),
+                       keep_camera_on=a.keep_camera_on, framing=a.framing),
     )
 
 

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from vbg.cli.options import add_engine_options, background_from_args, matting_from_args
+from vbg.config import check_framing
 from vbg.errors import UserError
 
 EXIT_INTERRUPTED = 130
@@ -36,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mirror", action="store_true", help="flip the output left-right")
     p.add_argument("--force", action="store_true", help="replace OUT / MASK if they exist")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--framing-report", action="store_true",
+                   help="measure how the output is framed (centre, head room, cut heads, "
+                        "jitter) and print it at the end")
 
 
 def cmd_video(a: argparse.Namespace) -> int:
@@ -44,11 +48,13 @@ def cmd_video(a: argparse.Namespace) -> int:
     try:
         background = background_from_args(a)
         matting = matting_from_args(a)
+        framing = check_framing(a.framing)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     job = VideoJob(source=Path(a.input), out=Path(a.out),
                    mask=Path(a.mask) if a.mask else None, matting=matting,
-                   background=background, mirror=a.mirror, force=a.force)
+                   background=background, mirror=a.mirror, force=a.force, framing=framing,
+                   framing_report=a.framing_report)
     prepared = prepare(job)  # VbgError: one sentence, exit 2 (handled by main)
     cancel = threading.Event()
 
@@ -108,4 +114,6 @@ def cmd_video(a: argparse.Namespace) -> int:
         print(f"Wrote {result.frames} frames to {result.out} ({result.fps:.1f} fps, "
               f"{sound[result.audio]})" + (f"; mask: {result.mask}" if result.mask else "")
               + ".", file=sys.stderr)
+    if result.framing is not None:
+        print(result.framing.text())  # the measurement itself: stdout, even with --quiet
     return 0

@@ -1,0 +1,71 @@
+"""``--framing`` from the command line, on real footage: ``vbg video`` frames an off-centre
+person closer to the middle without cutting her head, reports it, and refuses unknown modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.cli.console import one_sentence, run
+from tests.conftest import require_shared
+from tests.media import decode_video
+from vbg.framing.measure import box_of
+
+
+@pytest.fixture(scope="module")
+def seated(tmp_path_factory) -> Path:
+    """The first 45 frames of a real clip where the person sits off the middle."""
+    import av
+
+    src = av.open(str(require_shared("video", "outdoor_seated.mp4")))
+    path = tmp_path_factory.mktemp("framing") / "seated.mp4"
+    out = av.open(str(path), "w")
+    stream = out.add_stream("libx264", rate=30, options={"crf": "12", "preset": "ultrafast"})
+    for i, frame in enumerate(src.decode(video=0)):
+        if i == 45:
+            break
+        if i == 0:
+            stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, "yuv420p"
+        image = av.VideoFrame.from_ndarray(frame.to_ndarray(format="bgr24"), format="bgr24")
+        image.pts = i
+        for packet in stream.encode(image):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+    src.close()
+    return path
+
+
+def offsets(mask_path: Path) -> np.ndarray:
+    boxes = [box_of(m > 127) for m in decode_video(mask_path, "gray")]
+    return np.array([abs(b.cx - 0.5) for b in boxes if b is not None])
+
+
+def test_framing_auto_centres_the_person_and_reports_it(capsys, seated, tmp_path):
+    runs = {}
+    for mode in ("off", "auto"):
+        mask = tmp_path / f"{mode}.mkv"
+        code, out, err = run(capsys, "video", str(seated), "--framing", mode, "--framing-report",
+                             "--out", str(tmp_path / f"{mode}.mp4"), "--mask", str(mask),
+                             "--quiet", "-b", "color:#00ff00")
+        assert code == 0, err
+        assert out.startswith("Framing: the person in 45 of 45 frames;"), out
+        runs[mode] = offsets(mask)
+    assert len(runs["off"]) == len(runs["auto"]) == 45
+    # Off: she sits well left of the middle; framed: closer to it in every frame, and within
+    # the issue's 0.05 of the width.
+    assert np.median(runs["off"]) > 0.055
+    assert np.all(runs["auto"] < runs["off"])
+    assert np.median(runs["auto"]) <= 0.05
+    assert "head cut by the framing in 0 frames" in out
+
+
+def test_an_unknown_framing_mode_is_one_sentence(capsys, seated, tmp_path):
+    code, _, err = run(capsys, "video", str(seated), "--framing", "sideways",
+                       "--out", str(tmp_path / "x.mp4"), "--quiet")
+    assert code == 2
+    assert "framing" in one_sentence(err).lower() and "auto" in err
+    assert not (tmp_path / "x.mp4").exists()
