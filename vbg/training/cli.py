@@ -6,7 +6,8 @@
     vbg-train distill SOURCE... --out DIR (outside the repository)
 
 Bad input (missing masks, unreadable files, an empty split, an unknown config key) ends with
-one sentence and exit status 2, before any training starts.
+one sentence and exit status 2, before any training starts; so does a command that needs the
+training extra (PyTorch, ONNX, ...) when it is not installed.
 """
 
 from __future__ import annotations
@@ -217,6 +218,11 @@ def cmd_fit(a: argparse.Namespace) -> int:
     return 0
 
 
+# The modules of the training extra (``pip install 'vbg[train]'``), as the user knows them.
+TRAIN_EXTRA = {"torch": "PyTorch", "torchvision": "torchvision", "onnx": "ONNX",
+               "albumentations": "albumentations", "matplotlib": "matplotlib",
+               "PIL": "Pillow"}
+
 COMMANDS = {"train": cmd_train, "export": cmd_export, "eval": cmd_eval, "distill": cmd_distill,
             "pack": cmd_pack, "fit": cmd_fit, "latency": cmd_latency}
 
@@ -227,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[a.cmd](a)
     except VbgError as exc:
         print(f"vbg-train: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        missing = TRAIN_EXTRA.get((exc.name or "").partition(".")[0])
+        if missing is None:
+            raise  # not the extra: a bug, whose traceback is worth seeing
+        print(f"vbg-train: vbg-train {a.cmd} needs {missing}, which is not installed; install "
+              "the training extra with `pip install 'vbg[train]'`.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
