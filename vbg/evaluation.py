@@ -14,9 +14,28 @@ import cv2
 import numpy as np
 
 from vbg.errors import SourceError
-from vbg.imaging import VideoFrames, decode_image, read_image
+from vbg.imaging import VideoFrames, read_image
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+class DataFileError(SourceError, ValueError):
+    """A data set's photo or mask that can't be used, in one sentence naming it: a
+    :class:`~vbg.errors.VbgError` for ``vbg eval`` (exit 2), a ValueError for the callers that
+    catch that (``vbg.training.data``)."""
+
+
+def _read_data_file(path: Path, what: str, as_stored: bool) -> np.ndarray:
+    """``what`` ("Photo" or "Mask") at ``path`` decoded, or DataFileError with one sentence."""
+    if path.is_dir():
+        raise DataFileError(f"{what} {path} is a folder, not an image; move or rename it.")
+    try:
+        empty = path.is_file() and path.stat().st_size == 0
+    except OSError:
+        empty = False
+    if empty:
+        raise DataFileError(f"{what} {path} is empty (0 bytes); replace or remove it.")
+    return read_image(path, what=what, error=DataFileError, as_stored=as_stored)
 
 
 def iou(pred: np.ndarray, truth: np.ndarray, threshold: int = 128) -> float:
@@ -125,10 +144,9 @@ def paired_images(folder: Path) -> list[tuple[Path, Path]]:
 
 
 def read_mask(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """A ground-truth mask as uint8 at ``size`` (w, h); a 4-channel PNG's alpha is used."""
-    m = decode_image(path, as_stored=True)
-    if m is None:
-        raise ValueError(f"{path} is not a readable mask image.")
+    """A ground-truth mask as uint8 at ``size`` (w, h); a 4-channel PNG's alpha is used.
+    :class:`DataFileError` (a ValueError) naming it when it can't be read."""
+    m = _read_data_file(Path(path), "Mask", as_stored=True)
     if m.ndim == 3:
         m = m[..., 3] if m.shape[2] == 4 else cv2.cvtColor(m, cv2.COLOR_BGR2GRAY)
     if m.shape[1::-1] != size:
@@ -147,7 +165,7 @@ def score_stills(predict, pairs: Iterable[tuple[Path, Path]]) -> StillScore:  # 
     """Mean IoU and boundary F of ``predict(bgr) -> uint8 alpha`` at full resolution."""
     ious, bfs = [], []
     for img_path, mask_path in pairs:
-        image = read_image(img_path)
+        image = read_photo(img_path)
         truth = read_mask(mask_path, image.shape[1::-1])
         pred = predict(image)
         ious.append(iou(pred, truth))
@@ -297,12 +315,7 @@ def score_mattes(predict: Callable[[np.ndarray], np.ndarray],
 
 
 def read_photo(path: Path) -> np.ndarray:
-    """A data set's photo as BGR uint8; ValueError naming it when it can't be read or is
-    over ``imaging.MAX_PIXELS`` (checked from its header, before decoding)."""
-    try:
-        image = decode_image(path, too_large_error=SourceError)
-    except SourceError as exc:
-        raise ValueError(str(exc)) from exc
-    if image is None:
-        raise ValueError(f"{path} is not a readable image.")
-    return image
+    """A data set's photo as BGR uint8; :class:`DataFileError` (a ValueError) naming it when
+    it is missing, a folder, empty, not an image or over ``imaging.MAX_PIXELS`` (checked from
+    its header, before decoding)."""
+    return _read_data_file(Path(path), "Photo", as_stored=False)

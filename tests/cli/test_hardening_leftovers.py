@@ -8,8 +8,11 @@ import subprocess
 import sys
 import textwrap
 
+import cv2
+import numpy as np
 import pytest
 
+from tests.cli.console import one_sentence, run
 from tests.conftest import REPO
 
 # `import torch` fails in the child as if PyTorch were not installed (it is, in the venv).
@@ -47,3 +50,51 @@ def test_vbg_train_without_torch_says_how_to_install_it(tmp_path, command):
     assert lines[0] == (f"vbg-train: vbg-train {command} needs PyTorch, which is not "
                         "installed; install the training extra with `pip install 'vbg[train]'`.")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def _eval_data(root, image_case: str = "ok", mask_case: str = "ok"):
+    """A data set folder with one photo and its mask; ``*_case`` spoils one of them: "garbage"
+    bytes, a "folder" of that name, an "empty" file."""
+    data = root / "data"
+    (data / "images").mkdir(parents=True)
+    (data / "masks").mkdir()
+    photo, mask = data / "images" / "p.png", data / "masks" / "p.png"
+    image = np.full((64, 64, 3), 120, np.uint8)
+    alpha = np.zeros((64, 64), np.uint8)
+    alpha[16:48, 16:48] = 255
+    cv2.imwrite(str(photo), image)
+    cv2.imwrite(str(mask), alpha)
+    for path, case in ((photo, image_case), (mask, mask_case)):
+        if case == "garbage":
+            path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3)
+        elif case == "folder":
+            path.unlink()
+            path.mkdir()
+        elif case == "empty":
+            path.write_bytes(b"")
+    return data, photo, mask
+
+
+_SAID = {"garbage": "is not an image vbg can read", "folder": "is a folder, not an image",
+         "empty": "is empty (0 bytes)"}
+
+
+@pytest.mark.parametrize("mode", [[], ["--skip-variants"], ["--calibrate"]])
+@pytest.mark.parametrize("case", ["garbage", "folder", "empty"])
+def test_eval_with_an_unreadable_photo_is_one_sentence(capsys, tmp_path, case, mode):
+    data, photo, _ = _eval_data(tmp_path, image_case=case)
+    code, out, err = run(capsys, "eval", "--data", str(data), "--live-only", *mode)
+    assert code == 2
+    said = one_sentence(err)
+    assert said.startswith(f"vbg: Photo {photo} ") and _SAID[case] in said, said
+    assert "IoU" not in out and "matte" not in out  # no table
+
+
+@pytest.mark.parametrize("case", ["garbage", "folder", "empty"])
+def test_eval_with_an_unreadable_mask_is_one_sentence(capsys, tmp_path, case):
+    data, _, mask = _eval_data(tmp_path, mask_case=case)
+    code, out, err = run(capsys, "eval", "--data", str(data), "--live-only")
+    assert code == 2
+    said = one_sentence(err)
+    assert said.startswith(f"vbg: Mask {mask} ") and _SAID[case] in said, said
+    assert "IoU" not in out
