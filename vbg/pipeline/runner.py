@@ -43,6 +43,7 @@ from vbg.compositor import Compositor
 from vbg.config import AppConfig, CaptureConfig, MattingConfig
 from vbg.errors import CameraError, ModelError, OutputError, SourceEnded, VbgError
 from vbg.frames import Frame, LatestSlot
+from vbg.framing.framer import Framer
 from vbg.matting.engine import MaskEngine
 from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import LoadedModel, load_model
@@ -414,6 +415,7 @@ class Pipeline:
         ring_i = 0
         failing: str | None = None
         resting = False  # no inference (idle or paused) since the last frame processed
+        framer = Framer()
         try:
             while not self._stop.is_set():
                 engine, compositor = self._take_pending(engine, compositor)
@@ -423,6 +425,7 @@ class Pipeline:
                     # Back from idle or a pause: the tracked region and the smoothing history
                     # are from another moment (the person moved); start them afresh.
                     engine.reset()
+                    framer.reset()
                     resting = False
                 frame, seen = self._frames.get(seen, timeout=0.1)
                 if frame is None:
@@ -434,8 +437,9 @@ class Pipeline:
                     continue
                 t0 = time.perf_counter()
                 image = self._conform(frame.image)
+                framing = self.config.output.framing == "auto"
                 try:
-                    if self.config.background.kind == "none":
+                    if self.config.background.kind == "none" and not framing:
                         alpha = None
                     else:
                         alpha = engine.process(image)
@@ -449,6 +453,16 @@ class Pipeline:
                     continue
                 failing = None
                 t1 = time.perf_counter()
+                frame_half, alpha_half = engine.frame_half, engine.alpha_half
+                if framing and alpha is not None:
+                    # The crop follows the box of the whole camera frame's mask, taken before
+                    # the crop: the framing never moves the box that moves it.
+                    framed = framer(image, alpha, frame.t_capture, frame_half, alpha_half)
+                    image, alpha = framed.image, framed.alpha
+                    frame_half, alpha_half = framed.frame_half, framed.alpha_half
+                elif not framing and framer.state.on_air:
+                    framer.reset()  # switched off: next time it frames afresh
+                t_framed = time.perf_counter()
                 # The composite goes straight into the ring's next slot (the output thread
                 # may still be sending the previous ones), so it is not copied again.
                 if len(ring) < RING or ring[ring_i][0].shape != image.shape:
@@ -460,8 +474,8 @@ class Pipeline:
                 img_buf, alpha_buf = ring[ring_i]
                 ring_i = (ring_i + 1) % RING
                 out = compositor.compose(
-                    image, alpha, frame_half=engine.frame_half,
-                    alpha_half=engine.alpha_half, out=img_buf) if alpha is not None else (
+                    image, alpha, frame_half=frame_half,
+                    alpha_half=alpha_half, out=img_buf) if alpha is not None else (
                     cv2.flip(image, 1, dst=img_buf) if self.config.output.mirror else image)
                 t2 = time.perf_counter()
                 if out is not img_buf:  # passthrough: the frame itself
@@ -475,7 +489,9 @@ class Pipeline:
                 self._rates["process"].tick()
                 for k, v in engine.timings.items():
                     self._window.add(k, v)
-                self._window.add("composite", (t2 - t1) * 1e3)
+                if framing:
+                    self._window.add("framing", (t_framed - t1) * 1e3)
+                self._window.add("composite", (t2 - t_framed) * 1e3)
                 self._window.add("process", (t2 - t0) * 1e3)
         finally:
             compositor.close()
