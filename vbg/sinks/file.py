@@ -4,7 +4,8 @@ final path, never replacing a file unasked, never replacing a symbolic link.
 Frames go to a hidden temporary file in the destination folder (same folder, so the final
 ``os.replace`` is an atomic rename on one file system); ``close()`` finishes it and renames it
 to the requested name. An interrupted run therefore leaves either nothing or a complete earlier
-file at the final path, plus at most a hidden ``.NAME.*.part.EXT`` temporary.
+file at the final path, plus at most a hidden ``.NAME.*.part.EXT`` temporary, which the next
+recording into that folder removes once its process is gone.
 
 With PyAV installed (the ``video`` extra), ``.mp4`` is H.264 and the ``.mkv`` mask FFV1 through
 :class:`vbg.sinks.media.MediaWriter`, which raises on a failed write (a full disk). Without it
@@ -37,7 +38,12 @@ import numpy as np
 
 from vbg.errors import OutputError
 from vbg.fileio import create_temporary_beside
-from vbg.sinks.media import MediaWriter, av_available, write_failed
+from vbg.sinks.media import (
+    MediaWriter,
+    av_available,
+    remove_killed_runs_leftovers,
+    write_failed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +140,7 @@ class VideoFileSink:
                                       color=SRGB_VIA_BT601)
             self._tmp = self._media.tmp
             return
+        remove_killed_runs_leftovers(self.path)
         # The file's mode is what a new file gets (not mkstemp's 0600), or the replaced one's.
         try:
             tmp = create_temporary_beside(self.path, suffix=f".part{ext}")

@@ -17,7 +17,8 @@ Outputs (the extension of the path picks one, see :func:`output_kind`):
 - the mask (``--mask``, ``.mkv`` only): FFV1, 8-bit grey, lossless, one frame per input frame.
 
 Every writer writes to a hidden temporary name beside the destination and renames it into
-place only in :meth:`MediaWriter.finish`; :meth:`MediaWriter.abort` removes it. A failing write
+place only in :meth:`MediaWriter.finish`; :meth:`MediaWriter.abort` removes it. Those that a
+killed vbg left behind are removed at the next write into the same folder. A failing write
 (full disk, vanished folder) raises :class:`~vbg.errors.OutputError` naming the destination.
 """
 
@@ -40,7 +41,7 @@ import cv2
 import numpy as np
 
 from vbg.errors import OutputError, SourceError
-from vbg.fileio import create_temporary_beside
+from vbg.fileio import create_temporary_beside, remove_stale_temporaries
 from vbg.imaging import check_max_size, check_min_size
 
 log = logging.getLogger(__name__)
@@ -263,6 +264,14 @@ def _reason(exc: BaseException) -> str:
 
 
 # ------------------------------------------------------------------------------------- writing
+def remove_killed_runs_leftovers(path: Path) -> None:
+    """Before writing to ``path``: remove the temporary files and PNG folders that a killed
+    vbg (``kill -9``, a crash, a power cut) left in its folder, of dead pids only (see
+    :func:`vbg.fileio.remove_stale_temporaries`)."""
+    for stale in remove_stale_temporaries(path, whole_folder=True):
+        log.info("removed %s, left behind by a vbg that was killed", stale)
+
+
 class MediaWriter:
     """Writes one output file (or PNG folder) of ``width``×``height`` at ``rate``.
 
@@ -294,6 +303,7 @@ class MediaWriter:
         self._resampler: Any = None  # only when the sound is re-encoded
         self._audio_copy = False
         self._color = color
+        remove_killed_runs_leftovers(self.path)
         # (a PNG folder: a hidden folder beside the destination, renamed at the end)
         self.tmp = self.path.parent / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
         try:
