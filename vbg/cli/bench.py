@@ -27,6 +27,7 @@ from vbg.cli.options import background_from_args, matting_from_args
 from vbg.compositor import Compositor
 from vbg.config import AppConfig, CaptureConfig, OutputConfig
 from vbg.errors import SourceEnded, UserError
+from vbg.framing.framer import Framer
 from vbg.matting.engine import MaskEngine
 from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import load_model
@@ -116,15 +117,18 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     model = load_model(cfg.matting.model, cfg.matting.threads, cfg.matting.provider)
     engine = MaskEngine(model, cfg.matting, reuse_still=reuse_still)
     compositor = Compositor(cfg.background, cfg.output.mirror, FastForeground())
+    framer = Framer() if cfg.output.framing == "auto" else None
     _lean_recording_backend()
     sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
     # Bounded: a soak runs for tens of thousands of frames and must measure the pipeline's
     # memory, not the growth of its own sample lists.
     stages: dict[str, deque[float]] = {k: deque(maxlen=SAMPLES) for k in
-                                       ("read", "prep", "infer", "smooth", "refine", "composite",
-                                        "send", "total")}
+                                       ("read", "prep", "infer", "smooth", "refine",
+                                        *(("framing",) if framer else ()), "composite", "send",
+                                        "total")}
     # CPU time of every thread of the process (OpenCV's pool included) per outer stage, summed.
-    cpu_sums = dict.fromkeys(("read", "mask", "composite", "send"), 0.0)
+    cpu_sums = dict.fromkeys(("read", "mask", *(("framing",) if framer else ()), "composite",
+                              "send"), 0.0)
     warm = 10
     n = reused = 0
     cpu0 = wall0 = 0.0
@@ -147,19 +151,27 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
             c1, t1 = time.process_time(), time.perf_counter()
             alpha = engine.process(image)
             c2, t2 = time.process_time(), time.perf_counter()
-            out = compositor.compose(image, alpha, frame_half=engine.frame_half,
-                                     alpha_half=engine.alpha_half)
+            frame_half, alpha_half = engine.frame_half, engine.alpha_half
+            if framer is not None:  # as the pipeline's process thread does
+                framed = framer(image, alpha, n / cfg.capture.fps, frame_half, alpha_half)
+                image, alpha = framed.image, framed.alpha
+                frame_half, alpha_half = framed.frame_half, framed.alpha_half
+            cf, tf = time.process_time(), time.perf_counter()
+            out = compositor.compose(image, alpha, frame_half=frame_half, alpha_half=alpha_half)
             c3, t3 = time.process_time(), time.perf_counter()
             sink.send(out)
             c4, t4 = time.process_time(), time.perf_counter()
             if n >= warm:
                 reused += engine.last_reused
-                for k, v in zip(cpu_sums, (c1 - c0, c2 - c1, c3 - c2, c4 - c3), strict=True):
+                spans = (c1 - c0, c2 - c1, *((cf - c2,) if framer else ()), c3 - cf, c4 - c3)
+                for k, v in zip(cpu_sums, spans, strict=True):
                     cpu_sums[k] += v
                 stages["read"].append((t1 - t0) * 1e3)
                 for k, v in engine.timings.items():
                     stages[k].append(v)
-                stages["composite"].append((t3 - t2) * 1e3)
+                if framer is not None:
+                    stages["framing"].append((tf - t2) * 1e3)
+                stages["composite"].append((t3 - tf) * 1e3)
                 stages["send"].append((t4 - t3) * 1e3)
                 stages["total"].append((t4 - t0) * 1e3)
             n += 1
@@ -225,7 +237,7 @@ def bench_config(a: argparse.Namespace, w: int, h: int) -> AppConfig:
             capture=CaptureConfig(source=a.source, width=w, height=h, fps=30.0, realtime=False),
             matting=matting_from_args(a),
             background=background_from_args(a),
-            output=OutputConfig(vcam=False, fps=30.0),
+            output=OutputConfig(vcam=False, fps=30.0, framing=a.framing),
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -247,7 +259,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
                      "background": a.background, "smoothing": not a.no_smoothing,
                      "refine": not a.no_refine, "focus": not a.no_focus,
                      "mirror_pass": a.mirror_pass, "cv_threads": cv2.getNumThreads(),
-                     "reuse_still": not a.no_reuse, "camera_like": a.camera_like},
+                     "reuse_still": not a.no_reuse, "camera_like": a.camera_like,
+                     "framing": a.framing},
         "runs": [],
     }
     for w, h in sizes:

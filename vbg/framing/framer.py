@@ -2,9 +2,13 @@
 
 :class:`Framer` reads the person's box from the *full* frame's alpha (so the crop never
 changes the box that moves it), asks :func:`~vbg.framing.operator.step` where the crop goes,
-and warps the frame, the alpha and their half-size copies into its own buffers at the frame's
-size. The compositor then blends as usual: a colour, image or video background fills the output
-and stays put; a blurred background is the cropped room, so it pans with the camera.
+and warps the frame and the alpha into its own buffers at the frame's size. The half-size
+copies the engine made show the uncropped frame, so a cropped frame goes on without them and
+the compositor makes its own (exact halvings: its banded blend relies on that; warping the
+halves would cost as much and only approximate them).
+
+The compositor then blends as usual: a colour, image or video background fills the output and
+stays put; a blurred background is the cropped room, so it pans with the camera.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from vbg.framing.operator import Crop, FramingParams, FramingState, step
 @dataclass(frozen=True, slots=True)
 class Framed:
     """One framed frame. The arrays are the framer's buffers (or, when the crop is the full
-    view, the caller's own arrays): valid until the next call, copy what you keep.
-    ``crop``: the part of the camera frame they show."""
+    view, the caller's own arrays): valid until the next call, copy what you keep. The halves
+    are the caller's when the crop is the full view, else None. ``crop``: the part of the
+    camera frame they show."""
 
     image: np.ndarray
     alpha: np.ndarray
@@ -56,23 +61,17 @@ class Framer:
                  alpha_half: np.ndarray | None = None) -> Framed:
         """Frame one picture: ``image`` BGR uint8 H×W×3, ``alpha`` uint8 H×W (the mask of the
         whole camera frame), ``t`` its time in seconds (capture time, or frame index / fps);
-        the halves as :meth:`vbg.compositor.Compositor.compose` takes them. Returns them cropped
-        and scaled back to the same sizes."""
+        the halves as :meth:`vbg.compositor.Compositor.compose` takes them. Returns the frame
+        and alpha cropped and scaled back to their size (see :class:`Framed`)."""
         dt = 0.0 if self._t is None else t - self._t
         self._t = t
         self.crop, self.state = step(self._boxes(alpha), self.state, dt, self.params)
         if self.crop.is_full:
             return Framed(image, alpha, frame_half, alpha_half, self.crop)
-        h, w = alpha.shape
-        return Framed(
-            self._warp("image", image, w, h),
-            self._warp("alpha", alpha, w, h),
-            None if frame_half is None else self._warp("frame_half", frame_half, w, h),
-            None if alpha_half is None else self._warp("alpha_half", alpha_half, w, h),
-            self.crop,
-        )
+        return Framed(self._warp("image", image), self._warp("alpha", alpha), None, None,
+                      self.crop)
 
-    def _warp(self, name: str, src: np.ndarray, full_w: int, full_h: int) -> np.ndarray:
+    def _warp(self, name: str, src: np.ndarray) -> np.ndarray:
         """``src`` (the full frame at any scale) cropped to ``self.crop`` and scaled back to its
         own size, sub-pixel (a slow pan glides instead of stepping whole pixels)."""
         sh, sw = src.shape[:2]
