@@ -28,7 +28,7 @@ import numpy as np
 from vbg.compositor import Compositor
 from vbg.config import BackgroundConfig, MattingConfig
 from vbg.errors import ModelError, OutputError, VbgError
-from vbg.framing.framer import Framer
+from vbg.framing.framer import FIXED, Framer
 from vbg.framing.operator import FULL
 from vbg.framing.report import FramingMeter, FramingSummary
 from vbg.matting.engine import MaskEngine
@@ -197,24 +197,30 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                                      f"({type(exc).__name__}: {exc}); try another --model."
                                      ) from exc
                 camera_alpha, crop = alpha, FULL
-                if framer is not None and alpha is not None:
-                    # The frame's time from its index: the operator's easing follows the
-                    # video's clock, not how fast this machine processes it.
-                    framed = framer(image, alpha, frames / float(info.rate or 30))
-                    image, alpha, crop = framed.image, framed.alpha, framed.crop
-                if meter is not None and camera_alpha is not None and alpha is not None:
-                    meter.add(camera_alpha, crop, alpha)
+                # The frame's time from its index: the operator's easing follows the video's
+                # clock, not how fast this machine processes it.
+                t = frames / float(info.rate or 30)
                 if kind == "h264":
                     if alpha is None or compositor is None:
                         out = cv2.flip(image, 1) if job.mirror else image
+                    elif framer is not None:  # framed and blended in one step
+                        done = framer.compose(compositor, image, alpha, t,
+                                              fixed_background=job.background.kind in FIXED,
+                                              mirrored=job.mirror)
+                        out, alpha, crop = done.image, done.alpha, done.crop
                     else:
                         out = compositor.compose(image, alpha)
                 else:  # transparent: the person as filmed, the background see-through
+                    if framer is not None and alpha is not None:
+                        framed = framer(image, alpha, t)
+                        image, alpha, crop = framed.image, framed.alpha, framed.crop
                     if bgra is None or bgra.shape[:2] != image.shape[:2]:
                         bgra = np.empty((*image.shape[:2], 4), np.uint8)
                     cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=bgra)
                     bgra[..., 3] = alpha
                     out = cv2.flip(bgra, 1) if job.mirror else bgra
+                if meter is not None and camera_alpha is not None and alpha is not None:
+                    meter.add(camera_alpha, crop, alpha)
                 # Copies into a ring: the engine, framer and compositor reuse their buffers on
                 # the next frame while the writer thread may still be encoding this one.
                 if out is not source:

@@ -249,3 +249,61 @@ def test_the_report_measures_centre_head_room_jitter_and_cuts():
     assert s.jitter_mean == pytest.approx(steps.mean())
     assert s.jitter_p95 == pytest.approx(np.percentile(steps, 95))
     assert "head cut by the framing in 1 frames" in s.text()
+
+
+# ----------------------------------------------------------------------------- framed composite
+def _scene() -> tuple[np.ndarray, np.ndarray]:
+    """A textured 640×360 frame and a soft-edged person off to the right."""
+    rng = np.random.default_rng(3)
+    h, w = 360, 640
+    yy, xx = np.mgrid[0:h, 0:w]
+    image = np.dstack([xx * 255 // w, yy * 255 // h, (xx + yy) % 256]).astype(np.uint8)
+    image = cv2.add(image, rng.integers(0, 20, image.shape, np.uint8))
+    alpha = np.zeros((h, w), np.uint8)
+    cv2.ellipse(alpha, (470, 360), (110, 290), 0, 0, 360, 255, -1)
+    alpha = cv2.GaussianBlur(alpha, (9, 9), 0)
+    return image, alpha
+
+
+@pytest.mark.parametrize("background", ["color:#00FF00", "blur:5"])
+@pytest.mark.parametrize("mirror", [False, True])
+def test_blending_inside_the_crop_matches_blending_after_it(background, mirror):
+    from vbg.compositor import Compositor
+    from vbg.config import BackgroundConfig
+
+    image, alpha = _scene()
+    bg = BackgroundConfig.parse(background)
+    fast, slow = Framer(), Framer()
+    with_crop = Compositor(bg, mirror)
+    full_size = Compositor(bg, mirror)
+    for t in (0.0, 1 / 30):
+        got = fast.compose(with_crop, image, alpha, t, mirrored=mirror)
+        framed = slow(image, alpha, t)
+        want = full_size.compose(framed.image, framed.alpha).copy()
+    assert got.crop == framed.crop and got.crop.size < 1.0
+    assert got.image.shape == image.shape
+    np.testing.assert_array_equal(got.alpha, framed.alpha)
+    diff = np.abs(got.image.astype(int) - want.astype(int))
+    person = framed.alpha > 250
+    if mirror:
+        person = person[:, ::-1]
+    # Where the person is, the same pixels up to resampling; the background alike (a blur
+    # computed on the crop's own pixels differs a little at the crop's edges).
+    assert diff[person].mean() < 1.5
+    assert diff.mean() < (1.0 if background.startswith("color") else 4.0)
+
+
+def test_an_image_background_is_blended_at_full_size_and_stays_put(tmp_path):
+    from vbg.compositor import Compositor
+    from vbg.config import BackgroundConfig
+
+    picture = np.random.default_rng(5).integers(0, 255, (360, 640, 3), np.uint8)
+    path = tmp_path / "bg.png"
+    cv2.imwrite(str(path), picture)
+    image, alpha = _scene()
+    compositor = Compositor(BackgroundConfig.parse(f"image:{path}"), False)
+    got = Framer().compose(compositor, image, alpha, 0.0, fixed_background=True)
+    assert got.crop.size < 1.0
+    outside = got.alpha == 0
+    # Where nobody is, the picture itself, pixel for pixel: not zoomed with the camera.
+    np.testing.assert_array_equal(got.image[outside], picture[outside])

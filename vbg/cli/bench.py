@@ -27,7 +27,7 @@ from vbg.cli.options import background_from_args, matting_from_args
 from vbg.compositor import Compositor
 from vbg.config import AppConfig, CaptureConfig, OutputConfig
 from vbg.errors import SourceEnded, UserError
-from vbg.framing.framer import Framer
+from vbg.framing.framer import FIXED, Framer
 from vbg.matting.engine import MaskEngine
 from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import load_model
@@ -124,10 +124,11 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     # memory, not the growth of its own sample lists.
     stages: dict[str, deque[float]] = {k: deque(maxlen=SAMPLES) for k in
                                        ("read", "prep", "infer", "smooth", "refine",
-                                        *(("framing",) if framer else ()), "composite", "send",
+                                        "framing+composite" if framer else "composite", "send",
                                         "total")}
     # CPU time of every thread of the process (OpenCV's pool included) per outer stage, summed.
-    cpu_sums = dict.fromkeys(("read", "mask", *(("framing",) if framer else ()), "composite",
+    # Framing and compositing are one step (Framer.compose blends inside the crop): timed as one.
+    cpu_sums = dict.fromkeys(("read", "mask", "framing+composite" if framer else "composite",
                               "send"), 0.0)
     warm = 10
     n = reused = 0
@@ -151,27 +152,27 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
             c1, t1 = time.process_time(), time.perf_counter()
             alpha = engine.process(image)
             c2, t2 = time.process_time(), time.perf_counter()
-            frame_half, alpha_half = engine.frame_half, engine.alpha_half
             if framer is not None:  # as the pipeline's process thread does
-                framed = framer(image, alpha, n / cfg.capture.fps, frame_half, alpha_half)
-                image, alpha = framed.image, framed.alpha
-                frame_half, alpha_half = framed.frame_half, framed.alpha_half
-            cf, tf = time.process_time(), time.perf_counter()
-            out = compositor.compose(image, alpha, frame_half=frame_half, alpha_half=alpha_half)
+                out = framer.compose(compositor, image, alpha, n / cfg.capture.fps,
+                                     frame_half=engine.frame_half,
+                                     alpha_half=engine.alpha_half,
+                                     fixed_background=cfg.background.kind in FIXED,
+                                     mirrored=cfg.output.mirror).image
+            else:
+                out = compositor.compose(image, alpha, frame_half=engine.frame_half,
+                                         alpha_half=engine.alpha_half)
             c3, t3 = time.process_time(), time.perf_counter()
             sink.send(out)
             c4, t4 = time.process_time(), time.perf_counter()
             if n >= warm:
                 reused += engine.last_reused
-                spans = (c1 - c0, c2 - c1, *((cf - c2,) if framer else ()), c3 - cf, c4 - c3)
+                spans = (c1 - c0, c2 - c1, c3 - c2, c4 - c3)
                 for k, v in zip(cpu_sums, spans, strict=True):
                     cpu_sums[k] += v
                 stages["read"].append((t1 - t0) * 1e3)
                 for k, v in engine.timings.items():
                     stages[k].append(v)
-                if framer is not None:
-                    stages["framing"].append((tf - t2) * 1e3)
-                stages["composite"].append((t3 - tf) * 1e3)
+                stages["framing+composite" if framer else "composite"].append((t3 - t2) * 1e3)
                 stages["send"].append((t4 - t3) * 1e3)
                 stages["total"].append((t4 - t0) * 1e3)
             n += 1
