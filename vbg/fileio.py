@@ -14,11 +14,15 @@ those a killed process left behind (its pid no longer runs).
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import os
 import re
 import secrets
 import shutil
 import stat
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -76,6 +80,80 @@ def atomic_output(path: Path, mode: str = "wb", encoding: str | None = None) -> 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+# renameat2's answers when the kernel or the file system does not know RENAME_NOREPLACE.
+_NO_RENAMEAT2 = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+# os.link's answers on file systems without hard links (FAT, some FUSE and network mounts).
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS,
+                            errno.EMLINK, errno.EACCES})
+
+
+@functools.cache
+def _renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """glibc's / musl's ``renameat2``, or None (another system, an old C library)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def rename_no_replace(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst``; ``FileExistsError`` when ``dst`` exists (a file, a folder or a
+    symbolic link), which is then left untouched. Atomic with Linux's
+    ``renameat2(RENAME_NOREPLACE)``; where that is missing, a file is hard-linked to ``dst``
+    (which fails when it exists) and ``src`` unlinked; where neither works (a folder, a file
+    system without hard links), ``dst`` is checked just before an ordinary rename."""
+    fn = _renameat2()
+    if fn is not None:
+        if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in _NO_RENAMEAT2:
+            raise OSError(err, os.strerror(err), str(src), None, str(dst))
+    if not os.path.isdir(src) or os.path.islink(src):
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+        else:
+            os.unlink(src)
+            return
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(dst))
+    os.rename(src, dst)
+
+
+def move_into_place(tmp: Path, target: Path, replace: bool = False) -> Path:
+    """Rename the finished temporary ``tmp`` to ``target`` and return where it went.
+
+    ``replace``: over an existing file, as ``os.replace`` does. Otherwise (and always for a
+    symbolic link or a folder at ``target``) a name taken since the caller checked it is left
+    alone: ``tmp`` goes to the first free ``STEM.new.EXT`` (``STEM.new-2.EXT``, ...) beside
+    it, which is returned, so nothing is lost and nothing replaced. ``OSError`` otherwise."""
+    if replace and not target.is_symlink() and not target.is_dir():
+        os.replace(tmp, target)
+        return target
+    n = 1
+    candidate = target
+    while True:
+        try:
+            rename_no_replace(tmp, candidate)
+            return candidate
+        except FileExistsError:
+            stem, ext = target.stem, target.suffix
+            candidate = target.with_name(f"{stem}.new{ext}" if n == 1 else f"{stem}.new-{n}{ext}")
+            n += 1
 
 
 def _pid_running(pid: int) -> bool:

@@ -40,6 +40,7 @@ from vbg.sinks.media import (
     MediaInfo,
     MediaReader,
     MediaWriter,
+    finish_together,
     output_kind,
 )
 
@@ -244,10 +245,11 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
             for w in writers:
                 w.abort()
             return VideoResult(frames, info.frames, seconds, None, None, True, audio)
-        out_path = main.finish(partial_name(job.out) if cancelled else None)
-        mask_path = None
-        if mask is not None:
-            mask_path = mask.finish(partial_name(job.mask) if cancelled else None)  # type: ignore[arg-type]
+        # All or nothing: every output complete before any gets its name. A file that appeared
+        # at a name meanwhile is replaced only with --force; else OutputError says where it went.
+        paths = finish_together(writers, [partial_name(w.path) if cancelled else None
+                                          for w in writers], replace=job.force and not cancelled)
+        out_path, mask_path = paths[0], (paths[1] if mask is not None else None)
         return VideoResult(frames, info.frames, seconds, out_path, mask_path, cancelled, audio,
                            meter.summary() if meter is not None else None)
     except BaseException:

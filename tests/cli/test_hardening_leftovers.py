@@ -4,9 +4,11 @@ status a user expects, no traceback, no half-written file."""
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,6 +16,10 @@ import pytest
 
 from tests.cli.console import one_sentence, run
 from tests.conftest import REPO
+from tests.media import decode_video, make_clip
+from vbg.errors import OutputError
+from vbg.sinks import file as file_sink
+from vbg.sinks import media
 
 # `import torch` fails in the child as if PyTorch were not installed (it is, in the venv).
 _WITHOUT_TORCH = textwrap.dedent("""
@@ -98,3 +104,128 @@ def test_eval_with_an_unreadable_mask_is_one_sentence(capsys, tmp_path, case):
     said = one_sentence(err)
     assert said.startswith(f"vbg: Mask {mask} ") and _SAID[case] in said, said
     assert "IoU" not in out
+
+
+# ------------------------------------------------------------------ outputs: all or nothing
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("clip") / "talk.mp4"
+    make_clip(path, 12, 12)
+    return path
+
+
+class _FailsAtClose:
+    """Stands in for the mask's PyAV container: muxes normally, then fails like a full disk
+    when the file is closed (its index and trailer are written then)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def mux(self, packet) -> None:
+        self.real.mux(packet)
+
+    def close(self) -> None:
+        self.real.close()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_mask_that_fails_at_the_end_takes_the_video_with_it(capsys, clip, tmp_path,
+                                                              monkeypatch):
+    original = media.MediaWriter._open
+
+    def open_mask_that_fails(self, audio):
+        original(self, audio)
+        if self.kind == "mask":
+            self._container = _FailsAtClose(self._container)
+
+    monkeypatch.setattr(media.MediaWriter, "_open", open_mask_that_fails)
+    out, mask = tmp_path / "out.mp4", tmp_path / "m.mkv"
+    code, _, err = run(capsys, "video", str(clip), "--out", str(out), "--mask", str(mask), "-q")
+    assert code == 2
+    assert one_sentence(err) == (f"vbg: The disk is full, so {mask} could not be written; free "
+                                 "some space or choose another folder.")
+    assert list(tmp_path.iterdir()) == []  # no video without its mask, no temporary file
+    monkeypatch.setattr(media.MediaWriter, "_open", original)  # space was freed: a rerun works
+    code, _, err = run(capsys, "video", str(clip), "--out", str(out), "--mask", str(mask), "-q")
+    assert code == 0, err
+    assert len(decode_video(out)) == 12 == len(decode_video(mask, "gray"))
+
+
+# ----------------------------------------------- outputs: a name taken while vbg was writing
+def _another_run_finishes_first(monkeypatch, *paths: Path) -> None:
+    """While vbg writes its first frame, files appear at ``paths`` (another run, finished
+    first, after both had checked that the names were free)."""
+    original = media.MediaWriter.write
+
+    def write(self, image, pts=None):
+        for p in paths:
+            if not p.exists():
+                p.write_bytes(b"the other run's result")
+        original(self, image, pts)
+
+    monkeypatch.setattr(media.MediaWriter, "write", write)
+
+
+def test_a_video_never_replaces_a_file_that_appeared_meanwhile(capsys, clip, tmp_path,
+                                                               monkeypatch):
+    out, mask = tmp_path / "out.mp4", tmp_path / "m.mkv"
+    _another_run_finishes_first(monkeypatch, out, mask)
+    code, _, err = run(capsys, "video", str(clip), "--out", str(out), "--mask", str(mask), "-q")
+    assert code == 2
+    moved_out, moved_mask = tmp_path / "out.new.mp4", tmp_path / "m.new.mkv"
+    assert one_sentence(err) == (
+        f"vbg: {out} and {mask} appeared while vbg was writing them, so they were not "
+        f"replaced; the new results are {moved_out} and {moved_mask}.")
+    assert out.read_bytes() == mask.read_bytes() == b"the other run's result"
+    assert len(decode_video(moved_out)) == 12 == len(decode_video(moved_mask, "gray"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.mkv", "m.new.mkv", "out.mp4",
+                                                          "out.new.mp4"]
+
+
+def test_with_force_a_file_that_appeared_meanwhile_is_replaced(capsys, clip, tmp_path,
+                                                               monkeypatch):
+    out = tmp_path / "out.mp4"
+    _another_run_finishes_first(monkeypatch, out)
+    code, _, err = run(capsys, "video", str(clip), "--out", str(out), "--force", "-q")
+    assert code == 0, err
+    assert len(decode_video(out)) == 12
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
+
+
+@pytest.mark.parametrize("pyav", [True, False])
+def test_a_recording_never_replaces_a_file_that_appeared_meanwhile(capsys, tmp_path,
+                                                                   monkeypatch, pyav):
+    if not pyav:  # the desktop bundle: OpenCV's writer
+        monkeypatch.setattr(file_sink, "av_available", lambda: False)
+    out = tmp_path / "rec.mkv"
+    sink = file_sink.VideoFileSink(out, 64, 64, 24.0)
+    for i in range(3):
+        sink.send(np.full((64, 64, 3), 60 + i, np.uint8))
+    out.write_bytes(b"the other run's result")
+    with pytest.raises(OutputError) as raised:
+        sink.close()
+    moved = tmp_path / "rec.new.mkv"
+    assert str(raised.value) == (f"{out} appeared while vbg was writing it, so it was not "
+                                 f"replaced; the new result is {moved}.")
+    assert out.read_bytes() == b"the other run's result"
+    assert len(decode_video(moved)) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.mkv", "rec.new.mkv"]
+
+
+def test_vbg_run_says_where_its_recording_went(capsys, tmp_path, monkeypatch):
+    out = tmp_path / "rec.mp4"
+    original = file_sink.VideoFileSink.send
+
+    def send(self, frame):
+        if not out.exists():
+            out.write_bytes(b"the other run's result")
+        original(self, frame)
+
+    monkeypatch.setattr(file_sink.VideoFileSink, "send", send)
+    code, _, err = run(capsys, "run", "--source", "demo", "--no-vcam", "--size", "320x180",
+                       "--frames", "5", "--record", str(out))
+    assert code == 2
+    assert f"appeared while vbg was writing it, so it was not replaced; the new result is " \
+           f"{tmp_path / 'rec.new.mp4'}." in one_sentence(err)
+    assert out.read_bytes() == b"the other run's result"
+    assert len(decode_video(tmp_path / "rec.new.mp4")) >= 1

@@ -37,10 +37,11 @@ import cv2
 import numpy as np
 
 from vbg.errors import OutputError
-from vbg.fileio import create_temporary_beside
+from vbg.fileio import create_temporary_beside, move_into_place
 from vbg.sinks.media import (
     MediaWriter,
     av_available,
+    moved_aside,
     remove_killed_runs_leftovers,
     write_failed,
 )
@@ -91,7 +92,9 @@ class VideoFileSink:
 
     ``close()`` finishes the file and renames it into place. If no frame was sent there is
     nothing to play, so no file is created (and a warning is logged). If the rename fails,
-    ``OutputError`` names the temporary file, which is kept so the recording is not lost.
+    ``OutputError`` names the temporary file, which is kept so the recording is not lost. A
+    file that appeared at ``path`` during the recording (another run) is replaced only with
+    ``overwrite``; otherwise the recording goes to ``NAME.new.EXT`` and ``OutputError`` says so.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class VideoFileSink:
         self.path = Path(path)
         self.width, self.height, self.fps = width, height, float(fps)
         self.grayscale = grayscale
+        self.overwrite = overwrite
         self.frames_sent = 0
         self._writer: cv2.VideoWriter | None = None
         self._media: MediaWriter | None = None
@@ -230,7 +234,10 @@ class VideoFileSink:
             self._drop(media, writer)
             return
         if media is not None:
-            media.finish()  # renames into place, or removes and raises OutputError
+            # Renames into place, or removes and raises OutputError.
+            got = media.finish(replace=self.overwrite)
+            if got != self.path:
+                raise OutputError(moved_aside([(self.path, got)]))
             return
         writer.release()  # type: ignore[union-attr]
         if not self._playable():
@@ -243,12 +250,14 @@ class VideoFileSink:
             raise OutputError(f"{self.path} became a symbolic link during the recording; it "
                               f"was not replaced, and the recording is kept as {self._tmp}.")
         try:
-            os.replace(self._tmp, self.path)
+            got = move_into_place(self._tmp, self.path, self.overwrite)
         except OSError as exc:
             raise OutputError(
                 f"The recording could not be saved as {self.path} ({exc.strerror}); it is "
                 f"kept as {self._tmp}."
             ) from exc
+        if got != self.path:
+            raise OutputError(moved_aside([(self.path, got)]))
 
     def _playable(self) -> bool:
         """The OpenCV writer reports no errors: check the file opens and reads a frame."""

@@ -41,7 +41,12 @@ import cv2
 import numpy as np
 
 from vbg.errors import OutputError, SourceError
-from vbg.fileio import create_temporary_beside, remove_stale_temporaries
+from vbg.fileio import (
+    create_temporary_beside,
+    move_into_place,
+    remove_stale_temporaries,
+    rename_no_replace,
+)
 from vbg.imaging import check_max_size, check_min_size
 
 log = logging.getLogger(__name__)
@@ -303,6 +308,8 @@ class MediaWriter:
         self._resampler: Any = None  # only when the sound is re-encoded
         self._audio_copy = False
         self._color = color
+        self._published: Path | None = None  # where publish() put the result
+        self._merged: list[Path] = []  # the frame files publish() put into a user's folder
         remove_killed_runs_leftovers(self.path)
         # (a PNG folder: a hidden folder beside the destination, renamed at the end)
         self.tmp = self.path.parent / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
@@ -425,11 +432,9 @@ class MediaWriter:
                 self._container.mux(p)
 
     # -------------------------------------------------------------------------- ending
-    def finish(self, path: Path | None = None) -> Path:
-        """Flush the encoders, close the file and rename it to ``path`` (default: the
-        destination given at construction). Returns where it now is. On failure everything
-        written is removed and OutputError raised."""
-        target = Path(path) if path is not None else self.path
+    def complete(self) -> None:
+        """Flush the encoders and close the file, still under its temporary name
+        (idempotent). On failure everything written is removed and OutputError raised."""
         try:
             if self._container is not None:
                 for packet in self._video.encode(None):
@@ -441,24 +446,68 @@ class MediaWriter:
                 c, self._container = self._container, None
                 c.close()
             if self.frames_written == 0:
-                raise OutputError(f"No frame was written, so {target} was not created.")
-            if self.kind == "png" and target.is_dir():
-                # The folder is the user's; replace only our frame files in it.
-                for f in sorted(self.tmp.iterdir()):
-                    os.replace(f, target / f.name)
-                self.tmp.rmdir()
-            else:
-                os.replace(self.tmp, target)
+                raise OutputError(f"No frame was written, so {self.path} was not created.")
         except OutputError:
             self.abort()
             raise
         except (OSError, self.av.FFmpegError) as exc:
             self.abort()
+            raise write_failed(self.path, exc) from exc
+
+    def publish(self, path: Path | None = None, replace: bool = False) -> Path:
+        """Give the completed file (:meth:`complete`) its name ``path`` (default: the
+        destination given at construction) and return where it now is. Without ``replace`` a
+        file that appeared there meanwhile is left alone and the result goes to ``NAME.new.EXT``
+        instead (see :func:`vbg.fileio.move_into_place`): compare the returned path. On failure
+        everything written is removed and OutputError raised."""
+        target = Path(path) if path is not None else self.path
+        self.complete()
+        try:
+            if self.kind == "png" and target.is_dir() and (replace or not any(target.iterdir())):
+                # The folder is the user's; replace only our frame files in it.
+                for f in sorted(self.tmp.iterdir()):
+                    if replace:
+                        os.replace(f, target / f.name)
+                    else:
+                        rename_no_replace(f, target / f.name)
+                    self._merged.append(target / f.name)
+                self.tmp.rmdir()
+            else:
+                target = move_into_place(self.tmp, target, replace)
+        except OSError as exc:
+            merged, self._merged = self._merged, []
+            for f in merged:  # the frames already moved into the user's folder
+                with contextlib.suppress(OSError):
+                    f.unlink()
+            self.abort()
             raise write_failed(target, exc) from exc
+        self._published = target
         return target
 
+    def finish(self, path: Path | None = None, replace: bool = False) -> Path:
+        """:meth:`complete`, then :meth:`publish`: returns where the file now is."""
+        self.complete()
+        return self.publish(path, replace)
+
+    def unpublish(self) -> None:
+        """Remove the published result again (the job's other output failed: all or
+        nothing); never raises. In a user's folder only the frame files vbg put there go."""
+        published, self._published = self._published, None
+        merged, self._merged = self._merged, []
+        with contextlib.suppress(OSError):
+            for f in merged:
+                f.unlink()
+            if published is not None and not merged:
+                if published.is_dir() and not published.is_symlink():
+                    shutil.rmtree(published)
+                else:
+                    published.unlink()
+
     def abort(self) -> None:
-        """Stop and remove everything written so far (idempotent; never raises)."""
+        """Stop and remove everything written so far (idempotent; never raises); nothing
+        once the result was published."""
+        if self._published is not None:
+            return
         c, self._container = self._container, None
         if c is not None:
             with contextlib.suppress(Exception):
@@ -468,3 +517,39 @@ class MediaWriter:
                 shutil.rmtree(self.tmp)
             else:
                 self.tmp.unlink()
+
+
+def moved_aside(moved: list[tuple[Path, Path]]) -> str:
+    """The sentence for results that went to another name (``(wanted, got)`` pairs) because
+    a file appeared at the wanted one while vbg was writing (another run, another program)."""
+    wanted = " and ".join(str(w) for w, _ in moved)
+    got = " and ".join(str(g) for _, g in moved)
+    if len(moved) == 1:
+        return (f"{wanted} appeared while vbg was writing it, so it was not replaced; the new "
+                f"result is {got}.")
+    return (f"{wanted} appeared while vbg was writing them, so they were not replaced; the new "
+            f"results are {got}.")
+
+
+def finish_together(writers: list[MediaWriter], targets: list[Path | None],
+                    replace: bool = False) -> list[Path]:
+    """Finish the outputs of one job all or nothing: complete every file first, and only when
+    all are complete give each its name (``targets``: None for the writer's own path; see
+    :meth:`MediaWriter.publish`). A failure removes every output, the ones already named too,
+    and raises OutputError. Returns where each one is; when a name was taken meanwhile (not
+    ``replace``), the result went beside it and OutputError says where, after all are named."""
+    try:
+        for w in writers:
+            w.complete()
+        paths = [w.publish(t, replace) for w, t in zip(writers, targets, strict=True)]
+    except BaseException:
+        for w in writers:
+            w.unpublish()
+            w.abort()
+        raise
+    moved = [(t or w.path, p) for w, t, p in zip(writers, targets, paths, strict=True)
+             if p != (t or w.path)]
+    if moved:
+        raise OutputError(moved_aside(moved))
+    return paths
+
