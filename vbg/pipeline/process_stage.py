@@ -1,0 +1,245 @@
+"""The process stage: the thread that turns the newest camera frame into a composite.
+
+Per frame: conform the frame to the capture size, the mask (:class:`MaskEngine`; none for
+background "none" unless auto-framing needs it), the per-frame steps between mask and picture
+(:meth:`ProcessStage._reframe`: auto-framing crops frame and mask together), then the picture
+(:class:`Compositor`) written straight into the next of a ring of preallocated buffers the
+stage owns. A model failure is reported once (until it
+recovers) and that frame is not composited: the output then falls back to the background
+alone (privacy fails closed). While the demand wants no inference (idle, the user's pause) no
+model runs; back from it, the engine's tracking and smoothing start afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vbg.compositor import Compositor
+from vbg.config import AppConfig
+from vbg.errors import ModelError, VbgError
+from vbg.frames import Frame, LatestSlot
+from vbg.framing.framer import Framer
+from vbg.matting.engine import MaskEngine
+from vbg.pipeline.demand import Demand
+from vbg.pipeline.stage import Mailbox, StageContext, overlay
+from vbg.stats import Rate
+
+RING = 4  # composite buffers in rotation (the output thread reads while we write)
+
+
+@dataclass(frozen=True, slots=True)
+class Composite:
+    """A finished picture: ``image`` (BGR, owned by the pipeline's ring: copy to keep), its
+    ``alpha`` (uint8, same ring rules), and the frame's sequence number and capture time."""
+
+    image: np.ndarray
+    alpha: np.ndarray | None
+    seq: int
+    t_capture: float
+
+
+@dataclass(frozen=True, slots=True)
+class Masked:
+    """One frame on its way to the compositor: ``image`` (BGR), its ``alpha`` (``None``:
+    passthrough, background "none"), and the exact half-size copies of these very arrays when
+    there are any (``None``: the compositor halves them itself). A step that changes ``image``
+    or ``alpha`` must drop halves that no longer match."""
+
+    image: np.ndarray
+    alpha: np.ndarray | None
+    frame_half: np.ndarray | None = None
+    alpha_half: np.ndarray | None = None
+
+
+def conform(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` at ``width``×``height`` (itself when it already is): a camera may deliver
+    another size than asked, and everything downstream is sized from the configuration."""
+    if image.shape[1] != width or image.shape[0] != height:
+        return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    return image
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessChange:
+    """What the process thread is told (``None``: unchanged), all picked up between frames.
+
+    ``config``: the settings it reads (capture size, background "none" = no mask, mirror, the
+    matting knobs: the engine is reconfigured when they differ from its own); ``engine``: a new
+    engine (another model); ``compositor``: a new compositor (background or mirror changed),
+    the old one is closed by the thread; ``demand``: whether inference runs.
+    """
+
+    config: AppConfig | None = None
+    engine: MaskEngine | None = None
+    compositor: Compositor | None = None
+    demand: Demand | None = None
+
+    def merged(self, newer: ProcessChange) -> ProcessChange:
+        return overlay(self, newer)
+
+    def discard(self, kept: ProcessChange | None) -> None:
+        """Close a compositor that will never be used."""
+        if self.compositor is not None and (kept is None or kept.compositor is not self.compositor):
+            self.compositor.close()
+
+
+class _Ring:
+    """:data:`RING` (image, alpha) buffer pairs handed out in turn: the output thread may still
+    be sending the previous composites while the next one is written, so none is copied."""
+
+    def __init__(self) -> None:
+        self._bufs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._i = 0
+
+    def next(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The next pair for a frame of ``shape`` (reallocated after a size change)."""
+        if len(self._bufs) < RING or self._bufs[self._i][0].shape != shape:
+            buf = (np.empty(shape, np.uint8), np.empty(shape[:2], np.uint8))
+            if len(self._bufs) < RING:
+                self._bufs.append(buf)
+            else:
+                self._bufs[self._i] = buf
+        pair = self._bufs[self._i]
+        self._i = (self._i + 1) % RING
+        return pair
+
+
+class ProcessStage:
+    """Reads ``frames``, puts a :class:`Composite` per processed frame into ``composites``, and
+    ``None`` once ``source_ended`` is set and nothing newer came (the output then finishes).
+
+    Owns the engine, the compositor (closed when the thread ends) and the buffer ring.
+    ``engine`` and ``count`` (composites made) are read by the pipeline's stats without a lock.
+    """
+
+    def __init__(self, ctx: StageContext, config: AppConfig, engine: MaskEngine,
+                 compositor: Compositor, demand: Demand, frames: LatestSlot[Frame],
+                 composites: LatestSlot[Composite | None], source_ended: threading.Event,
+                 rate: Rate) -> None:
+        self.mailbox: Mailbox[ProcessChange] = Mailbox()
+        self.engine = engine
+        self.count = 0
+        self._ctx = ctx
+        self._config = config
+        self._compositor = compositor
+        self._inference = demand.inference
+        self._frames = frames
+        self._composites = composites
+        self._source_ended = source_ended
+        self._rate = rate
+        self._ring = _Ring()
+        self._framer = Framer()
+
+    def _take(self) -> None:
+        """Carry out the pending change, between two frames."""
+        change = self.mailbox.take()
+        if change is None:
+            return
+        if change.compositor is not None:
+            self._compositor.close()
+            self._compositor = change.compositor
+        if change.engine is not None:
+            self.engine = change.engine
+        if change.config is not None:
+            self._config = change.config
+        if self.engine.cfg != self._config.matting:  # only matting knobs changed
+            self.engine.configure(self._config.matting)
+        if change.demand is not None:
+            self._inference = change.demand.inference
+
+    def run(self) -> None:
+        """The thread's body."""
+        ctx, seen = self._ctx, 0
+        failing: str | None = None  # the model failure reported last
+        resting = False  # no inference (idle or paused) since the last frame processed
+        try:
+            while not ctx.stop.is_set():
+                frame, seen = self._frames.get(seen, timeout=0.1)
+                self._take()
+                if not self._inference:
+                    resting = True
+                elif resting:
+                    # Back from idle or a pause: the tracked region and the smoothing history
+                    # are from another moment (the person moved); start them afresh.
+                    self.engine.reset()
+                    self._framer.reset()
+                    resting = False
+                if frame is None:
+                    if self._source_ended.is_set():
+                        self._composites.put(None)
+                        return
+                    continue
+                if not self._inference:  # paused (blur keeps the camera): no model run
+                    continue
+                t0 = time.perf_counter()
+                cap = self._config.capture
+                image = conform(frame.image, cap.width, cap.height)
+                framing = self._config.output.framing == "auto"
+                try:
+                    alpha = (None if self._config.background.kind == "none" and not framing
+                             else self.engine.process(image))
+                except Exception as exc:  # any model failure: report once, composite nothing
+                    msg = f"{type(exc).__name__}: {exc}"
+                    if msg != failing:
+                        failing = msg
+                        ctx.on_error(exc if isinstance(exc, VbgError) else ModelError(
+                            f"The segmentation model failed ({msg}); the output shows the "
+                            "background only until it recovers."))
+                    continue
+                failing = None
+                t1 = time.perf_counter()
+                masked = self._reframe(Masked(image, alpha, self.engine.frame_half,
+                                              self.engine.alpha_half), frame.t_capture, framing)
+                t_framed = time.perf_counter()
+                img_buf, alpha_buf = self._ring.next(masked.image.shape)
+                out = self._compose(masked, img_buf)
+                t2 = time.perf_counter()
+                if out is not img_buf:  # passthrough: the frame itself
+                    np.copyto(img_buf, out)
+                if masked.alpha is not None:
+                    np.copyto(alpha_buf, masked.alpha)
+                else:
+                    alpha_buf.fill(255)
+                self._composites.put(Composite(img_buf, alpha_buf, frame.seq, frame.t_capture))
+                self.count += 1
+                self._rate.tick()
+                for k, v in self.engine.timings.items():
+                    ctx.window.add(k, v)
+                if framing:
+                    ctx.window.add("framing", (t_framed - t1) * 1e3)
+                ctx.window.add("composite", (t2 - t_framed) * 1e3)
+                ctx.window.add("process", (t2 - t0) * 1e3)
+        finally:
+            self.mailbox.close()  # a compositor handed over too late is closed too
+            self._compositor.close()
+
+    def _reframe(self, masked: Masked, t: float, framing: bool) -> Masked:
+        """The per-frame steps between the mask and the picture (``t``: the capture time).
+
+        Auto-framing crops the frame and its alpha together; the crop follows the box of the
+        whole camera frame's mask, taken before the crop, so the framing never moves the box
+        that moves it. A further step (or a change of this one) goes here."""
+        if framing and masked.alpha is not None:
+            framed = self._framer(masked.image, masked.alpha, t, masked.frame_half,
+                                  masked.alpha_half)
+            return Masked(framed.image, framed.alpha, framed.frame_half, framed.alpha_half)
+        if not framing and self._framer.state.on_air:
+            self._framer.reset()  # switched off: next time it frames afresh
+        return masked
+
+    def _compose(self, masked: Masked, out: np.ndarray) -> np.ndarray:
+        """The person over the background (passthrough without an alpha: the frame, mirrored
+        if asked), written into ``out`` when it can be; passthrough without mirror returns the
+        frame itself."""
+        if masked.alpha is not None:
+            return self._compositor.compose(masked.image, masked.alpha,
+                                            frame_half=masked.frame_half,
+                                            alpha_half=masked.alpha_half, out=out)
+        if self._config.output.mirror:
+            return cv2.flip(masked.image, 1, dst=out)
+        return masked.image
