@@ -80,7 +80,8 @@ class VideoResult:
     """What happened. ``out``/``mask``: where the files are now (the ``.partial`` names after
     a kept cancellation; None when nothing was kept). ``seconds``: wall time of the frame loop.
     ``audio``: how the sound was handled ("copied", "re-encoded", "none", "dropped").
-    ``framing``: the framing report, when the job asked for one."""
+    ``framing``: the framing report, when the job asked for one. ``ended_early``: the input
+    ended well before the ``total`` it declares (truncated); ``frames`` are what it held."""
 
     frames: int
     total: int
@@ -90,6 +91,7 @@ class VideoResult:
     cancelled: bool
     audio: str
     framing: FramingSummary | None = None
+    ended_early: bool = False
 
     @property
     def fps(self) -> float:
@@ -251,7 +253,8 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                                           for w in writers], replace=job.force and not cancelled)
         out_path, mask_path = paths[0], (paths[1] if mask is not None else None)
         return VideoResult(frames, info.frames, seconds, out_path, mask_path, cancelled, audio,
-                           meter.summary() if meter is not None else None)
+                           meter.summary() if meter is not None else None,
+                           ended_early=reader.ended_early and not cancelled)
     except BaseException:
         if flow is not None:
             flow.kill()  # the writer thread must be done with the files before they go

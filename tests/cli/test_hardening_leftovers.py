@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -229,3 +230,44 @@ def test_vbg_run_says_where_its_recording_went(capsys, tmp_path, monkeypatch):
            f"{tmp_path / 'rec.new.mp4'}." in one_sentence(err)
     assert out.read_bytes() == b"the other run's result"
     assert len(decode_video(tmp_path / "rec.new.mp4")) >= 1
+
+
+# ------------------------------------------------------------ a truncated input says so
+def _faststart(src: Path, dst: Path) -> None:
+    """``src`` remuxed with its index (moov) first, as web downloads are: cut short, such a
+    file still opens and declares all its frames."""
+    i = av.open(str(src))
+    o = av.open(str(dst), "w", options={"movflags": "faststart"})
+    streams = {s.index: o.add_stream_from_template(s) for s in i.streams}
+    for packet in i.demux():
+        if packet.dts is not None:
+            packet.stream = streams[packet.stream.index]
+            o.mux(packet)
+    o.close()
+    i.close()
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("long")
+    make_clip(folder / "encoded.mp4", 92, 24, size=(320, 180))
+    _faststart(folder / "encoded.mp4", folder / "talk.mp4")
+    return folder / "talk.mp4"
+
+
+def test_a_truncated_input_says_it_ended_early(capsys, long_clip, tmp_path):
+    code, _, err = run(capsys, "video", str(long_clip), "--out", str(tmp_path / "full.mp4"))
+    assert code == 0 and "Wrote 92 frames" in err  # the whole file: no false alarm
+    cut = tmp_path / "cut.mp4"
+    data = long_clip.read_bytes()
+    cut.write_bytes(data[:len(data) * 55 // 100])  # a download cut short
+    out, mask = tmp_path / "out.mp4", tmp_path / "m.mkv"
+    code, _, err = run(capsys, "video", str(cut), "--out", str(out), "--mask", str(mask), "-q")
+    assert code == 3
+    frames = len(decode_video(out))
+    assert 30 < frames < 70 and len(decode_video(mask, "gray")) == frames
+    assert one_sentence(err) == (f"vbg: {cut} ended after {frames} of 92 frames (the file "
+                                 f"looks truncated); wrote those {frames} to {out} and the "
+                                 f"mask to {mask}.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "full.mp4", "m.mkv",
+                                                          "out.mp4"]

@@ -2,8 +2,9 @@
 its sound (see :mod:`vbg.video`).
 
 Exit status: 0 done; 2 with one sentence for anything a user can fix (bad input, output that
-can't be written, disk full, PyAV missing); 130 after Ctrl+C, with what was written kept as a
-playable ``NAME.partial.EXT`` file (said so on stderr).
+can't be written, disk full, PyAV missing); 3 when the input ended early (a truncated file):
+what it held is written, and one sentence says so; 130 after Ctrl+C, with what was written
+kept as a playable ``NAME.partial.EXT`` file (said so on stderr).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from vbg.config import check_framing
 from vbg.errors import UserError
 
 EXIT_INTERRUPTED = 130
+EXIT_INPUT_ENDED_EARLY = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -108,7 +110,14 @@ def cmd_video(a: argparse.Namespace) -> int:
             print(f"vbg: interrupted after {result.frames} of {result.total or '?'} frames; "
                   f"what was written is kept, playable, as {kept}.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if not a.quiet:
+    code = 0
+    if result.ended_early:  # said even with --quiet: the result is shorter than asked
+        print(f"vbg: {job.source} ended after {result.frames} of {result.total} frames (the "
+              f"file looks truncated); wrote those {result.frames} to {result.out}"
+              + (f" and the mask to {result.mask}" if result.mask else "") + ".",
+              file=sys.stderr)
+        code = EXIT_INPUT_ENDED_EARLY
+    elif not a.quiet:
         sound = {"copied": "sound copied", "re-encoded": "sound re-encoded",
                  "none": "no sound in the input", "dropped": "sound left out (PNG folder)"}
         print(f"Wrote {result.frames} frames to {result.out} ({result.fps:.1f} fps, "
@@ -116,4 +125,4 @@ def cmd_video(a: argparse.Namespace) -> int:
               + ".", file=sys.stderr)
     if result.framing is not None:
         print(result.framing.text())  # the measurement itself: stdout, even with --quiet
-    return 0
+    return code

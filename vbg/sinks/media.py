@@ -214,6 +214,8 @@ class MediaReader:
         elif self._c.duration:
             duration = self._c.duration / 1_000_000
         frames = self.video.frames or round(duration * float(rate))
+        self._frames_exact = bool(self.video.frames)  # from the index, not an estimate
+        self.decoded: int | None = None  # frames decoded, once items() reached the end
         self.info = MediaInfo(width, height, Fraction(rate), int(frames), duration,
                               self.audio.codec_context.name if self.audio else None)
         self._closed = False
@@ -257,6 +259,18 @@ class MediaReader:
         if index == 0:
             raise SourceError(f"{self.path} holds no decodable video frame; it is probably "
                               "damaged or empty.")
+        self.decoded = index
+
+    @property
+    def ended_early(self) -> bool:
+        """Whether the file ended well before the frames it declares (a truncated download
+        or copy: its index, or its duration, still counts the lost part), once :meth:`items`
+        reached the end. An exact count may differ by one frame (edit lists), an estimate
+        from the duration by 2 %."""
+        if self.decoded is None or not self.info.frames:
+            return False
+        slack = 1 if self._frames_exact else max(2, self.info.frames // 50)
+        return self.info.frames - self.decoded > slack
 
     def close(self) -> None:
         if not self._closed:
