@@ -65,7 +65,7 @@ def test_framing_is_switched_while_running_without_reopening_the_camera(recordin
         pipe.apply(replace(cfg, output=replace(cfg.output, framing="auto")))
         start = len(cam.recorded()[0])
         until(lambda: len(cam.recorded()[0]) >= start + 30, timeout=60)
-        assert pipe.stage_samples("framing"), "the framing stage never ran"
+        assert pipe.stage_samples("framing+composite"), "the framing stage never ran"
         assert cam.close_calls == 0 and recording_backend.last() is cam
     finally:
         pipe.stop()

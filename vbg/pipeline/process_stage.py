@@ -1,12 +1,12 @@
 """The process stage: the thread that turns the newest camera frame into a composite.
 
 Per frame: conform the frame to the capture size, the mask (:class:`MaskEngine`; none for
-background "none" unless auto-framing needs it), the per-frame steps between mask and picture
-(:meth:`ProcessStage._reframe`: auto-framing crops frame and mask together), then the picture
-(:class:`Compositor`) written straight into the next of a ring of preallocated buffers the
-stage owns. A model failure is reported once (until it
-recovers) and that frame is not composited: the output then falls back to the background
-alone (privacy fails closed). While the demand wants no inference (idle, the user's pause) no
+background "none" unless auto-framing needs it), then the picture
+(:meth:`ProcessStage._compose`: the :class:`Compositor`, or auto-framing's crop with the blend
+inside it) written straight into the next of a ring of preallocated buffers the stage owns. A
+model failure is reported once (until it recovers) and that frame is not composited: the output
+then falls back to the background alone (privacy fails closed). While the demand wants no
+inference (idle, the user's pause) no
 model runs; back from it, the engine's tracking and smoothing start afresh.
 """
 
@@ -23,7 +23,7 @@ from vbg.compositor import Compositor
 from vbg.config import AppConfig
 from vbg.errors import ModelError, VbgError
 from vbg.frames import Frame, LatestSlot
-from vbg.framing.framer import Framer
+from vbg.framing.framer import FIXED, Framer
 from vbg.matting.engine import MaskEngine
 from vbg.pipeline.demand import Demand
 from vbg.pipeline.stage import Mailbox, StageContext, overlay
@@ -47,8 +47,7 @@ class Composite:
 class Masked:
     """One frame on its way to the compositor: ``image`` (BGR), its ``alpha`` (``None``:
     passthrough, background "none"), and the exact half-size copies of these very arrays when
-    there are any (``None``: the compositor halves them itself). A step that changes ``image``
-    or ``alpha`` must drop halves that no longer match."""
+    there are any (``None``: the compositor halves them itself)."""
 
     image: np.ndarray
     alpha: np.ndarray | None
@@ -193,16 +192,14 @@ class ProcessStage:
                     continue
                 failing = None
                 t1 = time.perf_counter()
-                masked = self._reframe(Masked(image, alpha, self.engine.frame_half,
-                                              self.engine.alpha_half), frame.t_capture, framing)
-                t_framed = time.perf_counter()
-                img_buf, alpha_buf = self._ring.next(masked.image.shape)
-                out = self._compose(masked, img_buf)
+                masked = Masked(image, alpha, self.engine.frame_half, self.engine.alpha_half)
+                img_buf, alpha_buf = self._ring.next(image.shape)
+                out, alpha = self._compose(masked, img_buf, frame.t_capture, framing)
                 t2 = time.perf_counter()
                 if out is not img_buf:  # passthrough: the frame itself
                     np.copyto(img_buf, out)
-                if masked.alpha is not None:
-                    np.copyto(alpha_buf, masked.alpha)
+                if alpha is not None:
+                    np.copyto(alpha_buf, alpha)
                 else:
                     alpha_buf.fill(255)
                 self._composites.put(Composite(img_buf, alpha_buf, frame.seq, frame.t_capture))
@@ -210,36 +207,37 @@ class ProcessStage:
                 self._rate.tick()
                 for k, v in self.engine.timings.items():
                     ctx.window.add(k, v)
-                if framing:
-                    ctx.window.add("framing", (t_framed - t1) * 1e3)
-                ctx.window.add("composite", (t2 - t_framed) * 1e3)
+                # Framing and blending are one step (the blend happens inside the crop).
+                ctx.window.add("framing+composite" if framing else "composite",
+                               (t2 - t1) * 1e3)
                 ctx.window.add("process", (t2 - t0) * 1e3)
         finally:
             self.mailbox.close()  # a compositor handed over too late is closed too
             self._compositor.close()
 
-    def _reframe(self, masked: Masked, t: float, framing: bool) -> Masked:
-        """The per-frame steps between the mask and the picture (``t``: the capture time).
+    def _compose(self, masked: Masked, out: np.ndarray, t: float,
+                 framing: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The picture and its alpha: the person over the background, written into ``out``
+        when it can be (passthrough without an alpha: the frame, mirrored if asked; without
+        mirror the frame itself). ``t``: the capture time.
 
-        Auto-framing crops the frame and its alpha together; the crop follows the box of the
-        whole camera frame's mask, taken before the crop, so the framing never moves the box
-        that moves it. A further step (or a change of this one) goes here."""
-        if framing and masked.alpha is not None:
-            framed = self._framer(masked.image, masked.alpha, t, masked.frame_half,
-                                  masked.alpha_half)
-            return Masked(framed.image, framed.alpha, framed.frame_half, framed.alpha_half)
-        if not framing and self._framer.state.on_air:
+        This is the one place between the mask and the picture. Auto-framing crops the frame
+        and its alpha together and blends inside the crop (:meth:`Framer.compose`); the crop
+        follows the box of the whole camera frame's mask, taken before the crop, so the
+        framing never moves the box that moves it."""
+        cfg = self._config
+        if masked.alpha is None:
+            if cfg.output.mirror:
+                return cv2.flip(masked.image, 1, dst=out), None
+            return masked.image, None
+        if framing:
+            done = self._framer.compose(
+                self._compositor, masked.image, masked.alpha, t,
+                frame_half=masked.frame_half, alpha_half=masked.alpha_half, out=out,
+                fixed_background=cfg.background.kind in FIXED, mirrored=cfg.output.mirror)
+            return done.image, done.alpha
+        if self._framer.state.on_air:
             self._framer.reset()  # switched off: next time it frames afresh
-        return masked
-
-    def _compose(self, masked: Masked, out: np.ndarray) -> np.ndarray:
-        """The person over the background (passthrough without an alpha: the frame, mirrored
-        if asked), written into ``out`` when it can be; passthrough without mirror returns the
-        frame itself."""
-        if masked.alpha is not None:
-            return self._compositor.compose(masked.image, masked.alpha,
-                                            frame_half=masked.frame_half,
-                                            alpha_half=masked.alpha_half, out=out)
-        if self._config.output.mirror:
-            return cv2.flip(masked.image, 1, dst=out)
-        return masked.image
+        return self._compositor.compose(masked.image, masked.alpha,
+                                        frame_half=masked.frame_half,
+                                        alpha_half=masked.alpha_half, out=out), masked.alpha
