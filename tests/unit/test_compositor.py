@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vbg import compositor
+import vbg.compositor.compositor as compositor
 from vbg.compositor import Compositor, fit_cover
 from vbg.config import BackgroundConfig
 from vbg.errors import BackgroundError

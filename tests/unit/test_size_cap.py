@@ -137,7 +137,7 @@ def test_the_cap_is_inclusive_and_a_picture_under_it_decodes(tmp_path) -> None:
 
 def test_every_picture_reader_refuses_before_decoding(tmp_path, no_decoding) -> None:
     from vbg.capture import files
-    from vbg.compositor import _load_image
+    from vbg.compositor.backdrop import _load_image
     from vbg.stills import read_image_alpha
 
     path = huge_png(tmp_path / "huge.png")
@@ -164,7 +164,7 @@ def test_a_picture_opencv_refuses_by_itself_is_not_a_traceback(tmp_path) -> None
 
 def test_a_huge_video_is_refused_from_its_header(tmp_path) -> None:
     from vbg.capture.files import VideoSource
-    from vbg.compositor import _VideoBackground
+    from vbg.compositor.backdrop import _VideoBackground
 
     path = huge_video(tmp_path / "huge.mkv")
     video = VideoFrames(path, loop=False)
