@@ -12,6 +12,12 @@
 # package's job; this script only acts on the running kernel. Exit status: 0 when the virtual
 # camera is there, 1 when it is not (the message says why and what to do).
 
+# A privilege boundary runs only the system's own commands, whatever PATH its caller had
+# (pkexec cleans the environment, but sudo without secure_path, a postinst or a user's root
+# shell need not): /usr/local is left out too, as nothing vbg needs lives there.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
 MODULE=v4l2loopback
 OPTIONS="devices=1 exclusive_caps=1 card_label=vbg max_buffers=2"
 

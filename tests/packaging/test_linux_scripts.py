@@ -178,9 +178,33 @@ def stubs(tmp_path: Path) -> Path:
     return bindir
 
 
-def setup_camera(bindir: Path) -> subprocess.CompletedProcess:
-    return run(["sh", str(LINUX / "setup-virtual-camera.sh")],
-               env={"PATH": f"{bindir}:{os.environ['PATH']}"})
+SYSTEM_PATH = "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
+
+
+def helper_with_stubs(bindir: Path) -> Path:
+    """The helper as shipped, but with its own PATH line putting ``bindir``'s stand-ins first:
+    the shipped helper ignores the caller's PATH (see the test below), so that line is the only
+    way in."""
+    text = (LINUX / "setup-virtual-camera.sh").read_text()
+    assert text.count(SYSTEM_PATH) == 1
+    copy = bindir.parent / "setup-virtual-camera.sh"
+    copy.write_text(text.replace(SYSTEM_PATH, f"PATH={bindir}:/usr/sbin:/usr/bin:/sbin:/bin\n"))
+    return copy
+
+
+def setup_camera(bindir: Path, *args: str) -> subprocess.CompletedProcess:
+    return run(["/bin/sh", str(helper_with_stubs(bindir)), *args], env={"PATH": "/nonexistent"})
+
+
+def test_the_helper_sets_its_own_path_before_running_anything() -> None:
+    """A privilege boundary must not run a command found through its caller's PATH: the
+    system's folders are set before the first command (argument checks use only builtins)."""
+    lines = [line.strip() for line in
+             (LINUX / "setup-virtual-camera.sh").read_text().splitlines()]
+    code = [line for line in lines if line and not line.startswith("#")]
+    assert code[0] + "\n" == SYSTEM_PATH and code[1] == "export PATH"
+    assert all(d.startswith("/") and "local" not in d
+               for d in SYSTEM_PATH.strip().split("=", 1)[1].split(":"))
 
 
 @needs_no_loaded_module
@@ -251,8 +275,7 @@ def test_setup_takes_no_input_but_reload(stubs: Path, tmp_path: Path) -> None:
     """A privilege boundary: anything but the fixed flag is refused before any command."""
     stub(stubs, "modprobe", f'echo "$@" >> "{tmp_path}/modprobe.args"; exit 0')
     for args in (["--reload", "extra"], ["devices=9"], ["; reboot"], [""]):
-        r = run(["sh", str(LINUX / "setup-virtual-camera.sh"), *args],
-                env={"PATH": f"{stubs}:{os.environ['PATH']}"})
+        r = setup_camera(stubs, *args)
         assert r.returncode == 2 and "no arguments except --reload" in r.stdout, args
     assert not (tmp_path / "modprobe.args").exists()
 
@@ -260,8 +283,7 @@ def test_setup_takes_no_input_but_reload(stubs: Path, tmp_path: Path) -> None:
 @needs_no_loaded_module
 def test_setup_reload_loads_with_vbgs_options(stubs: Path, tmp_path: Path) -> None:
     """Not loaded here, so --reload just loads (the unload step needs a loaded module)."""
-    r = run(["sh", str(LINUX / "setup-virtual-camera.sh"), "--reload"],
-            env={"PATH": f"{stubs}:{os.environ['PATH']}"})
+    r = setup_camera(stubs, "--reload")
     assert r.returncode == 0, r.stdout + r.stderr
     assert (tmp_path / "modprobe.args").read_text().split() == [
         "v4l2loopback", *V4L2LOOPBACK_OPTIONS.split()]
