@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from vbg.cli.options import (
     D,
@@ -29,7 +28,6 @@ from vbg.cli.options import (
     seconds,
     seconds_or_zero,
 )
-from vbg.config import BackgroundConfig, parse_hex_color
 from vbg.errors import OutputError, UserError, VbgError
 
 log = logging.getLogger("vbg")
@@ -235,66 +233,6 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_image(a: argparse.Namespace) -> int:
-    """Cut out each input; a bad input is reported in one sentence and skipped, the others are
-    still processed, and the exit status is 2 if any input failed."""
-    from vbg.stills import StillCutter, load_background, read_image_alpha, save_cutout
-
-    if not (0.0 < a.threshold < 1.0):
-        raise UserError(f"Threshold {a.threshold} must be between 0 and 1 (e.g. 0.5).")
-    try:
-        color = parse_hex_color(a.bg_color) if a.bg_color else None
-        background = BackgroundConfig.parse(a.still_background) if a.still_background else None
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    if background is not None and color is not None:
-        raise UserError("Give either --bg-color or --background, not both.")
-    if a.blend == "poisson" and background is None:
-        raise UserError("--blend poisson needs --background image:PATH (or color:#RRGGBB).")
-    if background is not None:
-        load_background(background, (16, 16))  # a bad background fails before any work
-    out_dir = Path(a.out) if a.out else None
-    if out_dir is not None:
-        if out_dir.exists() and not out_dir.is_dir():
-            raise UserError(f"--out {out_dir} is a file, not a folder; give a folder.")
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"Can't create the folder {out_dir} ({exc.strerror}).") from exc
-    cutter = StillCutter(a.model)
-    failed = 0
-    claimed: dict[tuple[Path, str], Path] = {}  # (folder, stem) -> the input that took it
-    for name in a.inputs:
-        path = Path(name)
-        target = ((out_dir or path.parent).resolve(), path.stem)
-        if target in claimed:
-            failed += 1
-            print(f"vbg: {path} has the same name as {claimed[target]}, so its cut-out would "
-                  f"replace that one's in {target[0]}; rename it or run it with another --out.",
-                  file=sys.stderr)
-            continue
-        if path.exists() and not path.is_file():  # a FIFO or a device would block the read
-            failed += 1
-            print(f"vbg: {path} is not a regular file; give a picture file.", file=sys.stderr)
-            continue
-        claimed[target] = path
-        try:
-            image, own_alpha = read_image_alpha(path)
-            cut = cutter.cut(image, own_alpha)
-            bg = None
-            if background is not None:
-                bg = load_background(background, (image.shape[1], image.shape[0]))
-            written = save_cutout(cut, path, out_dir or path.parent, a.threshold, color, bg,
-                                  a.blend)
-        except VbgError as exc:
-            failed += 1
-            print(f"vbg: {exc}", file=sys.stderr)
-            continue
-        for w in written:
-            print(w)
-    return EXIT_USAGE if failed else 0
-
-
 def cmd_cameras(a: argparse.Namespace) -> int:
     from vbg.capture import list_cameras
 
@@ -396,7 +334,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from vbg.cli.bench import cmd_bench
 
             return cmd_bench(a)
-        handler = {"run": cmd_run, "image": cmd_image, "cameras": cmd_cameras,
+        if a.command == "image":
+            from vbg.cli.image import cmd_image
+
+            return cmd_image(a)
+        handler = {"run": cmd_run, "cameras": cmd_cameras,
                    "models": cmd_models, None: cmd_app}[a.command]
         return handler(a)
     except VbgError as exc:  # UserError included
