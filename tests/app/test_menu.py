@@ -32,7 +32,8 @@ def texts(items: tuple[m.MenuItem, ...]) -> list[str]:
 def test_tray_menu_top_level() -> None:
     items = prepare(state(status_line="camera 0 · 30 fps"))
     assert texts(items) == ["camera 0 · 30 fps", "On", "Pause (show background only)",
-                            "Background", "Camera", "Model", "Mirror", "Show preview",
+                            "Background", "Camera", "Model", "Mirror", "Auto-framing",
+                            "Show preview",
                             "Cut out a photo or video…", "Settings…",
                             "Virtual camera off — set up…", "Quit"]
     assert not items[0].enabled  # the status caption
@@ -130,6 +131,17 @@ def test_preview_and_mirror_toggle() -> None:
     items = prepare(state(preview_visible=True, mirror=True))
     assert find(items, "Show preview").action == Action(m.PREVIEW, False)
     assert find(items, "Mirror").action == Action(m.MIRROR, False)
+
+
+def test_auto_framing_toggles_in_the_tray_and_the_view_menu() -> None:
+    for framing in (False, True):
+        tray = find(prepare(state(framing=framing)), "Auto-framing")
+        view = find(prepare_menubar(state(framing=framing)), "View", "Auto-framing")
+        for item in (tray, view):
+            assert item.checkable and item.checked is framing
+            assert item.action == Action(m.FRAMING, not framing)
+            assert item.icon == "icon:framing"
+        assert tray.shortcut is None and view.shortcut == "A"
 
 
 def test_menubar_carries_the_same_controls_plus_view_options() -> None:

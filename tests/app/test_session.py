@@ -244,3 +244,28 @@ def test_stop_releases_everything(make_session, recording_backend) -> None:
     assert h.session.pipeline is None and not h.session.running and cam.closed
     assert h.session.latest_frame() == (0, None)
     assert replace(h.session.status(), stats=None).running is False
+
+
+def test_set_framing_is_saved_and_reaches_the_running_pipeline_cheaply(make_session,
+                                                                       recording_backend
+                                                                       ) -> None:
+    from vbg.pipeline import plan_apply
+
+    h = make_session()
+    h.session.start()
+    cam = recording_backend.last()
+    before = h.session.pipeline.config
+    assert h.session.set_framing(True)
+    after = h.session.pipeline.config
+    assert after.output.framing == "auto" and h.session.menu_state().framing
+    assert json.loads(h.settings_file.read_text())["framing"] == "auto"
+    # Neither the camera nor the outputs are reopened for it, nor is anything rebuilt.
+    plan = plan_apply(before, after)
+    assert not (plan.reopen_capture or plan.restart_output or plan.load_model
+                or plan.configure_matting or plan.rebuild_compositor)
+    h.wait_for_frames()
+    assert recording_backend.last() is cam and cam.close_calls == 0
+    assert h.session.set_framing(False)
+    assert h.session.pipeline.config.output.framing == "off"
+    assert not h.session.menu_state().framing
+    assert json.loads(h.settings_file.read_text())["framing"] == "off"

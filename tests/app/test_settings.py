@@ -286,3 +286,38 @@ def test_a_deeply_nested_file_is_set_aside_not_a_crash(tmp_path: Path) -> None:
     result = load_settings(path)
     assert result.settings == Settings() and "nested too deeply" in (result.warning or "")
     assert not path.exists() and result.backup is not None and result.backup.exists()
+
+
+def test_framing_round_trips_and_reaches_the_output_config(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    save_settings(Settings(framing="auto", mirror=True), path)
+    assert json.loads(path.read_text())["framing"] == "auto"
+    loaded = load_settings(path).settings
+    assert loaded == Settings(framing="auto", mirror=True)
+    assert effective_config(loaded, {}, CLI_DEFAULTS).output.framing == "auto"
+    assert effective_config(Settings(), {}, CLI_DEFAULTS).output.framing == "off"
+
+
+def test_framing_from_the_command_line_overrides_the_setting_for_the_run() -> None:
+    from vbg.cli.main import build_parser, config_from_args
+
+    cfg = config_from_args(build_parser().parse_args(["--framing", "auto"]))
+    assert cli_overrides(cfg) == {"framing": "auto"}
+    assert effective_config(Settings(framing="off"), cli_overrides(cfg), cfg).output.framing \
+        == "auto"
+    # Without the option the saved choice is used, either way.
+    plain = config_from_args(build_parser().parse_args([]))
+    assert cli_overrides(plain) == {}
+    assert effective_config(Settings(framing="auto"), {}, plain).output.framing == "auto"
+
+
+def test_an_unknown_saved_framing_falls_back_to_off_alone(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"framing": "zoom", "mirror": True, "threads": 2}))
+    result = load_settings(path)
+    assert result.settings == Settings(mirror=True, threads=2)  # framing "off", the rest kept
+    assert "framing ('off')" in (result.warning or "")
+    assert result.backup is not None and json.loads(result.backup.read_text())["framing"] == "zoom"
+    assert json.loads(path.read_text())["framing"] == "off"  # written back with the others
+    with pytest.raises(ValueError, match="framing"):
+        replace(Settings(), framing="zoom").validate()

@@ -24,7 +24,7 @@ from vbg.app.backgrounds import (
 )
 from vbg.config import CAMERA_SIZES, DEFAULT_MODEL
 
-# Verbs. Arguments: RUNNING/PAUSE/MIRROR/PREVIEW/MASK_VIEW/FPS_OVERLAY the wanted bool;
+# Verbs. Arguments: RUNNING/PAUSE/MIRROR/FRAMING/PREVIEW/MASK_VIEW/FPS_OVERLAY the wanted bool;
 # BACKGROUND a spec string; CAMERA (source, width, height); MODEL a model key or path.
 RUNNING = "running"
 PAUSE = "pause"
@@ -36,6 +36,7 @@ CAMERA = "camera"
 MODEL = "model"
 OPEN_MODELS = "open_models"
 MIRROR = "mirror"
+FRAMING = "framing"  # auto-framing on (True) or off (False)
 PREVIEW = "preview"
 MASK_VIEW = "mask_view"
 FPS_OVERLAY = "fps_overlay"
@@ -112,6 +113,7 @@ class MenuState:
     models: tuple[ModelChoice, ...] = ()
     model: str = DEFAULT_MODEL
     mirror: bool = False
+    framing: bool = False  # auto-framing on
     preview_visible: bool = False
     mask_view: bool = False
     fps_overlay: bool = True
@@ -258,6 +260,11 @@ def _mirror_item(state: MenuState, key: str | None = None) -> MenuItem:
                     checked=state.mirror, icon="icon:mirror", shortcut=key)
 
 
+def _framing_item(state: MenuState, key: str | None = None) -> MenuItem:
+    return MenuItem("Auto-framing", Action(FRAMING, not state.framing), checkable=True,
+                    checked=state.framing, icon="icon:framing", shortcut=key)
+
+
 def prepare(state: MenuState) -> tuple[MenuItem, ...]:
     """The tray menu for ``state`` (no item carries a ``shortcut``; see above)."""
     items: list[MenuItem] = []
@@ -271,6 +278,7 @@ def prepare(state: MenuState) -> tuple[MenuItem, ...]:
         MenuItem("Camera", children=camera_items(state), icon="icon:camera"),
         MenuItem("Model", children=model_items(state), icon="icon:model"),
         _mirror_item(state),
+        _framing_item(state),
         SEPARATOR,
         MenuItem("Show preview", Action(PREVIEW, not state.preview_visible), checkable=True,
                  checked=state.preview_visible, icon="icon:preview"),
@@ -300,6 +308,7 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
     )
     view = (
         _mirror_item(state, "M"),
+        _framing_item(state, "A"),
         MenuItem("Mask view", Action(MASK_VIEW, not state.mask_view), checkable=True,
                  checked=state.mask_view, icon="icon:mask"),
         MenuItem("FPS overlay", Action(FPS_OVERLAY, not state.fps_overlay), checkable=True,

@@ -366,6 +366,10 @@ class Session:
     def set_mirror(self, mirror: bool) -> bool:
         return self.change(mirror=mirror)
 
+    def set_framing(self, on: bool) -> bool:
+        """Auto-framing on ("auto") or off; saved, and applied to the running pipeline."""
+        return self.change(framing="auto" if on else "off")
+
     def set_camera(self, source: str, width: int, height: int) -> bool:
         return self.change(camera=source, width=width, height=height)
 
@@ -527,6 +531,7 @@ class Session:
             backgrounds=tuple(self.backgrounds), cameras=self.cameras,
             source=cfg.capture.source, size=(cfg.capture.width, cfg.capture.height),
             models=tuple(self.models), model=cfg.matting.model, mirror=cfg.output.mirror,
+            framing=cfg.output.framing == "auto",
             vcam_on=self.vcam_device is not None, status_line=status_line(self.status()),
             fps_overlay=self.settings.fps_overlay, **ui,
         )

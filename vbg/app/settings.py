@@ -61,7 +61,8 @@ class Settings:
     ``fps_overlay``: show the FPS/timing overlay on the preview. ``keep_camera_on``: run the
     camera and model all the time instead of only while an app or the preview watches.
     ``virtual_camera``: "auto", "pipewire" or "v4l2" (``--vcam-backend``; see
-    :func:`vbg.pipeline.sinkset.choose_vcams`)."""
+    :func:`vbg.pipeline.sinkset.choose_vcams`). ``framing``: "off" or "auto" (``--framing``;
+    auto-framing, :mod:`vbg.framing`)."""
 
     camera: str = _D.capture.source
     width: int = _D.capture.width
@@ -78,6 +79,7 @@ class Settings:
     fps_overlay: bool = True
     keep_camera_on: bool = False
     virtual_camera: str = "auto"
+    framing: str = _D.output.framing
 
     def validate(self) -> Settings:
         """Return self, or raise ``ValueError`` (a user sentence) for a value the engine would
@@ -107,7 +109,8 @@ def to_config(settings: Settings, base: AppConfig) -> AppConfig:
                         refine=settings.refinement, threads=settings.threads),
         background=bg,
         output=replace(base.output, fps=settings.fps, mirror=settings.mirror,
-                       keep_camera_on=settings.keep_camera_on, vcam_backend=backend),
+                       keep_camera_on=settings.keep_camera_on, vcam_backend=backend,
+                       framing=settings.framing),
     )
 
 
@@ -122,6 +125,7 @@ def _settings_view(config: AppConfig) -> dict[str, Any]:
         "keep_camera_on": config.output.keep_camera_on,
         "virtual_camera": (config.output.vcam_backend
                            if config.output.vcam_backend in VCAM_BACKENDS else "auto"),
+        "framing": config.output.framing,
     }
 
 
