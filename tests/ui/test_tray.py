@@ -150,6 +150,17 @@ def test_mirror(app) -> None:
     assert find_action(open_menu(app), "Mirror").isChecked()
 
 
+def test_auto_framing(app, tmp_path: Path) -> None:
+    assert not find_action(open_menu(app), "Auto-framing").isChecked()
+    trigger(app, "Auto-framing")
+    assert app.controller.pipeline.config.output.framing == "auto"
+    assert find_action(open_menu(app), "Auto-framing").isChecked()
+    assert app.window.framing_button.isChecked()
+    trigger(app, "Auto-framing")
+    assert app.controller.pipeline.config.output.framing == "off"
+    assert not find_action(open_menu(app), "Auto-framing").isChecked()
+
+
 def test_show_preview(app) -> None:
     assert find_action(open_menu(app), "Show preview").isChecked()
     trigger(app, "Show preview")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
@@ -57,6 +58,33 @@ def test_m_toggles_mirror(app, qtbot) -> None:
     assert app.window.mirror_button.isChecked()
     press(qtbot, app.window, Qt.Key.Key_M)
     assert not c.config().output.mirror
+
+
+def test_a_toggles_auto_framing(app, qtbot, tmp_path: Path) -> None:
+    c, w = app.controller, app.window
+    settings_file = tmp_path / "config" / "vbg" / "settings.json"
+    assert c.config().output.framing == "off" and not w.framing_button.isChecked()
+    press(qtbot, w.picker, Qt.Key.Key_A)  # focus elsewhere: still the window's key
+    assert c.config().output.framing == "auto" and c.pipeline.config.output.framing == "auto"
+    assert w.framing_button.isChecked()
+    assert json.loads(settings_file.read_text())["framing"] == "auto"
+    press(qtbot, w, Qt.Key.Key_A)
+    assert c.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
+    assert json.loads(settings_file.read_text())["framing"] == "off"
+
+
+def test_the_framing_button_sits_beside_mirror_and_toggles(app) -> None:
+    w, c = app.window, app.controller
+    assert w.framing_button.isVisible()
+    assert w.mirror_button.geometry().right() < w.framing_button.x() < w.mask_button.x()
+    assert w.framing_button.y() == w.mirror_button.y()
+    assert w.framing_button.text() == "Framing"
+    assert w.framing_button.toolTip() == "Keep you framed: follow and zoom calmly (a)"
+    assert not w.framing_button.icon().isNull()
+    w.framing_button.click()
+    assert c.pipeline.config.output.framing == "auto" and w.framing_button.isChecked()
+    w.framing_button.click()
+    assert c.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
 
 
 def test_space_pauses_and_resumes(app, qtbot) -> None:
@@ -229,6 +257,10 @@ def test_menubar_carries_the_controls(app, qtbot) -> None:
     assert c.background == "blur:10"
     find_action(w.menu("View"), "Mask view").trigger()
     assert w.mask_view
+    assert not find_action(w.menu("View"), "Auto-framing").isChecked()
+    find_action(w.menu("View"), "Auto-framing").trigger()
+    assert c.pipeline.config.output.framing == "auto"
+    assert find_action(w.menu("View"), "Auto-framing").isChecked() and w.framing_button.isChecked()
     find_action(w.menu("vbg"), "On").trigger()
     assert not c.running
     assert not find_action(w.menu("vbg"), "On").isChecked()

@@ -232,6 +232,9 @@ class AppController(QObject):
     def set_mirror(self, mirror: bool) -> bool:
         return self.session.set_mirror(mirror)
 
+    def set_framing(self, on: bool) -> bool:
+        return self.session.set_framing(on)
+
     def set_camera(self, source: str, width: int, height: int) -> bool:
         return self.session.set_camera(source, width, height)
 

@@ -6,8 +6,9 @@ where there is no system tray. Its menu bar is built from ``vbg.app.menu.prepare
 rebuilt each time a menu opens.
 
 Keys (window-wide shortcuts, so they work whichever child has focus): b next colour, n / p
-next / previous background, m mirror, space pause (background only), f FPS overlay, Ctrl+O
-cut out a photo, Ctrl+, settings, Ctrl+Q quit. The menu bar shows them as hints only.
+next / previous background, m mirror, a auto-framing, space pause (background only), f FPS
+overlay, Ctrl+O cut out a photo, Ctrl+, settings, Ctrl+Q quit. The menu bar shows them as
+hints only.
 Dropping an image or video on the window makes it the background (copied into the
 backgrounds folder).
 """
@@ -49,6 +50,7 @@ from vbg.app.menu import (
     ADD_BACKGROUND,
     BACKGROUND,
     FPS_OVERLAY,
+    FRAMING,
     IMPORT_BACKGROUND,
     MASK_VIEW,
     MESSAGES,
@@ -206,12 +208,15 @@ class MainWindow(QMainWindow):
             lambda on: self._perform(Action(PAUSE, on)))
         self.mirror_button = self._tool("mirror", "Mirror", "Flip left-right (m)",
                                         lambda on: self._perform(Action(MIRROR, on)))
+        self.framing_button = self._tool("framing", "Framing",
+                                         "Keep you framed: follow and zoom calmly (a)",
+                                         lambda on: self._perform(Action(FRAMING, on)))
         self.mask_button = self._tool("mask", "Mask", "Show the mask the model sees",
                                       lambda on: self._perform(Action(MASK_VIEW, on)))
         self.fps_button = self._tool("gauge", "FPS", "FPS and timing overlay (f)",
                                      lambda on: self._perform(Action(FPS_OVERLAY, on)))
-        for b in (self.on_button, self.pause_button, self.mirror_button, self.mask_button,
-                  self.fps_button):
+        for b in (self.on_button, self.pause_button, self.mirror_button, self.framing_button,
+                  self.mask_button, self.fps_button):
             row.addWidget(b)
         row.addStretch(1)
         self.stills_button = self._tool("photo", "Cut out a photo or video…",
@@ -286,6 +291,8 @@ class MainWindow(QMainWindow):
             "p": self._shortcut("P", lambda: Action(
                 BACKGROUND, bgs.step(c.background, bgs.choices(c.backgrounds), -1))),
             "m": self._shortcut("M", lambda: Action(MIRROR, not c.config().output.mirror)),
+            "a": self._shortcut("A", lambda: Action(
+                FRAMING, c.config().output.framing != "auto")),
             "space": self._shortcut("Space", lambda: Action(PAUSE, not c.paused)),
             "f": self._shortcut("F", lambda: Action(FPS_OVERLAY, not c.settings.fps_overlay)),
             # The menu bar shows these keys as hints only (vbg.ui.menus.populate).
@@ -301,6 +308,7 @@ class MainWindow(QMainWindow):
         cfg = c.config()
         for button, value in ((self.on_button, c.running), (self.pause_button, c.paused),
                               (self.mirror_button, cfg.output.mirror),
+                              (self.framing_button, cfg.output.framing == "auto"),
                               (self.mask_button, self.mask_view),
                               (self.fps_button, c.settings.fps_overlay)):
             button.setChecked(value)
