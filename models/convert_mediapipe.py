@@ -17,7 +17,7 @@ What it does
 4. Renames the graph input to ``input`` and the output to ``alpha``, removes no-op Reshapes
    that tf2onnx leaves behind, drops unused opset imports, renumbers tf2onnx's generated names
    (re-runs give byte-identical files), adds metadata, runs the ONNX checker and writes
-   ``vbg/_data/models/selfie_general.onnx`` and ``vbg/_data/models/selfie_landscape.onnx``.
+   ``models/selfie_general.onnx`` and ``models/selfie_landscape.onnx``, next to this script.
 5. Checks parity against LiteRT (``ai_edge_litert``, XNNPACK, which implements the custom op)
    running the original .tflite, on 4 random inputs and on real photos (``--images``; default:
    the first 30 of ``../shared/data/{aiseg60,vikram190}/images`` when those folders exist).
@@ -49,7 +49,7 @@ venv, never the app's/CI's one::
 
 Options: ``--wheel PATH`` (skip the download), ``--images DIR`` (repeatable; photos for the
 parity check), ``--per-dir N`` (photos per folder, 30), ``--out-dir DIR`` (where the .onnx
-go; default: ``vbg/_data/models``, the .tflite always go to ``models/source``), ``--tol``, ``--mean-tol``, ``--skip-parity``.
+go; default: ``models``, the .tflite always go to ``models/source``), ``--tol``, ``--mean-tol``, ``--skip-parity``.
 """
 
 from __future__ import annotations
@@ -97,8 +97,9 @@ MODELS = {
 }
 
 HERE = Path(__file__).resolve().parent
-# Where the shipped models live (package data of vbg; vbg.resources.models_dir()).
-SHIPPED = HERE.parent / "vbg" / "_data" / "models"
+# Where the shipped models live: this folder (the build copies them into the package as
+# vbg/_data/models; vbg.resources.models_dir() finds either).
+SHIPPED = HERE
 DEFAULT_IMAGE_DIRS = [
     HERE.parent.parent / "shared" / "data" / "aiseg60" / "images",
     HERE.parent.parent / "shared" / "data" / "vikram190" / "images",
@@ -497,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wheel", type=Path, help="use this mediapipe wheel instead of downloading")
     ap.add_argument("--out-dir", type=Path, default=SHIPPED,
-                    help="where to write the .onnx (default: vbg/_data/models/)")
+                    help="where to write the .onnx (default: models/)")
     ap.add_argument("--images", type=Path, action="append", help="photo folder for parity")
     ap.add_argument("--per-dir", type=int, default=30, help="photos used from each folder")
     ap.add_argument("--tol", type=float, default=5e-4, help="max abs difference allowed")

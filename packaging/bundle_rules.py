@@ -8,7 +8,7 @@ Plain functions on the paths PyInstaller reports (``dest`` names inside the bund
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 # Python packages the runtime never imports but that the analysis can reach through optional
 # imports of our dependencies (or that sit in a developer's environment).
@@ -177,36 +177,38 @@ def keep_data(dest: str) -> bool:
     return True
 
 
-# vbg's package data (vbg/_data): what vbg.resources finds with importlib.resources.
+# vbg's data: models/ and assets/ at the top of the repository, placed inside the package as
+# vbg/_data/{models,assets} (as in the wheel), where vbg.resources finds them.
 DATA_DIR = ("vbg", "_data")
-# Files of vbg/_data/models that ship: the networks, their sidecars, licences and model cards.
+# Files of models/ that ship: the networks, their sidecars, licences and model cards (not the
+# conversion script convert_mediapipe.py, not its inputs in source/).
 _MODEL_FILES = re.compile(
     r".+\.(?:onnx|json)$|(?:LICENSE|LICENCE|NOTICE|MODEL_CARD|README)[\w.-]*$", re.IGNORECASE
 )
-# Files of vbg/_data/assets that don't ship (sources of pictures, scripts, editor droppings).
+# Files of assets/ that don't ship (sources of pictures, scripts, editor droppings).
 _ASSET_SKIP = re.compile(r"\.(?:xcf|kra|psd|blend|py|pyc)$|^\.|~$", re.IGNORECASE)
 
 
 def model_and_asset_datas(root: Path) -> list[tuple[str, str]]:
-    """``(source file, bundle folder)`` pairs for ``vbg/_data/{models,assets}`` under ``root``.
+    """``(source file, bundle folder)`` pairs for ``models/`` and ``assets/`` under ``root``.
 
-    They keep their place inside the package (``vbg/_data/models/x.onnx``,
-    ``vbg/_data/assets/demo/astronaut.png``), which is where PyInstaller's importer lets
-    ``importlib.resources.files("vbg")`` look, so ``vbg.resources`` finds them in the bundle
-    exactly as in a source checkout or an installed wheel. Only the top level of ``models/``
-    ships.
+    They go where the wheel puts them, inside the package (``models/x.onnx`` ->
+    ``vbg/_data/models``, ``assets/demo/astronaut.png`` -> ``vbg/_data/assets/demo``), which is
+    where PyInstaller's importer lets ``importlib.resources.files("vbg")`` look, so
+    ``vbg.resources`` finds them in the bundle as in an installed wheel. Only the top level of
+    ``models/`` ships.
     """
-    data = root.joinpath(*DATA_DIR)
+    data = PurePosixPath(*DATA_DIR)
     pairs: list[tuple[str, str]] = []
-    models = data / "models"
+    models = root / "models"
     if models.is_dir():
         for f in sorted(models.iterdir()):
             if f.is_file() and _MODEL_FILES.fullmatch(f.name):
-                pairs.append((str(f), f.relative_to(root).parent.as_posix()))
-    assets = data / "assets"
+                pairs.append((str(f), (data / "models").as_posix()))
+    assets = root / "assets"
     if assets.is_dir():
         for f in sorted(assets.rglob("*")):
             rel = f.relative_to(assets)
             if f.is_file() and not any(_ASSET_SKIP.search(p) for p in rel.parts):
-                pairs.append((str(f), f.relative_to(root).parent.as_posix()))
+                pairs.append((str(f), (data / "assets" / rel.parent.as_posix()).as_posix()))
     return pairs

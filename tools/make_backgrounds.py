@@ -3,7 +3,7 @@
 They are drawn here from noise and gradients, so vbg owns them outright and can ship them
 under its own licence. Deterministic: the same numpy/OpenCV give the same files.
 
-    python tools/make_backgrounds.py   # writes vbg/_data/assets/backgrounds/*.jpg
+    python tools/make_backgrounds.py   # writes assets/backgrounds/*.jpg
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 W, H = 1280, 720
-OUT = Path(__file__).resolve().parents[1] / "vbg" / "_data" / "assets" / "backgrounds"
+OUT = Path(__file__).resolve().parents[1] / "assets" / "backgrounds"
 
 
 def _grid() -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,7 @@
     python docs/img/make_edge_crops.py
 
 Live path (video engine, 320 px working size, defaults) on the bundled demo picture
-(vbg/_data/assets/demo/astronaut.png) scaled to 1024×1024, composited on green and on black:
+(assets/demo/astronaut.png) scaled to 1024×1024, composited on green and on black:
 "before" is the model's own soft band and the raw camera colour, "after" the model's matte
 curve and the fast foreground estimate.
 Crops of the hair and of the shoulder/neck, enlarged 2× (nearest) so the edge pixels show.
@@ -27,7 +27,7 @@ from vbg.matting.registry import load_model
 from vbg.stills import StillCutter, load_background
 
 ROOT = Path(__file__).resolve().parents[2]
-ASSETS = ROOT / "vbg" / "_data" / "assets"
+ASSETS = ROOT / "assets"
 OUT = Path(__file__).resolve().parent
 CROPS = {"hair": (290, 20, 610, 240), "shoulder": (540, 300, 760, 560)}  # x0, y0, x1, y1
 COLOURS = {"green": (0, 255, 0), "black": (0, 0, 0)}

@@ -248,11 +248,11 @@ def depends_field(packages: list[str], glibc: str | None) -> str:
 
 
 def write_icons(stage: Path) -> None:
-    """The app icon (vbg/_data/assets/icons/vbg.png, and vbg.svg when there is one) in the hicolor
-    theme at the sizes menus ask for."""
+    """The app icon (assets/icons/vbg.png, and vbg.svg when there is one) in the hicolor theme at
+    the sizes menus ask for."""
     import cv2  # build-time only
 
-    src = ROOT / "vbg" / "_data" / "assets" / "icons" / "vbg.png"
+    src = ROOT / "assets" / "icons" / "vbg.png"
     image = cv2.imread(str(src), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise SystemExit(f"build_deb: the app icon {src} is missing or unreadable")

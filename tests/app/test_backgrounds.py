@@ -47,7 +47,7 @@ def test_bundled_backgrounds_exist_and_come_first(tmp_path: Path) -> None:
     _png(tmp_path / "mine.png")
     found = bgs.list_backgrounds(bgs.default_folders(tmp_path))
     builtin = [f for f in found if f.builtin]
-    assert len(builtin) >= 3, "vbg/_data/assets/backgrounds should ship a few pictures"
+    assert len(builtin) >= 3, "assets/backgrounds should ship a few pictures"
     assert found[-1].path.name == "mine.png" and not found[-1].builtin
     for f in builtin:  # every shipped picture is one the engine can read
         assert cv2.imread(str(f.path)) is not None, f.path

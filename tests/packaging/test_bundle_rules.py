@@ -91,19 +91,21 @@ def test_models_and_assets_ship_at_their_package_paths() -> None:
     pairs = bundle_rules.model_and_asset_datas(REPO)
     shipped = {(Path(src).relative_to(REPO).as_posix(), dest) for src, dest in pairs}
     names = {src for src, _ in shipped}
-    models = REPO / "vbg" / "_data" / "models"
+    models = REPO / "models"
     onnx_files = sorted(models.glob("*.onnx"))
-    assert onnx_files, f"no model in {models}"
+    assert len(onnx_files) >= 2, f"fewer than 2 models in {models}"
     for onnx in onnx_files:
-        assert (f"vbg/_data/models/{onnx.name}", "vbg/_data/models") in shipped
+        assert (f"models/{onnx.name}", "vbg/_data/models") in shipped
         sidecar = onnx.with_suffix(".json")
         if sidecar.exists():
-            assert f"vbg/_data/models/{sidecar.name}" in names
-    for licence in models.glob("LICENSE*"):
-        assert f"vbg/_data/models/{licence.name}" in names
-    assert ("vbg/_data/assets/demo/astronaut.png", "vbg/_data/assets/demo") in shipped
-    assert ("vbg/_data/assets/icons/vbg.svg", "vbg/_data/assets/icons") in shipped
-    assert not any(n.startswith("models/") for n in names), "conversion inputs ship"
+            assert f"models/{sidecar.name}" in names
+    for must in ("LICENSE-mediapipe", "NOTICE", "MODEL_CARD.md"):
+        assert (f"models/{must}", "vbg/_data/models") in shipped
+    assert ("assets/demo/astronaut.png", "vbg/_data/assets/demo") in shipped
+    assert ("assets/icons/vbg.svg", "vbg/_data/assets/icons") in shipped
+    assert ("assets/backgrounds/aurora.jpg", "vbg/_data/assets/backgrounds") in shipped
+    assert not any(n.startswith("models/source/") or n.endswith(".tflite") for n in names), \
+        "conversion inputs ship"
     assert not any(n.endswith(".py") for n in names), "scripts ship"
     for dest in (d for _, d in shipped):
         assert not Path(dest).is_absolute()

@@ -3,10 +3,12 @@
 Built the ways a user or a distributor builds it: ``pip wheel --no-deps .`` from the tree, and
 ``python -m build`` (an sdist, then the wheel built from that sdist). Both wheels must hold the
 same files with the same bytes, and every model, licence, model card, icon, background and the
-demo picture. Then the tree's wheel is installed with its ``ui`` extra into a fresh venv (no
-system site-packages; dependencies come from the package index pip is configured with) and
-``vbg models``, ``vbg --selftest`` and ``vbg image`` run from there, in a folder away from this
-checkout, so nothing can be found through the source tree.
+demo picture (from models/ and assets/ at the top of the repository, as vbg/_data/...), and
+nothing else from those folders (not the conversion script, not its .tflite inputs). Then the
+tree's wheel is installed with its ``ui`` extra into a fresh venv (no system site-packages;
+dependencies come from the package index pip is configured with) and ``vbg models``,
+``vbg --selftest`` and ``vbg image`` run from there, in a folder away from this checkout, so
+nothing can be found through the source tree.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import bundle_rules
 import cv2
 import pytest
 
@@ -28,12 +31,11 @@ pytestmark = [pytest.mark.packaging, pytest.mark.slow]
 
 BUILD_TIMEOUT_S = 900   # a loaded 2-core machine; PySide6's wheel alone is ~100 MB to unpack
 RUN_TIMEOUT_S = 300
-DATA = REPO / "vbg" / "_data"
-# What must ship: everything under vbg/_data except scripts (there are none today).
-EXPECTED_DATA = sorted(
-    p.relative_to(REPO).as_posix() for p in DATA.rglob("*")
-    if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
-)
+MODELS, ASSETS = REPO / "models", REPO / "assets"
+# What must ship, and where in the wheel: what the PyInstaller bundle takes from models/ and
+# assets/ (packaging/bundle_rules.py), at the same place (vbg/_data/...).
+EXPECTED_DATA = sorted(f"{dest}/{Path(src).name}"
+                       for src, dest in bundle_rules.model_and_asset_datas(REPO))
 
 
 def _run(cmd: list, timeout: float = RUN_TIMEOUT_S, **kw) -> subprocess.CompletedProcess:
@@ -78,13 +80,20 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_wheel_carries_models_assets_and_licences(wheels: dict[str, Path]) -> None:
     names = set(_contents(wheels["tree"]))
     assert wheels["tree"].name == f"vbg-{__version__}-py3-none-any.whl"
+    data = sorted(n for n in names if n.startswith("vbg/_data/"))
     missing = [n for n in EXPECTED_DATA if n not in names]
     assert not missing, f"package data missing from the wheel: {missing}"
+    extra = [n for n in data if n not in EXPECTED_DATA]
+    assert not extra, f"files of models/ or assets/ in the wheel that don't ship: {extra}"
     for must in ("vbg/_data/models/selfie_general.onnx", "vbg/_data/models/selfie_general.json",
-                 "vbg/_data/models/LICENSE-mediapipe", "vbg/_data/models/MODEL_CARD.md",
-                 "vbg/_data/assets/demo/astronaut.png", "vbg/_data/assets/icons/vbg.svg"):
+                 "vbg/_data/models/LICENSE-mediapipe", "vbg/_data/models/NOTICE",
+                 "vbg/_data/models/MODEL_CARD.md", "vbg/_data/models/MODEL_CARD_vbg.md",
+                 "vbg/_data/assets/demo/astronaut.png", "vbg/_data/assets/icons/vbg.svg",
+                 "vbg-" + __version__ + ".dist-info/licenses/models/LICENSE-mediapipe",
+                 "vbg-" + __version__ + ".dist-info/licenses/models/NOTICE"):
         assert must in names
-    assert not any(n.endswith(".tflite") or n.startswith(("models/", "tests/", "tools/"))
+    assert not any(n.endswith((".tflite", "convert_mediapipe.py"))
+                   or n.startswith(("models/", "assets/", "tests/", "tools/"))
                    for n in names), "conversion inputs, tests or tools in the wheel"
 
 
@@ -118,17 +127,17 @@ def test_installed_wheel_runs_models_selftest_and_image(installed: Path, tmp_pat
     assert str(REPO) not in where and str(installed.parent) in where, where
 
     out = _ok(_run([vbg, "models"], env=env, cwd=tmp_path), "vbg models")
-    for onnx in sorted((DATA / "models").glob("*.onnx")):
+    for onnx in sorted(MODELS.glob("*.onnx")):
         assert onnx.stem in out, out
 
     out = _ok(_run([vbg, "--selftest"], env=env, cwd=tmp_path), "vbg --selftest")
     for line in ("[ ok ] pipeline:", "[ ok ] desktop app:", "self-test passed"):
         assert line in out, out
-    for onnx in sorted((DATA / "models").glob("*.onnx")):
+    for onnx in sorted(MODELS.glob("*.onnx")):
         assert f"[ ok ] model {onnx.stem}:" in out, out
 
     photo = tmp_path / "me.png"
-    shutil.copy(DATA / "assets" / "demo" / "astronaut.png", photo)
+    shutil.copy(ASSETS / "demo" / "astronaut.png", photo)
     _ok(_run([vbg, "image", photo, "--out", tmp_path / "out"], env=env, cwd=tmp_path),
         "vbg image")
     cutout = tmp_path / "out" / "me_foreground.png"

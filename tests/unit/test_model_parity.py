@@ -1,7 +1,7 @@
 """The shipped MediaPipe Selfie ONNX models match the original .tflite (run by LiteRT).
 
 models/source/*.tflite are the unmodified files from the mediapipe==0.10.14 wheel;
-vbg/_data/models/selfie_*.onnx were made from them by models/convert_mediapipe.py. The test
+models/selfie_*.onnx were made from them by models/convert_mediapipe.py. The test
 runs both on real photos from ../shared/data and compares, and checks that the model output is
 a sensible person mask (so a broken conversion that merely agrees with itself can't pass).
 

@@ -1,7 +1,7 @@
 """``vbg-train``: train, export, evaluate and distil segmentation models.
 
     vbg-train train  --config CFG.json --set key=value ...
-    vbg-train export --run RUN_DIR --out vbg/_data/models/NAME.onnx [--int8 --calib CLIP_OR_DIR]
+    vbg-train export --run RUN_DIR --out models/NAME.onnx [--int8 --calib CLIP_OR_DIR]
     vbg-train eval   --models A.onnx B.onnx --data DIR --video CLIP
     vbg-train distill SOURCE... --out DIR (outside the repository)
 
