@@ -166,7 +166,7 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
             mc = job.matting
             engine = MaskEngine(load_model(mc.model, mc.threads, mc.provider, mc.fit), mc)
         if kind == "h264":
-            compositor = Compositor(job.background, job.mirror)
+            compositor = Compositor(job.background)
         main = MediaWriter(job.out, kind, info.width, info.height, info.rate, reader.time_base,
                            audio=reader.audio if kind != "png" else None, color=reader.color)
         writers.append(main)
@@ -205,11 +205,10 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                 t = frames / float(info.rate or 30)
                 if kind == "h264":
                     if alpha is None or compositor is None:
-                        out = cv2.flip(image, 1) if job.mirror else image
+                        out = image
                     elif framer is not None:  # framed and blended in one step
                         done = framer.compose(compositor, image, alpha, t,
-                                              fixed_background=job.background.kind in FIXED,
-                                              mirrored=job.mirror)
+                                              fixed_background=job.background.kind in FIXED)
                         out, alpha, crop = done.image, done.alpha, done.crop
                     else:
                         out = compositor.compose(image, alpha)
@@ -221,16 +220,18 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                         bgra = np.empty((*image.shape[:2], 4), np.uint8)
                     cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=bgra)
                     bgra[..., 3] = alpha
-                    out = cv2.flip(bgra, 1) if job.mirror else bgra
+                    out = bgra
                 if meter is not None and camera_alpha is not None and alpha is not None:
                     meter.add(camera_alpha, crop, alpha)
                 # Copies into a ring: the engine, framer and compositor reuse their buffers on
                 # the next frame while the writer thread may still be encoding this one.
-                if out is not source:
-                    out = ring.copy("out", out)
+                # --mirror flips the finished picture and the mask as they are copied (the one
+                # flip: the compositor does not mirror): the file is the unmirrored result flipped.
+                if out is not source or job.mirror:
+                    out = ring.copy("out", out, mirror=job.mirror)
                 alpha_out = None
                 if mask is not None and alpha is not None:
-                    alpha_out = ring.copy("mask", cv2.flip(alpha, 1) if job.mirror else alpha)
+                    alpha_out = ring.copy("mask", alpha, mirror=job.mirror)
                 flow.output(_Encoded(out, alpha_out, item.pts))
                 ring.advance()
                 if preview is not None:
@@ -288,14 +289,18 @@ class _Ring:
         self._size, self._i = size, 0
         self._bufs: dict[str, list[np.ndarray]] = {}
 
-    def copy(self, name: str, src: np.ndarray) -> np.ndarray:
+    def copy(self, name: str, src: np.ndarray, mirror: bool = False) -> np.ndarray:
+        """``src`` copied (flipped left-right with ``mirror``) into the next buffer."""
         bufs = self._bufs.setdefault(name, [])
         if len(bufs) < self._size:
             bufs.append(np.empty_like(src))
         buf = bufs[self._i]
         if buf.shape != src.shape:
             buf = bufs[self._i] = np.empty_like(src)
-        np.copyto(buf, src)
+        if mirror:
+            cv2.flip(src, 1, dst=buf)
+        else:
+            np.copyto(buf, src)
         return buf
 
     def advance(self) -> None:

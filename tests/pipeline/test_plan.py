@@ -30,10 +30,15 @@ def test_other_matting_knobs_reconfigure_the_running_engine():
         configure_matting=True)
 
 
-def test_background_and_mirror_rebuild_the_compositor():
+def test_a_background_rebuilds_the_compositor():
     red = replace(OLD, background=BackgroundConfig.parse("color:#FF0000"))
     assert plan_apply(OLD, red) == ApplyPlan(rebuild_compositor=True)
-    assert plan_apply(OLD, with_("output", mirror=True)) == ApplyPlan(rebuild_compositor=True)
+
+
+def test_mirror_only_tells_the_capture_stage():
+    # The capture stage flips the frames; the compositor does not mirror, so nothing is rebuilt.
+    plan = plan_apply(OLD, with_("output", mirror=True))
+    assert plan == ApplyPlan(mirror=True) and not plan.empty
 
 
 def test_capture_changes_reopen_the_source_and_a_size_change_the_outputs_too():

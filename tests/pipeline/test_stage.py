@@ -58,15 +58,21 @@ def test_a_superseded_compositor_is_closed_and_the_kept_one_is_not() -> None:
 
 
 def test_a_closed_mailbox_releases_what_is_pending_and_what_comes_late() -> None:
-    box: Mailbox[OutputChange] = Mailbox()
+    process: Mailbox[ProcessChange] = Mailbox()
+    output: Mailbox[OutputChange] = Mailbox()
     pending, late = Closeable(), Closeable()
     waiting = threading.Event()
-    box.post(OutputChange(fallback=pending, reopened=(waiting,)))
-    box.close()  # the output thread ended
+    process.post(ProcessChange(compositor=pending))
+    output.post(OutputChange(backdrop=pending, reopened=(waiting,)))
+    process.close()  # the threads ended
+    output.close()
+    # The compositor is closed once, by the process side; the output only borrows its backdrop.
     assert pending.closes == 1 and waiting.is_set()  # apply() is not kept waiting
     answered = threading.Event()
-    box.post(OutputChange(fallback=late, reopened=(answered,)))
-    assert late.closes == 1 and answered.is_set() and box.take() is None
+    process.post(ProcessChange(compositor=late))
+    output.post(OutputChange(backdrop=late, reopened=(answered,)))
+    assert late.closes == 1 and answered.is_set()
+    assert process.take() is None and output.take() is None
 
 
 def test_every_apply_waiting_for_a_reopen_is_answered_by_the_one_left() -> None:
@@ -104,7 +110,7 @@ def test_build_closes_what_it_opened_when_the_model_fails(monkeypatch) -> None:
     cfg = AppConfig(matting=MattingConfig(model="no_such_model"))
     with pytest.raises(ModelError):
         build(cfg, EVERYTHING, lambda: source)
-    assert source.closes == 1 and len(closed) == 2  # the source and both compositors
+    assert source.closes == 1 and len(closed) == 1  # the source and the one compositor
 
 
 def test_build_makes_only_what_the_plan_asks_for() -> None:
@@ -115,6 +121,7 @@ def test_build_makes_only_what_the_plan_asks_for() -> None:
     parts = build(new, plan_apply(old, new))
     try:
         assert parts.engine is None and parts.source is None
-        assert parts.compositor is not None and parts.fallback is not None
+        assert parts.compositor is not None
+        assert parts.backdrop is parts.compositor.backdrop  # one background, shared
     finally:
         parts.close()

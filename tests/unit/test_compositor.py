@@ -1,5 +1,5 @@
 """Compositor: every background kind, mask-aware blur, cover-fit, video looping, errors,
-privacy fallback, mirror and light wrap."""
+privacy fallback (its backdrop), no mirroring of its own, and light wrap."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import vbg.compositor.compositor as compositor
-from vbg.compositor import Compositor, fit_cover
+from vbg.compositor import Backdrop, Compositor, fit_cover
 from vbg.config import BackgroundConfig
 from vbg.errors import BackgroundError
 
@@ -124,7 +124,7 @@ def test_blur_level_changes_strength() -> None:
     far = _far_from_person(40)
     comp = Compositor(BackgroundConfig(kind="blur", blur_level=1))
     light = comp.compose(frame, alpha)[far].astype(float).std()
-    comp.configure(BackgroundConfig(kind="blur", blur_level=10), mirror=False)
+    comp.configure(BackgroundConfig(kind="blur", blur_level=10))
     strong = comp.compose(frame, alpha)[far].astype(float).std()
     assert strong < light < frame[far].astype(float).std()
 
@@ -189,7 +189,7 @@ def test_missing_file_raises_and_previous_background_stays(tmp_path: Path, kind:
     comp = Compositor(BackgroundConfig(kind="color", color=(1, 2, 3)))
     missing = str(tmp_path / f"nope.{'png' if kind == 'image' else 'mp4'}")
     with pytest.raises(BackgroundError, match="nope"):
-        comp.configure(BackgroundConfig(kind=kind, path=missing), mirror=False)
+        comp.configure(BackgroundConfig(kind=kind, path=missing))
     assert comp.config.kind == "color"
     out = comp.compose(_frame(), np.zeros((H, W), np.uint8))
     assert (out == (1, 2, 3)).all()
@@ -201,7 +201,7 @@ def test_corrupt_image_raises_and_previous_image_stays(tmp_path: Path, image_pat
     comp = Compositor(BackgroundConfig(kind="image", path=image_path))
     before = comp.compose(_frame(), np.zeros((H, W), np.uint8)).copy()
     with pytest.raises(BackgroundError, match="corrupt.jpg"):
-        comp.configure(BackgroundConfig(kind="image", path=str(corrupt)), mirror=False)
+        comp.configure(BackgroundConfig(kind="image", path=str(corrupt)))
     np.testing.assert_array_equal(comp.compose(_frame(), np.zeros((H, W), np.uint8)), before)
 
 
@@ -218,7 +218,7 @@ def test_wrong_alpha_shape_is_rejected() -> None:
 def test_background_only_never_shows_the_raw_frame(kind: str, image_path: str) -> None:
     frame = _frame()
     cfg = BackgroundConfig(kind=kind, path=image_path if kind == "image" else None)
-    out = Compositor(cfg).background_only(frame)
+    out = Backdrop(cfg).draw((W, H), frame)
     assert out.shape == frame.shape
     assert not np.array_equal(out, frame)
     # Nothing of the person's texture survives: mean per-pixel difference stays large.
@@ -227,46 +227,25 @@ def test_background_only_never_shows_the_raw_frame(kind: str, image_path: str) -
 
 def test_background_only_blur_is_darker_than_the_frame() -> None:
     frame = _frame()
-    out = Compositor(BackgroundConfig(kind="blur")).background_only(frame)
+    out = Backdrop(BackgroundConfig(kind="blur")).draw((W, H), frame)
     assert out.mean() < 0.8 * frame.mean()
     assert out.astype(float).std() < frame.astype(float).std()
 
 
 def test_background_only_with_none_is_the_frame() -> None:
     frame = _frame()
-    np.testing.assert_array_equal(
-        Compositor(BackgroundConfig(kind="none")).background_only(frame), frame
-    )
+    np.testing.assert_array_equal(Backdrop(BackgroundConfig(kind="none")).draw((W, H), frame),
+                                  frame)
 
 
-# -- mirror ------------------------------------------------------------------------------------
+# -- no mirroring here -------------------------------------------------------------------------
 
 
-def test_mirror_flips_the_output() -> None:
-    frame, alpha = _frame(), _mask()
-    alpha[:, :40] = 255  # make the mask asymmetric
-    cfg = BackgroundConfig(kind="color", color=(0, 90, 180))
-    plain = Compositor(cfg).compose(frame, alpha).copy()
-    mirrored = Compositor(cfg, mirror=True).compose(frame, alpha)
-    np.testing.assert_array_equal(mirrored, plain[:, ::-1])
-
-
-def test_mirror_with_none_flips_passthrough_and_fallback() -> None:
-    frame = _frame()
-    comp = Compositor(BackgroundConfig(kind="none"), mirror=True)
-    np.testing.assert_array_equal(comp.compose(frame, _mask()), frame[:, ::-1])
-    np.testing.assert_array_equal(comp.background_only(frame), frame[:, ::-1])
-
-
-def test_mirror_keeps_an_image_background_readable(image_path: str) -> None:
-    frame, alpha = _frame(), _mask()
-    out = Compositor(BackgroundConfig(kind="image", path=image_path), mirror=True).compose(
-        frame, alpha
-    )
-    bg = fit_cover(cv2.imread(image_path), (W, H))
-    flipped_alpha = alpha[:, ::-1]
-    np.testing.assert_array_equal(out[flipped_alpha == 255], frame[:, ::-1][flipped_alpha == 255])
-    np.testing.assert_array_equal(out[flipped_alpha == 0], bg[flipped_alpha == 0])
+def test_the_compositor_takes_no_mirror() -> None:
+    # Mirroring is the caller's (the pipeline flips the camera frame once, in its capture
+    # stage): a leftover positional mirror argument is refused, not taken as the foreground.
+    with pytest.raises(TypeError):
+        Compositor(BackgroundConfig(kind="color"), True)
 
 
 # -- light wrap -------------------------------------------------------------------------------
@@ -297,13 +276,13 @@ def test_configure_switches_kind_and_same_video_is_not_restarted(tmp_path: Path)
     path = _write_video(tmp_path / "bg.avi", [0, 50, 100, 150, 200])
     comp = Compositor(BackgroundConfig(kind="blur"))
     frame, no_person = _frame(), np.zeros((H, W), np.uint8)
-    comp.configure(BackgroundConfig(kind="video", path=path), mirror=False)
+    comp.configure(BackgroundConfig(kind="video", path=path))
     first = float(comp.compose(frame, no_person).mean())
     # Changing only the light wrap keeps the open video where it is.
-    comp.configure(BackgroundConfig(kind="video", path=path, light_wrap=0.2), mirror=False)
+    comp.configure(BackgroundConfig(kind="video", path=path, light_wrap=0.2))
     second = float(comp.compose(frame, no_person).mean())
     assert abs(first - 0) < 4 and abs(second - 50) < 4
-    comp.configure(BackgroundConfig(kind="color", color=(7, 7, 7)), mirror=False)
+    comp.configure(BackgroundConfig(kind="color", color=(7, 7, 7)))
     assert (comp.compose(frame, no_person) == 7).all()
     comp.close()
 
@@ -314,7 +293,7 @@ def test_frame_size_change_is_handled(image_path: str) -> None:
     small = np.full((120, 160, 3), 100, np.uint8)
     out = comp.compose(small, np.zeros((120, 160), np.uint8))
     assert out.shape == (120, 160, 3)
-    comp.configure(BackgroundConfig(kind="image", path=image_path), mirror=False)
+    comp.configure(BackgroundConfig(kind="image", path=image_path))
     assert comp.compose(small, np.zeros((120, 160), np.uint8)).shape == (120, 160, 3)
 
 
@@ -332,15 +311,13 @@ def _halves(frame: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 @pytest.mark.parametrize("spec", ["blur", "color:#00FF00", "image"])
-@pytest.mark.parametrize("mirror", [False, True])
-def test_half_size_hints_give_the_same_picture(spec: str, mirror: bool, image_path: str) -> None:
+def test_half_size_hints_give_the_same_picture(spec: str, image_path: str) -> None:
     cfg = (BackgroundConfig(kind="image", path=image_path, light_wrap=0.5) if spec == "image"
            else BackgroundConfig.parse(spec))
     frame, alpha = _frame(), _soft_mask()
     frame_half, alpha_half = _halves(frame, alpha)
-    plain = Compositor(cfg, mirror=mirror).compose(frame, alpha).copy()
-    hinted = Compositor(cfg, mirror=mirror).compose(frame, alpha, frame_half=frame_half,
-                                                    alpha_half=alpha_half)
+    plain = Compositor(cfg).compose(frame, alpha).copy()
+    hinted = Compositor(cfg).compose(frame, alpha, frame_half=frame_half, alpha_half=alpha_half)
     assert int(cv2.absdiff(plain, hinted).max()) <= 1
 
 
@@ -356,7 +333,7 @@ def test_outside_the_person_the_output_is_exactly_the_background(image_path: str
     frame, alpha = _frame(), _soft_mask()
     comp = Compositor(cfg)
     out = comp.compose(frame, alpha).copy()
-    background = comp.background_only(frame)
+    background = comp.backdrop.draw((W, H), frame)
     outside = alpha == 0
     assert np.array_equal(out[outside], background[outside])
     inside = alpha == 255

@@ -272,12 +272,14 @@ def test_blending_inside_the_crop_matches_blending_after_it(background, mirror):
     from vbg.config import BackgroundConfig
 
     image, alpha = _scene()
+    if mirror:  # mirrored as the pipeline's capture stage hands it on: the person on the left
+        image, alpha = image[:, ::-1].copy(), alpha[:, ::-1].copy()
     bg = BackgroundConfig.parse(background)
     fast, slow = Framer(), Framer()
-    with_crop = Compositor(bg, mirror)
-    full_size = Compositor(bg, mirror)
+    with_crop = Compositor(bg)
+    full_size = Compositor(bg)
     for t in (0.0, 1 / 30):
-        got = fast.compose(with_crop, image, alpha, t, mirrored=mirror)
+        got = fast.compose(with_crop, image, alpha, t)
         framed = slow(image, alpha, t)
         want = full_size.compose(framed.image, framed.alpha).copy()
     assert got.crop == framed.crop and got.crop.size < 1.0
@@ -285,11 +287,28 @@ def test_blending_inside_the_crop_matches_blending_after_it(background, mirror):
     np.testing.assert_array_equal(got.alpha, framed.alpha)
     diff = np.abs(got.image.astype(int) - want.astype(int))
     person = framed.alpha > 250
-    if mirror:
-        person = person[:, ::-1]
     # Where the person is, the same pixels up to resampling; the background alike (a blur
     # computed on the crop's own pixels differs a little at the crop's edges).
     assert diff[person].mean() < 1.5
+    assert diff.mean() < (1.0 if background.startswith("color") else 4.0)
+
+
+@pytest.mark.parametrize("background", ["color:#00FF00", "blur:5"])
+def test_a_mirrored_frame_is_framed_as_the_mirror_image(background):
+    # The pipeline mirrors the camera frame before the framer sees it (the framer does not
+    # mirror): the crop and the picture are then the unmirrored ones flipped, up to resampling.
+    from vbg.compositor import Compositor
+    from vbg.config import BackgroundConfig
+
+    image, alpha = _scene()
+    bg = BackgroundConfig.parse(background)
+    plain, mirrored = Framer(), Framer()
+    for t in (0.0, 1 / 30):
+        a = plain.compose(Compositor(bg), image, alpha, t)
+        b = mirrored.compose(Compositor(bg), image[:, ::-1].copy(), alpha[:, ::-1].copy(), t)
+    assert a.crop.size < 1.0 and b.crop.size == pytest.approx(a.crop.size, abs=1e-6)
+    assert b.crop.cx == pytest.approx(1.0 - a.crop.cx, abs=1e-3) and b.crop.cy == a.crop.cy
+    diff = np.abs(b.image.astype(int) - a.image[:, ::-1].astype(int))
     assert diff.mean() < (1.0 if background.startswith("color") else 4.0)
 
 
@@ -301,7 +320,7 @@ def test_an_image_background_is_blended_at_full_size_and_stays_put(tmp_path):
     path = tmp_path / "bg.png"
     cv2.imwrite(str(path), picture)
     image, alpha = _scene()
-    compositor = Compositor(BackgroundConfig.parse(f"image:{path}"), False)
+    compositor = Compositor(BackgroundConfig.parse(f"image:{path}"))
     got = Framer().compose(compositor, image, alpha, 0.0, fixed_background=True)
     assert got.crop.size < 1.0
     outside = got.alpha == 0

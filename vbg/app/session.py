@@ -35,7 +35,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from vbg.app import backgrounds as bgs
@@ -492,15 +491,13 @@ class Session:
         return -1 - pipe.output_count, frame
 
     def latest_mask(self) -> tuple[int, np.ndarray | None]:
-        """(sequence, alpha of the newest composite), mirrored like the output."""
+        """(sequence, alpha of the newest composite): the output's own mask (mirrored with the
+        output, since the pipeline mirrors the camera frame before the mask)."""
         pipe = self.pipeline
         comp = pipe.latest_composite() if pipe is not None else None
         if comp is None or comp.alpha is None:
             return 0, None
-        alpha = comp.alpha
-        if self.config().output.mirror:
-            alpha = cv2.flip(alpha, 1)
-        return comp.seq, alpha
+        return comp.seq, comp.alpha
 
     # ----------------------------------------------------------------- lists
     def refresh_backgrounds(self) -> None:

@@ -31,6 +31,7 @@ from vbg.framing.framer import FIXED, Framer
 from vbg.matting.engine import MaskEngine
 from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import load_model
+from vbg.pipeline.capture_stage import mirror
 from vbg.sinks.recording_backend import RecordingBackend, register_recording_backend
 from vbg.sinks.virtualcam import VirtualCameraSink
 
@@ -116,7 +117,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     source_label = source.info.label
     model = load_model(cfg.matting.model, cfg.matting.threads, cfg.matting.provider)
     engine = MaskEngine(model, cfg.matting, reuse_still=reuse_still)
-    compositor = Compositor(cfg.background, cfg.output.mirror, FastForeground())
+    compositor = Compositor(cfg.background, foreground=FastForeground())
     framer = Framer() if cfg.output.framing == "auto" else None
     _lean_recording_backend()
     sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
@@ -149,6 +150,8 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
                 source.close()
                 source = open_bench_source()
                 continue
+            if cfg.output.mirror:  # as the pipeline's capture thread does, in place
+                image = mirror(image)
             c1, t1 = time.process_time(), time.perf_counter()
             alpha = engine.process(image)
             c2, t2 = time.process_time(), time.perf_counter()
@@ -156,8 +159,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
                 out = framer.compose(compositor, image, alpha, n / cfg.capture.fps,
                                      frame_half=engine.frame_half,
                                      alpha_half=engine.alpha_half,
-                                     fixed_background=cfg.background.kind in FIXED,
-                                     mirrored=cfg.output.mirror).image
+                                     fixed_background=cfg.background.kind in FIXED).image
             else:
                 out = compositor.compose(image, alpha, frame_half=engine.frame_half,
                                          alpha_half=engine.alpha_half)

@@ -2,7 +2,8 @@
 
 It puts together the package's parts: the background from a ``Backdrop`` (backdrop.py), the
 mask-aware blur of the room (blur.py) and the blends, only inside the person's box (blend.py).
-Mirroring is done here, on the camera picture, for now; see ``Compositor``.
+It does not mirror: the live pipeline mirrors the camera frame once, in its capture stage, and
+``vbg video`` flips the finished picture, so the compositor blends the frame it is given.
 """
 
 from __future__ import annotations
@@ -41,30 +42,30 @@ class Compositor:
     room behind the edge is the room). It must leave pixels with alpha 0 or 255 unchanged, and
     is asked only for the person's box (``ForegroundFn``).
 
-    ``compose()`` and ``background_only()`` return a buffer the compositor owns and overwrites
-    on the next call (for kind ``none`` without mirror: the input frame itself): use it or copy
-    it before the next call. ``configure()`` may be called from another thread while frames are
-    being composed; the switch takes effect between two frames. Call ``close()`` once at the
-    end (it releases a video background); it is safe to call twice.
+    ``compose()`` returns a buffer the compositor owns and overwrites on the next call (for
+    kind ``none``: the input frame itself): use it or copy it before the next call. The
+    background alone (what is shown when no trustworthy mask exists) is drawn by the
+    compositor's ``backdrop``. ``configure()`` may be called from another thread while frames
+    are being composed; the switch takes effect between two frames. Call ``close()`` once at
+    the end (it releases a video background, the backdrop's); it is safe to call twice.
 
-    Mirror flips the *camera* picture (person and, for blur, the room) left-right; an image or
-    video background is not flipped, so text and logos in it stay readable.
+    No mirroring: the frame is blended as it is given. A caller that mirrors flips the camera
+    frame before the mask and the blend (the pipeline's capture stage does), so an image or
+    video background is never flipped and text and logos in it stay readable.
     """
 
-    def __init__(self, cfg: BackgroundConfig, mirror: bool = False,
+    def __init__(self, cfg: BackgroundConfig, *,
                  foreground: ForegroundFn | None = None) -> None:
         self._lock = threading.Lock()
         self._foreground = foreground
         self._cfg = BackgroundConfig(kind="none")
-        self._mirror = False
         self._backdrop = Backdrop(self._cfg)
         self._bufs: Buffers | None = None
         self._mask_blur = MaskAwareBlur()
         self._wrap = LightWrap()
         self._box_pyr = Pyramid()
         self._banded = BandedBlend()
-        self._half_flips: dict[str, np.ndarray] = {}
-        self.configure(cfg, mirror)
+        self.configure(cfg)
 
     @property
     def config(self) -> BackgroundConfig:
@@ -75,13 +76,14 @@ class Compositor:
     def backdrop(self) -> Backdrop:
         """The ``Backdrop`` this compositor draws its background from (the same decoded image,
         the same open video). Another thread may draw background-only pictures from it
-        instead of loading the file a second time (unmirrored: it draws the frame it is
-        given). It follows ``configure()`` and is closed by ``close()``; don't configure or
-        close it directly."""
+        instead of loading the file a second time (it draws the frame it is given). It
+        follows ``configure()`` and is closed by ``close()``, so it belongs to the
+        compositor's owner: a borrower never configures or closes it, and after ``close()``
+        it draws an image or video background as the configured colour (never the room)."""
         return self._backdrop
 
-    def configure(self, cfg: BackgroundConfig, mirror: bool) -> None:
-        """Switch background and mirroring.
+    def configure(self, cfg: BackgroundConfig) -> None:
+        """Switch the background.
 
         An image or video is loaded *before* anything is replaced: if it can't be read,
         ``BackgroundError`` (one sentence naming the file) is raised and the previous
@@ -91,7 +93,6 @@ class Compositor:
         with self._lock:
             self._backdrop.install(loaded)
             self._cfg = cfg
-            self._mirror = bool(mirror)
 
     def close(self) -> None:
         """Release a video background. Idempotent; an image/video background composed after
@@ -126,13 +127,12 @@ class Compositor:
         ``frame_half`` / ``alpha_half`` (optional): ``frame`` and ``alpha`` shrunk by exactly
         2 with INTER_AREA, H//2 × W//2, when the caller has them anyway (the mask engine does:
         ``MaskEngine.frame_half`` / ``alpha_half``). They save passes over the full-size picture;
-        they must show the same picture as ``frame``/``alpha`` (not mirrored: the compositor
-        mirrors them along with the frame).
+        they must show the same picture as ``frame``/``alpha``.
 
         ``out`` (optional): a C-contiguous BGR uint8 buffer of the frame's size that the
         composite is written into (and returned) instead of the compositor's own, so a caller
         that keeps several composites (the pipeline's ring) needn't copy each one. Kind
-        ``none`` still returns the (mirrored) frame, not ``out``.
+        ``none`` still returns the frame, not ``out``.
         """
         with self._lock:
             bufs = self._buffers(frame)
@@ -146,13 +146,6 @@ class Compositor:
                     raise ValueError(f"{name} must be uint8 of size {half_shape}, not "
                                      f"{half.dtype} {half.shape[:2]}.")
             cfg = self._cfg
-            if self._mirror:
-                frame = cv2.flip(frame, 1, dst=bufs.get("frame_flip"))
-                if cfg.kind == "none":
-                    return frame
-                alpha = cv2.flip(alpha, 1, dst=bufs.get("alpha_flip", 1))
-                frame_half = self._flipped("frame_half", frame_half)
-                alpha_half = self._flipped("alpha_half", alpha_half)
             if cfg.kind == "none":
                 return frame
             size = (bufs.shape[1], bufs.shape[0])
@@ -188,15 +181,6 @@ class Compositor:
                 return self._banded(frame, out, alpha, alpha_half, bufs, out, box)
             return blend(frame, out, alpha, bufs, out, box)
 
-    def _flipped(self, name: str, half: np.ndarray | None) -> np.ndarray | None:
-        """``half`` mirrored into a buffer kept for it (None stays None)."""
-        if half is None:
-            return None
-        buf = self._half_flips.get(name)
-        if buf is None or buf.shape != half.shape:
-            buf = self._half_flips[name] = np.empty_like(half)
-        return cv2.flip(half, 1, dst=buf)
-
     def _compose_wrapped(
         self,
         frame: np.ndarray,
@@ -222,17 +206,3 @@ class Compositor:
             return blend(frame, out, alpha_wrap, bufs, out, box)
         wrapped = blend(frame, soft, keep, bufs, bufs.get("wrapped"), box)
         return blend(wrapped, out, alpha, bufs, out, box)
-
-    def background_only(self, frame: np.ndarray) -> np.ndarray:
-        """What to show when no trustworthy mask exists: never the person (privacy).
-
-        blur: a very strong, darkened blur of the whole frame; color/image/video: the
-        background itself (a video advances one frame); none: the frame itself (mirrored if
-        asked), since the user chose passthrough. Ownership as for ``compose()``; the same
-        pictures as ``Backdrop.draw`` of the (mirrored) frame.
-        """
-        with self._lock:
-            bufs = self._buffers(frame)
-            if self._mirror:
-                frame = cv2.flip(frame, 1, dst=bufs.get("frame_flip"))
-            return self._backdrop.draw((bufs.shape[1], bufs.shape[0]), frame, out=bufs.out)

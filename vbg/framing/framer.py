@@ -98,10 +98,11 @@ class Framer:
 
     def compose(self, compositor: Composes, image: np.ndarray, alpha: np.ndarray, t: float, *,
                 frame_half: np.ndarray | None = None, alpha_half: np.ndarray | None = None,
-                out: np.ndarray | None = None, fixed_background: bool = False,
-                mirrored: bool = False) -> FramedComposite:
+                out: np.ndarray | None = None,
+                fixed_background: bool = False) -> FramedComposite:
         """Frame and composite one picture (arguments as for :meth:`__call__` and
-        ``compositor.compose``; ``mirrored``: the compositor flips its output).
+        ``compositor.compose``). A mirrored picture is mirrored before it comes here (the
+        live pipeline's capture stage) or after (``vbg video`` flips the result).
 
         A colour or blurred background (``fixed_background`` False) is blended at the crop's
         own resolution, in the part of the frame around the crop, and the finished composite
@@ -131,11 +132,8 @@ class Framer:
             frame_half=None if frame_half is None else frame_half[hrows, hcols],
             alpha_half=None if alpha_half is None else alpha_half[hrows, hcols],
             out=region)
-        # Where the crop sits in the blended region; mirrored, the region came back flipped
-        # (pixel i at rw-1-i), and the output must equal the flip of the unmirrored one.
-        left = rw - 1 - (x0 - rx) - cw + cw / w if mirrored else x0 - rx
         target = out if out is not None else self._buffer("image", image.shape)
-        self._scale(blended, left, y0 - ry, cw, ch, target)
+        self._scale(blended, x0 - rx, y0 - ry, cw, ch, target)
         return FramedComposite(target, framed_alpha, crop)
 
     def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:

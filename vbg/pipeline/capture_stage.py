@@ -5,6 +5,12 @@ while the output stage's demand asks for it (idle: the webcam is released). A ca
 reported once per outage through ``on_error``, the camera is closed and reopened every
 :data:`RETRY_S`, so an unplugged camera comes back by itself. Frames go to a latest-wins slot:
 a slow consumer skips stale frames instead of queueing them.
+
+Mirroring happens here, once (``OutputConfig.mirror``): every frame is flipped left-right as
+it is read, so the mask engine, auto-framing, the compositor, the paused picture and every
+output see the same mirrored frame, and nothing downstream flips again (an image or video
+background is never flipped: text in it stays readable). Each :class:`Captured` frame says
+whether it was mirrored, so the process stage can start its tracking afresh when that changes.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import cv2
+import numpy as np
 
 from vbg.capture import Source
 from vbg.config import CaptureConfig
@@ -25,12 +34,35 @@ RETRY_S = 1.0  # camera re-open interval after a failure
 
 
 @dataclass(frozen=True, slots=True)
+class Captured(Frame):
+    """A frame as the capture stage hands it on: ``mirrored`` says whether it was flipped."""
+
+    mirrored: bool = False
+
+
+def mirror(image: np.ndarray) -> np.ndarray:
+    """``image`` flipped left-right in place, returned.
+
+    In place, not into a buffer kept by the stage: a source returns a new array per read that
+    its caller owns and may hand to another thread (``vbg.capture``), so flipping it costs no
+    allocation and no copy, whereas one reused buffer would be overwritten while the process
+    stage (or the output's paused picture) still reads the previous frame. An array that can't
+    be written in place (read-only, not contiguous) is flipped into a new one.
+    """
+    if image.flags.c_contiguous and image.flags.writeable:
+        return cv2.flip(image, 1, dst=image)
+    return cv2.flip(image, 1)
+
+
+@dataclass(frozen=True, slots=True)
 class CaptureChange:
     """What the capture thread is told (``None``: unchanged). ``capture``: a changed capture
-    setting, the source is reopened with it; ``demand``: whether the source is open at all, and
-    (no inference: the user's pause with the camera kept) whether it is read slowly."""
+    setting, the source is reopened with it; ``mirror``: flip the frames (from the next one
+    read); ``demand``: whether the source is open at all, and (no inference: the user's pause
+    with the camera kept) whether it is read slowly."""
 
     capture: CaptureConfig | None = None
+    mirror: bool | None = None
     demand: Demand | None = None
 
     def merged(self, newer: CaptureChange) -> CaptureChange:
@@ -42,7 +74,8 @@ class CaptureChange:
 
 class CaptureStage:
     """Reads ``source`` (or opens one with ``open_source`` when the demand asks for it) into
-    ``frames`` until ``ctx.stop``; sets ``ended`` when a finite source ended (or can't go on).
+    ``frames`` until ``ctx.stop``, each frame flipped left-right when ``mirrored``; sets
+    ``ended`` when a finite source ended (or can't go on).
 
     Owns the source: it alone opens and closes it, and closes it when it ends. ``source`` is
     the one open now (``None`` while closed), read by the pipeline's stats without a lock; it
@@ -51,12 +84,13 @@ class CaptureStage:
 
     def __init__(self, ctx: StageContext, capture: CaptureConfig, demand: Demand,
                  source: Source | None, open_source: Callable[[CaptureConfig], Source],
-                 frames: LatestSlot[Frame], rate: Rate) -> None:
+                 frames: LatestSlot[Captured], rate: Rate, *, mirrored: bool = False) -> None:
         self.mailbox: Mailbox[CaptureChange] = Mailbox()
         self.ended = threading.Event()
         self.source = source
         self._ctx = ctx
         self._capture = capture
+        self._mirror = mirrored
         self._demand = demand
         self._reopen = False
         self._open_source = open_source
@@ -70,6 +104,8 @@ class CaptureStage:
             return
         if change.capture is not None:
             self._capture, self._reopen = change.capture, True
+        if change.mirror is not None:
+            self._mirror = change.mirror
         if change.demand is not None:
             self._demand = change.demand
 
@@ -123,9 +159,12 @@ class CaptureStage:
                     ctx.on_error(exc)
                     self.ended.set()
                     return
+                t = ctx.clock()
+                if self._mirror:
+                    image = mirror(image)
                 seq += 1
                 reported = None
-                self._frames.put(Frame(image, seq, ctx.clock()))
+                self._frames.put(Captured(image, seq, t, self._mirror))
                 self._rate.tick()
                 if not self._demand.inference:
                     # Paused with the camera kept (blur): the paused picture is a heavy blur

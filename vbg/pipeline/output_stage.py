@@ -13,8 +13,11 @@ changes, and what the tick sends (:func:`~vbg.pipeline.decision.decide_output`: 
 closed; live with no composite yet: the still, never a raw frame).
 
 It owns the :class:`~vbg.pipeline.sinkset.SinkSet` (the only thread that sends to, reopens or
-closes it), the pacers, and the background-only compositor the still and paused pictures are
-drawn with (:mod:`vbg.pipeline.pictures`).
+closes it) and the pacers. The still and paused pictures (:mod:`vbg.pipeline.pictures`) are
+drawn with the process stage's compositor's :class:`~vbg.compositor.Backdrop`, borrowed (so a
+video background is decoded once): this stage never configures or closes it. A backdrop closed
+under it (the process stage swapped compositors and this stage has not taken the new backdrop
+yet, or the run is ending) draws an image or video background as its colour: never the room.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from vbg.compositor import Compositor
+from vbg.compositor import Backdrop
 from vbg.config import AppConfig
 from vbg.errors import OutputError, VbgError
 from vbg.frames import Frame, LatestSlot
@@ -62,15 +65,15 @@ class OutputChange:
 
     ``config``: the settings each tick reads (freshness limit, background kind, what keeps the
     camera on); ``reopen``: reopen the configured sinks for this configuration (rate, size,
-    device or recording changed; the extra sinks are kept); ``fallback``: a new background-only
-    compositor, the old one is closed by the thread; ``user_paused`` / ``local_viewer``: the
-    user's pause, vbg's own preview shown; ``reopened``: set once the reopen is carried out (or
-    never will be), for ``apply()`` to wait on.
+    device or recording changed; the extra sinks are kept); ``backdrop``: the new compositor's
+    backdrop (borrowed: nobody here closes it); ``user_paused`` / ``local_viewer``: the user's
+    pause, vbg's own preview shown; ``reopened``: set once the reopen is carried out (or never
+    will be), for ``apply()`` to wait on.
     """
 
     config: AppConfig | None = None
     reopen: AppConfig | None = None
-    fallback: Compositor | None = None
+    backdrop: Backdrop | None = None
     user_paused: bool | None = None
     local_viewer: bool | None = None
     reopened: tuple[threading.Event, ...] = ()
@@ -80,9 +83,8 @@ class OutputChange:
         return replace(overlay(self, newer), reopened=self.reopened + newer.reopened)
 
     def discard(self, kept: OutputChange | None) -> None:
-        """Close a compositor that will never be used; release waiters nobody will answer."""
-        if self.fallback is not None and (kept is None or kept.fallback is not self.fallback):
-            self.fallback.close()
+        """Release waiters nobody will answer (a backdrop is borrowed: its compositor's owner
+        closes it)."""
         for done in self.reopened:
             if kept is None or done not in kept.reopened:
                 done.set()
@@ -90,8 +92,8 @@ class OutputChange:
 
 class OutputStage:
     """Sends to ``sinks`` until ``ctx.stop``, ``max_frames`` sent, or the composites ended
-    (then sets ``finished``); closes the sinks (then sets ``outputs_closed``) and the
-    background-only compositor when it ends.
+    (then sets ``finished``); closes the sinks (then sets ``outputs_closed``) when it ends.
+    ``backdrop``: draws the still and the paused picture; borrowed, never closed here.
 
     ``composites``: the process stage's results (``None``: the source ended); ``room``: the
     newest camera frame (``None`` while the source is closed), asked only for the paused picture,
@@ -102,7 +104,7 @@ class OutputStage:
     """
 
     def __init__(self, ctx: StageContext, config: AppConfig, sinks: SinkSet,
-                 fallback: Compositor, *, demand: Demand, user_paused: bool,
+                 backdrop: Backdrop, *, demand: Demand, user_paused: bool,
                  local_viewer: bool, composites: LatestSlot[Composite | None],
                  room: Callable[[], Frame | None], tell: Callable[[Demand], None],
                  rate: Rate, max_frames: int | None, finished: threading.Event,
@@ -116,7 +118,7 @@ class OutputStage:
         self.count = 0
         self._ctx = ctx
         self._config = config
-        self._fallback = fallback
+        self._backdrop = backdrop
         self._told = demand
         self._user_paused = user_paused
         self._local_viewer = local_viewer
@@ -147,8 +149,7 @@ class OutputStage:
             self._finished.set()
             self.sinks.close()
             self._outputs_closed.set()
-            self.mailbox.close()  # a fallback handed over too late is closed too
-            self._fallback.close()
+            self.mailbox.close()  # an apply() waiting for a reopen is answered
 
     def _take(self) -> None:
         """Carry out the pending change, between two ticks."""
@@ -161,9 +162,8 @@ class OutputStage:
             self._user_paused = change.user_paused
         if change.local_viewer is not None:
             self._local_viewer = change.local_viewer
-        if change.fallback is not None:
-            self._fallback.close()
-            self._fallback, self._stills = change.fallback, {}
+        if change.backdrop is not None:
+            self._backdrop, self._stills = change.backdrop, {}
         if change.reopen is not None:
             # Reopened on this thread: the sinks are sent to and closed here only.
             try:
@@ -252,8 +252,8 @@ class OutputStage:
         frame = self._room() if demand.source else None
         if frame is not None:
             self._paused_buf = paused_picture(
-                self._fallback, conform(frame.image, cfg.capture.width, cfg.capture.height),
-                cfg.background.kind == "none", self._paused_buf)
+                self._backdrop, conform(frame.image, cfg.capture.width, cfg.capture.height),
+                self._paused_buf)
             # The user's pause: a heavy blur needs no 30 fps (a late mask does: it is meant
             # to be brief, and the next composite must go out at once).
             return self._paused_buf, None, demand.activity is Activity.PAUSED
@@ -262,9 +262,9 @@ class OutputStage:
 
     def _still(self, paused: bool) -> np.ndarray:
         """The still picture at the output size, drawn once and reused while nothing changes
-        (forgotten when the background-only compositor or the output size changes)."""
+        (forgotten when the backdrop or the output size changes)."""
         still = self._stills.get(paused)
         if still is None:
             h, w = self._out_hw
-            still = self._stills[paused] = still_picture(self._fallback, w, h, paused)
+            still = self._stills[paused] = still_picture(self._backdrop, w, h, paused)
         return still

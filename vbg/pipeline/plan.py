@@ -17,7 +17,9 @@ class ApplyPlan:
 
     - ``load_model``: another model file, thread count, provider or fit: a new session.
     - ``configure_matting``: only matting knobs changed: the running engine is reconfigured.
-    - ``rebuild_compositor``: background or mirror changed (a file is loaded up front).
+    - ``rebuild_compositor``: the background changed (a file is loaded up front).
+    - ``mirror``: mirroring changed: the capture thread flips (or stops flipping) the frames
+      from its next one, nothing is rebuilt or reopened.
     - ``reopen_capture``: any capture setting changed: the capture thread reopens the source.
     - ``restart_output``: rate, size, virtual camera device/backend or a recording path changed:
       the output thread closes and reopens its sinks (extra sinks are kept).
@@ -26,6 +28,7 @@ class ApplyPlan:
     load_model: bool = False
     configure_matting: bool = False
     rebuild_compositor: bool = False
+    mirror: bool = False
     reopen_capture: bool = False
     restart_output: bool = False
 
@@ -33,7 +36,7 @@ class ApplyPlan:
     def empty(self) -> bool:
         """True when the configurations are equivalent for a running pipeline."""
         return not (self.load_model or self.configure_matting or self.rebuild_compositor
-                    or self.reopen_capture or self.restart_output)
+                    or self.mirror or self.reopen_capture or self.restart_output)
 
 
 def _model_key(cfg: AppConfig) -> tuple[object, ...]:
@@ -54,8 +57,8 @@ def plan_apply(old: AppConfig, new: AppConfig) -> ApplyPlan:
     return ApplyPlan(
         load_model=load,
         configure_matting=not load and old.matting != new.matting,
-        rebuild_compositor=(old.background != new.background
-                            or old.output.mirror != new.output.mirror),
+        rebuild_compositor=old.background != new.background,
+        mirror=old.output.mirror != new.output.mirror,
         reopen_capture=old.capture != new.capture,
         restart_output=output_key(old) != output_key(new),
     )

@@ -6,8 +6,9 @@ background "none" unless auto-framing needs it), then the picture
 inside it) written straight into the next of a ring of preallocated buffers the stage owns. A
 model failure is reported once (until it recovers) and that frame is not composited: the output
 then falls back to the background alone (privacy fails closed). While the demand wants no
-inference (idle, the user's pause) no
-model runs; back from it, the engine's tracking and smoothing start afresh.
+inference (idle, the user's pause) no model runs; back from it, and when the frames' mirroring
+changes (they come mirrored already, from the capture stage), the engine's tracking and
+smoothing and the framing start afresh.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import numpy as np
 from vbg.compositor import Compositor
 from vbg.config import AppConfig
 from vbg.errors import ModelError, VbgError
-from vbg.frames import Frame, LatestSlot
+from vbg.frames import LatestSlot
 from vbg.framing.framer import FIXED, Framer
 from vbg.matting.engine import MaskEngine
+from vbg.pipeline.capture_stage import Captured
 from vbg.pipeline.demand import Demand
 from vbg.pipeline.stage import Mailbox, StageContext, overlay
 from vbg.stats import Rate
@@ -67,10 +69,10 @@ def conform(image: np.ndarray, width: int, height: int) -> np.ndarray:
 class ProcessChange:
     """What the process thread is told (``None``: unchanged), all picked up between frames.
 
-    ``config``: the settings it reads (capture size, background "none" = no mask, mirror, the
+    ``config``: the settings it reads (capture size, background "none" = no mask, framing, the
     matting knobs: the engine is reconfigured when they differ from its own); ``engine``: a new
-    engine (another model); ``compositor``: a new compositor (background or mirror changed),
-    the old one is closed by the thread; ``demand``: whether inference runs.
+    engine (another model); ``compositor``: a new compositor (the background changed), the old
+    one (and its backdrop) is closed by the thread; ``demand``: whether inference runs.
     """
 
     config: AppConfig | None = None
@@ -112,12 +114,13 @@ class ProcessStage:
     """Reads ``frames``, puts a :class:`Composite` per processed frame into ``composites``, and
     ``None`` once ``source_ended`` is set and nothing newer came (the output then finishes).
 
-    Owns the engine, the compositor (closed when the thread ends) and the buffer ring.
+    Owns the engine, the compositor (closed when the thread ends, and on a swap the old one:
+    with it its backdrop, which the output stage borrows) and the buffer ring.
     ``engine`` and ``count`` (composites made) are read by the pipeline's stats without a lock.
     """
 
     def __init__(self, ctx: StageContext, config: AppConfig, engine: MaskEngine,
-                 compositor: Compositor, demand: Demand, frames: LatestSlot[Frame],
+                 compositor: Compositor, demand: Demand, frames: LatestSlot[Captured],
                  composites: LatestSlot[Composite | None], source_ended: threading.Event,
                  rate: Rate) -> None:
         self.mailbox: Mailbox[ProcessChange] = Mailbox()
@@ -133,6 +136,7 @@ class ProcessStage:
         self._rate = rate
         self._ring = _Ring()
         self._framer = Framer()
+        self._mirrored = False  # whether the frames processed last came mirrored
 
     def _take(self) -> None:
         """Carry out the pending change, between two frames."""
@@ -175,6 +179,11 @@ class ProcessStage:
                     continue
                 if not self._inference:  # paused (blur keeps the camera): no model run
                     continue
+                if frame.mirrored != self._mirrored:
+                    # Mirroring switched: the tracked box and the history are on the other side.
+                    self._mirrored = frame.mirrored
+                    self.engine.reset()
+                    self._framer.reset()
                 t0 = time.perf_counter()
                 cap = self._config.capture
                 image = conform(frame.image, cap.width, cap.height)
@@ -218,8 +227,8 @@ class ProcessStage:
     def _compose(self, masked: Masked, out: np.ndarray, t: float,
                  framing: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """The picture and its alpha: the person over the background, written into ``out``
-        when it can be (passthrough without an alpha: the frame, mirrored if asked; without
-        mirror the frame itself). ``t``: the capture time.
+        when it can be (passthrough without an alpha: the frame itself, mirrored already by
+        the capture stage, like everything here). ``t``: the capture time.
 
         This is the one place between the mask and the picture. Auto-framing crops the frame
         and its alpha together and blends inside the crop (:meth:`Framer.compose`); the crop
@@ -227,14 +236,12 @@ class ProcessStage:
         framing never moves the box that moves it."""
         cfg = self._config
         if masked.alpha is None:
-            if cfg.output.mirror:
-                return cv2.flip(masked.image, 1, dst=out), None
             return masked.image, None
         if framing:
             done = self._framer.compose(
                 self._compositor, masked.image, masked.alpha, t,
                 frame_half=masked.frame_half, alpha_half=masked.alpha_half, out=out,
-                fixed_background=cfg.background.kind in FIXED, mirrored=cfg.output.mirror)
+                fixed_background=cfg.background.kind in FIXED)
             return done.image, done.alpha
         if self._framer.state.on_air:
             self._framer.reset()  # switched off: next time it frames afresh

@@ -3,14 +3,17 @@
 :class:`Pipeline` runs three stage threads, one module each, joined by latest-wins slots (a
 slow stage skips stale frames, it never queues them):
 
-- :mod:`~vbg.pipeline.capture_stage`: reads the source; on a camera failure it reports the
-  error and retries every second, so an unplugged camera is picked up again when it comes back.
+- :mod:`~vbg.pipeline.capture_stage`: reads the source and mirrors each frame when asked (the
+  one place that mirrors: everything downstream sees the mirrored frame); on a camera failure
+  it reports the error and retries every second, so an unplugged camera is picked up again.
 - :mod:`~vbg.pipeline.process_stage`: mask engine + compositor on the newest frame, into a ring
   of buffers it owns; a model failure is reported and that frame is not composited.
 - :mod:`~vbg.pipeline.output_stage`: paced at the output rate (``vbg.timing.Pacer``); re-sends
   the last composite when nothing new is ready, because conferencing apps stall on irregular
-  streams. It owns the sinks (:class:`~vbg.pipeline.sinkset.SinkSet`) and the background-only
-  compositor, and is the only thread that sends to, reopens or closes them.
+  streams. It owns the sinks (:class:`~vbg.pipeline.sinkset.SinkSet`), the only thread that
+  sends to, reopens or closes them, and draws its still and paused pictures with the
+  compositor's backdrop, borrowed from the process stage (one decoded background, see
+  :mod:`~vbg.pipeline.build`).
 
 The pipeline reaches a running stage only through that stage's mailbox: one frozen change,
 merged with what is pending and picked up between two frames (:mod:`vbg.pipeline.stage`).
@@ -44,9 +47,9 @@ import numpy as np
 
 from vbg.capture import Source, open_source
 from vbg.config import AppConfig, CaptureConfig
-from vbg.frames import Frame, LatestSlot
+from vbg.frames import LatestSlot
 from vbg.pipeline.build import EVERYTHING, Parts, build
-from vbg.pipeline.capture_stage import CaptureChange, CaptureStage
+from vbg.pipeline.capture_stage import CaptureChange, Captured, CaptureStage
 from vbg.pipeline.decision import OutputState
 from vbg.pipeline.demand import Activity, Demand
 from vbg.pipeline.output_stage import OutputChange, OutputStage, decide, keeps_camera_on
@@ -206,13 +209,15 @@ class Pipeline:
                 self.config = config
                 return
             # A stage that already ended discards its change (closing what it carries).
-            if plan.reopen_capture:
-                run.capture.mailbox.post(CaptureChange(capture=config.capture))
+            if plan.reopen_capture or plan.mirror:
+                run.capture.mailbox.post(CaptureChange(
+                    capture=config.capture if plan.reopen_capture else None,
+                    mirror=config.output.mirror if plan.mirror else None))
             run.process.mailbox.post(ProcessChange(config=config, engine=parts.engine,
                                                    compositor=parts.compositor))
             run.output.mailbox.post(OutputChange(
                 config=config, reopen=config if plan.restart_output else None,
-                fallback=parts.fallback, reopened=(reopened,) if plan.restart_output else ()))
+                backdrop=parts.backdrop, reopened=(reopened,) if plan.restart_output else ()))
             self.config = config
         if plan.restart_output:
             reopened.wait(OUTPUT_APPLY_S)
@@ -294,7 +299,7 @@ class _Run:
     its join budget never sees the next run's), its slots, stages and threads."""
 
     stop: threading.Event
-    frames: LatestSlot[Frame]
+    frames: LatestSlot[Captured]
     composites: LatestSlot[Composite | None]
     capture: CaptureStage
     process: ProcessStage
@@ -306,12 +311,12 @@ def _start_run(pipe: Pipeline, cfg: AppConfig, demand: Demand, parts: Parts,
                sinks: SinkSet) -> _Run:
     """Hand each part ``start()`` opened to its stage, wire the stages together and start their
     threads: from here on each thread closes what it owns."""
-    assert parts.engine and parts.compositor and parts.fallback  # EVERYTHING was built
+    assert parts.engine and parts.compositor  # EVERYTHING was built
     ctx = StageContext(threading.Event(), pipe._report, pipe._window, pipe._clock, pipe._sleep)
-    frames: LatestSlot[Frame] = LatestSlot()
+    frames: LatestSlot[Captured] = LatestSlot()
     composites: LatestSlot[Composite | None] = LatestSlot()
     capture = CaptureStage(ctx, cfg.capture, demand, parts.source, pipe._open_source, frames,
-                           pipe._rates["capture"])
+                           pipe._rates["capture"], mirrored=cfg.output.mirror)
     process = ProcessStage(ctx, cfg, parts.engine, parts.compositor, demand, frames,
                            composites, capture.ended, pipe._rates["process"])
 
@@ -320,7 +325,7 @@ def _start_run(pipe: Pipeline, cfg: AppConfig, demand: Demand, parts: Parts,
         process.mailbox.post(ProcessChange(demand=new))
 
     output = OutputStage(
-        ctx, cfg, sinks, parts.fallback, demand=demand, user_paused=pipe.paused,
+        ctx, cfg, sinks, parts.compositor.backdrop, demand=demand, user_paused=pipe.paused,
         local_viewer=pipe._local_viewer, composites=composites,
         # The newest camera frame, for the paused picture (blur/none draw it from the room).
         room=lambda: frames.peek()[0], tell=tell, rate=pipe._rates["output"],
