@@ -97,6 +97,13 @@ class VideoResult:
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    def ended_early_sentence(self, source: Path | str) -> str:
+        """What to say about a truncated ``source`` (``ended_early``), the same in ``vbg video``
+        and in the app's cut-out window."""
+        return (f"{source} ended after {self.frames} of {self.total} frames (the file looks "
+                f"truncated); wrote those {self.frames} to {self.out}"
+                + (f" and the mask to {self.mask}" if self.mask else "") + ".")
+
 
 @dataclass
 class PreparedJob:

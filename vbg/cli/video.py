@@ -112,10 +112,7 @@ def cmd_video(a: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     code = 0
     if result.ended_early:  # said even with --quiet: the result is shorter than asked
-        print(f"vbg: {job.source} ended after {result.frames} of {result.total} frames (the "
-              f"file looks truncated); wrote those {result.frames} to {result.out}"
-              + (f" and the mask to {result.mask}" if result.mask else "") + ".",
-              file=sys.stderr)
+        print(f"vbg: {result.ended_early_sentence(job.source)}", file=sys.stderr)
         code = EXIT_INPUT_ENDED_EARLY
     elif not a.quiet:
         sound = {"copied": "sound copied", "re-encoded": "sound re-encoded",
