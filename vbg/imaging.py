@@ -10,8 +10,8 @@
 - :func:`cover_fit`: scale to cover a size keeping the aspect, centre-crop the rest (a 4:3 or
   portrait picture is cropped, never squashed). One interpolation rule: ``INTER_AREA`` when
   shrinking (no aliasing) unless ``fast``, ``INTER_LINEAR`` when enlarging (``INTER_AREA`` is
-  slow and blocky there) or when ``fast`` (``INTER_AREA`` at a non-integer factor costs a few
-  ms: fine once per still, too much for every video frame).
+  slow and blocky there) or when ``fast`` (``INTER_AREA`` at a non-integer factor is OpenCV's
+  slow path: fine once per still, too dear for every video frame; docs/benchmarks.md).
 - :class:`VideoFrames`: a video file frame by frame, looping or not.
 
 Sources (capture), backgrounds (compositor), stills and the UI's thumbnails all use these.
@@ -286,9 +286,9 @@ class VideoFrames:
     def __init__(self, path: str | os.PathLike[str], loop: bool = True,
                  decode_threads: int | None = None) -> None:
         """``decode_threads``: the decoder's thread count (None: OpenCV's default, one per
-        core). One thread costs less CPU per frame (no hand-offs between decoder threads:
-        1.4 vs 1.6-1.8 ms for a 540p H.264 frame here), enough for a file played at its
-        own rate next to a video call."""
+        core). One thread costs less CPU per frame (no hand-offs between decoder threads;
+        docs/benchmarks.md, "Decode video files on one thread") and keeps up with a file
+        played at its own rate next to a video call."""
         self.path = os.fspath(path)
         self.loop = loop
         self._params = ([] if decode_threads is None

@@ -137,10 +137,11 @@ class MaskEngine:
         self._half = (np.empty((fh // 2, fw // 2, 3), np.uint8)
                       if min(fh // 2, fw // 2) >= max(mh, mw) and fw // 2 >= ww else None)
         # Further exact halvings of the half-size copy while they stay above the working size,
-        # then one last step: INTER_AREA at a non-integer factor is OpenCV's slow path (0.65 ms
-        # for 960×540 → 320×180), an exact halving plus a bilinear 1.5× step costs 0.23 ms and
-        # differs by 0.5 grey levels on average. Bilinear only below 1.6×, where the
-        # halvings have already averaged the detail away; at 720p 640 → 320 is a halving.
+        # then one last step: INTER_AREA at a non-integer factor is OpenCV's slow path, and an
+        # exact halving plus a bilinear step of under 2× costs much less for practically the
+        # same picture (docs/benchmarks.md, "Design numbers moved from comments").
+        # Bilinear only below 1.6×, where the halvings have already averaged the detail away;
+        # at 720p 640 → 320 is a halving.
         self._steps: list[np.ndarray] = []
         self._last_interp = cv2.INTER_AREA
         if self._half is not None:
@@ -175,8 +176,8 @@ class MaskEngine:
         """The picture the model input is cut from: the half-size copy, or a further exact
         halving of it (``_steps``) while the region there still covers the model input at
         least twice over. Fitting then shrinks by less than 2 with INTER_LINEAR, as at 720p,
-        instead of INTER_AREA at a non-integer factor (OpenCV's slow path: ~0.14 ms per pass
-        for a 1080p person crop, 1.5 ms per frame in all); the halving it starts from is made
+        instead of INTER_AREA at a non-integer factor (OpenCV's slow path, the largest single
+        cost at 1080p before this: docs/benchmarks.md); the halving it starts from is made
         anyway, and is the same 2×2 average INTER_AREA would have taken first."""
         if self._half is None:
             return frame

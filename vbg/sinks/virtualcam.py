@@ -127,9 +127,9 @@ class VirtualCameraSink:
                 "(--vcam-backend), or leave it out."
             )
         try:
-            # BGR, not the device's native I420: pyvirtualcam converts with libyuv
-            # (RGB24ToI420, 0.17-0.21 ms per 720p frame here), twice as fast as converting
-            # once ourselves with cv2.COLOR_BGR2YUV_I420 (0.33 ms); docs/benchmarks.md.
+            # BGR, not the device's native I420: pyvirtualcam's libyuv conversion
+            # (RGB24ToI420) is cheaper than converting ourselves with cv2's BGR2YUV_I420
+            # (measured: docs/benchmarks.md, "Virtual camera native format").
             self._cam: pyvirtualcam.Camera | None = pyvirtualcam.Camera(
                 width,
                 height,
