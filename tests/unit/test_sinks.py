@@ -15,15 +15,15 @@ import pytest
 import pyvirtualcam
 
 from vbg.errors import OutputError
-from vbg.sinks.base import Pacer, Sink
+from vbg.sinks.base import Sink
 from vbg.sinks.file import VideoFileSink
-from vbg.sinks.preview import PreviewSink
 from vbg.sinks.recording_backend import (
     BACKEND_NAME,
     RecordingBackend,
     register_recording_backend,
 )
 from vbg.sinks.virtualcam import MODPROBE_COMMAND, VirtualCameraSink, virtual_camera_help
+from vbg.timing import Pacer
 
 W, H = 64, 48
 
@@ -171,23 +171,6 @@ def test_help_joins_multiline_reasons() -> None:
     msg = virtual_camera_help("win32", "'obs' backend: a\n'unitycapture' backend: b\n")
     assert msg.endswith("['obs' backend: a; 'unitycapture' backend: b]")
     assert virtual_camera_help("linux").endswith("then retry.")  # no reason, no brackets
-
-
-# --- PreviewSink ---------------------------------------------------------------------------
-
-
-def test_preview_gets_copies_and_stops_after_close() -> None:
-    got: list[np.ndarray] = []
-    sink = PreviewSink(got.append)
-    frame = _frames(1)[0]
-    original = frame.copy()
-    sink.send(frame)
-    frame[:] = 0  # the pipeline reuses its buffer
-    assert np.array_equal(got[0], original)
-    sink.close()
-    sink.close()
-    sink.send(frame)
-    assert len(got) == 1
 
 
 # --- VideoFileSink -------------------------------------------------------------------------

@@ -75,8 +75,8 @@ class Pipeline:
     """Owns the stage threads and what they are built from; ``start``/``stop``/``apply``;
     reports through callbacks (called on worker threads: the UI must move them to its own).
 
-    ``extra_sinks`` receive exactly what the virtual camera receives, e.g.
-    ``Pipeline(cfg, extra_sinks=[PreviewSink(show)])``. The pipeline owns them from the first
+    ``extra_sinks`` (any :class:`vbg.sinks.base.Sink`) receive exactly what the virtual camera
+    receives. The pipeline owns them from the first
     ``start()``: they are kept across output restarts (a rate or size change) and closed once,
     by the output thread, when the pipeline stops.
     ``max_frames``: stop after that many output frames (``finished`` is set); read by

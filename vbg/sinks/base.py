@@ -1,6 +1,6 @@
-"""The contract every output follows, and the pacer that keeps the output rate steady.
+"""The contract every output follows.
 
-A sink is a thin facade over one destination (virtual camera, preview, file), in the spirit of
+A sink is a thin facade over one destination (a virtual camera, a file), in the spirit of
 pyvirtualcam's backends:
 
 - The constructor opens the destination or raises :class:`~vbg.errors.OutputError` with one
@@ -22,9 +22,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from vbg.timing import Pacer
-
-__all__ = ["Pacer", "Sink"]
+__all__ = ["Sink"]
 
 
 @runtime_checkable
