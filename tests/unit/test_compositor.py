@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 import vbg.compositor.compositor as compositor
-from vbg.compositor import Backdrop, Compositor, fit_cover
+from vbg.compositor import Backdrop, Compositor
 from vbg.config import BackgroundConfig
 from vbg.errors import BackgroundError
+from vbg.imaging import cover_fit
 
 H, W = 240, 320
 PERSON = (slice(60, 240), slice(110, 210))  # rows, cols: a "person" touching the bottom edge
@@ -71,7 +72,7 @@ def test_color_kind() -> None:
 def test_image_kind(image_path: str) -> None:
     frame, alpha = _frame(), _mask()
     out = Compositor(BackgroundConfig(kind="image", path=image_path)).compose(frame, alpha)
-    expected_bg = fit_cover(cv2.imread(image_path), (W, H))
+    expected_bg = cover_fit(cv2.imread(image_path), (W, H))
     np.testing.assert_array_equal(out[PERSON], frame[PERSON])
     np.testing.assert_array_equal(out[alpha == 0], expected_bg[alpha == 0])
 
@@ -129,19 +130,7 @@ def test_blur_level_changes_strength() -> None:
     assert strong < light < frame[far].astype(float).std()
 
 
-# -- image cover-fit ------------------------------------------------------------------------
-
-
-def test_cover_fit_keeps_aspect_of_a_non_matching_image() -> None:
-    src = np.zeros((100, 400, 3), np.uint8)  # 4:1, the frame is 4:3
-    cv2.circle(src, (200, 50), 30, (255, 255, 255), -1)
-    fitted = fit_cover(src, (W, H))
-    assert fitted.shape == (H, W, 3)
-    ys, xs = np.nonzero(fitted[..., 0] > 127)
-    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
-    assert abs(width / height - 1.0) < 0.05  # still a circle, not an ellipse
-    assert height > 0.5 * H  # scaled to cover: 100 px tall source → 240 px, circle 60 → 144
-    assert abs((xs.min() + xs.max()) / 2 - W / 2) <= 3  # centre-cropped
+# -- image background --------------------------------------------------------------------------
 
 
 def test_image_background_keeps_aspect_in_the_compositor(tmp_path: Path) -> None:

@@ -63,6 +63,19 @@ def test_cover_fit_crops_a_portrait_top_and_bottom() -> None:
     assert (out == 128).all()
 
 
+def test_cover_fit_keeps_a_circle_round_and_centred() -> None:
+    w, h = 320, 240
+    src = np.zeros((100, 400, 3), np.uint8)  # 4:1, the frame is 4:3
+    cv2.circle(src, (200, 50), 30, (255, 255, 255), -1)
+    fitted = cover_fit(src, (w, h))
+    assert fitted.shape == (h, w, 3)
+    ys, xs = np.nonzero(fitted[..., 0] > 127)
+    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    assert abs(width / height - 1.0) < 0.05  # still a circle, not an ellipse
+    assert height > 0.5 * h  # scaled to cover: 100 px tall source → 240 px, circle 60 → 144
+    assert abs((xs.min() + xs.max()) / 2 - w / 2) <= 3  # centre-cropped
+
+
 def test_shrinking_averages_unless_fast_and_writes_into_out() -> None:
     # A one-pixel checkerboard shrunk 3x: area averaging gives greys, sampling gives 0/255.
     board = (np.indices((300, 300)).sum(axis=0) % 2 * 255).astype(np.uint8)

@@ -1,6 +1,7 @@
 """What every frame source shares: the :class:`Source` protocol, :class:`SourceInfo`, and the
-small decoding helpers the camera, file and generated sources use (OpenCV quieting, cover-fit,
-BGR conversion, size checks, image decoding). See the package docstring for the contract.
+small helpers the camera, file and generated sources use (OpenCV quieting, BGR conversion,
+size checks); pictures are read and fitted with :mod:`vbg.imaging`. See the package docstring
+for the contract.
 """
 
 from __future__ import annotations
@@ -9,14 +10,10 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
-
-from vbg import imaging
-from vbg.errors import SourceError
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 
@@ -91,19 +88,6 @@ def quiet_opencv() -> Iterator[None]:
                 logging.setLogLevel(_quiet_saved)
 
 
-def cover_fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Scale ``image`` to cover ``width``×``height`` and crop the middle (aspect kept, like a
-    camera app fills its window: a 4:3 or portrait clip is not squashed into 16:9).
-
-    ``vbg.imaging.cover_fit`` (INTER_AREA when shrinking, INTER_LINEAR when enlarging).
-    Returns ``image`` itself when it already has the size.
-    """
-    h, w = image.shape[:2]
-    if (w, h) == (width, height):
-        return image
-    return imaging.cover_fit(image, (width, height))
-
-
 def as_bgr(image: np.ndarray) -> np.ndarray:
     """Make sure a decoded frame is 3-channel BGR (some cameras and files give grey or BGRA)."""
     if image.ndim == 2:
@@ -121,11 +105,3 @@ def check_size(width: int | None, height: int | None) -> None:
     if width is not None and height is not None and (width < 1 or height < 1):
         raise ValueError(f"size must be positive, got {width}x{height}")
 
-
-def read_image(path: Path) -> np.ndarray | None:
-    """Decode an image file to BGR, or None when it isn't one; ``SourceError`` (one sentence,
-    nothing decoded) when its header declares more than ``vbg.imaging.MAX_PIXELS``.
-
-    ``vbg.imaging.decode_image`` (which also opens non-ASCII paths on Windows).
-    """
-    return imaging.decode_image(path, too_large_error=SourceError)

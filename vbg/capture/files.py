@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vbg.capture.base import SourceInfo, as_bgr, check_size, cover_fit, quiet_opencv, read_image
+from vbg.capture.base import SourceInfo, as_bgr, check_size, quiet_opencv
 from vbg.errors import SourceEnded, SourceError
-from vbg.imaging import VideoFrames
+from vbg.imaging import VideoFrames, cover_fit, decode_image
 from vbg.timing import Pacer
 
 # A file that reports no usable rate (0, NaN, or container nonsense like 90000) plays at this.
@@ -76,8 +76,11 @@ class VideoSource:
                 "file is still there."
             )
         # Each frame is a new array (no ``into`` buffer), so returning it (or its resize) is
-        # safe.
-        return cover_fit(as_bgr(frame), self.width, self.height)
+        # safe; one of the requested size is returned as it is.
+        frame = as_bgr(frame)
+        if frame.shape[:2] == (self.height, self.width):
+            return frame
+        return cover_fit(frame, (self.width, self.height))
 
     def close(self) -> None:
         """Close the file (idempotent)."""
@@ -130,13 +133,13 @@ class ImageSource:
         cached = self._cache.get(i)
         if cached is not None:
             return cached
-        image = read_image(self.paths[i])
+        image = decode_image(self.paths[i], too_large_error=SourceError)
         if image is None:
             raise SourceError(
                 f"{self.paths[i]} is not an image vbg can read; use a PNG or JPEG file."
             )
-        if self.size is not None:
-            image = cover_fit(image, *self.size)
+        if self.size is not None and image.shape[1::-1] != self.size:
+            image = cover_fit(image, self.size)
         # Keep decoded stills only when they will be shown again (looping), to bound memory
         # for long one-shot lists.
         if self.loop:

@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 
 from vbg import resources
-from vbg.capture.base import SourceInfo, check_size, read_image
+from vbg.capture.base import SourceInfo, check_size
 from vbg.errors import SourceEnded, SourceError
+from vbg.imaging import decode_image
 from vbg.timing import Pacer
 
 
@@ -129,7 +130,7 @@ class DemoSource:
         if fps <= 0:
             raise ValueError(f"fps must be positive, got {fps}")
         path = resources.asset("demo", "astronaut.png")
-        photo = read_image(path)
+        photo = decode_image(path, too_large_error=SourceError)
         if photo is None:
             raise SourceError(f"The demo picture {path} is missing or damaged; reinstall vbg.")
         self._photo = photo

@@ -6,7 +6,8 @@ once per frame size) and ``video`` (looping, one background frame per output fra
 
 - :mod:`~vbg.compositor.compositor`: :class:`Compositor`, the person over the background.
 - :mod:`~vbg.compositor.backdrop`: :class:`Backdrop`, the background alone (colour, image,
-  video, and the privacy blur shown when no trustworthy mask exists); :func:`fit_cover`.
+  video, and the privacy blur shown when no trustworthy mask exists); pictures are fitted with
+  :func:`vbg.imaging.cover_fit`.
 - :mod:`~vbg.compositor.blur`: the blur kernels (area pyramid, soft blur, mask-aware blur).
 - :mod:`~vbg.compositor.blend`: the blends (person's box, banded blend, light wrap).
 
@@ -21,7 +22,7 @@ costs is in docs/benchmarks.md (the compositor's design numbers).
 
 from __future__ import annotations
 
-from vbg.compositor.backdrop import Backdrop, fit_cover
+from vbg.compositor.backdrop import Backdrop
 from vbg.compositor.compositor import Compositor, ForegroundFn
 
-__all__ = ["Backdrop", "Compositor", "ForegroundFn", "fit_cover"]
+__all__ = ["Backdrop", "Compositor", "ForegroundFn"]

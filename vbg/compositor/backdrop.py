@@ -30,19 +30,6 @@ _PRIVACY_GAIN = 0.6
 _SOFT_SIGMA = 0.02
 
 
-def fit_cover(
-    src: np.ndarray, size: tuple[int, int], out: np.ndarray | None = None, fast: bool = False
-) -> np.ndarray:
-    """Scale ``src`` to cover ``size`` = (width, height) keeping its aspect; centre-crop the rest.
-
-    The crop is taken from the source first and then resized in one step straight into ``out``
-    (allocated if None), which is cheaper than resizing the whole image and cropping after.
-    Shrinking uses INTER_AREA (no aliasing) unless ``fast``: at a non-integer factor that is
-    OpenCV's slow path, fine once per still image, too slow for every video frame.
-    """
-    return cover_fit(src, size, out, fast)
-
-
 def _load_image(path: str) -> np.ndarray:
     """Decode ``path`` as a BGR uint8 image or raise ``BackgroundError`` naming the file
     (``vbg.imaging.read_image``, which also opens non-ASCII paths on Windows)."""
@@ -61,7 +48,7 @@ class _ImageBackground:
 
     def frame(self, size: tuple[int, int]) -> np.ndarray:
         if self._fitted is None or self._fitted.shape[:2] != (size[1], size[0]):
-            self._fitted = fit_cover(self._image, size)
+            self._fitted = cover_fit(self._image, size)
             self._soft = None
         return self._fitted
 
@@ -119,7 +106,7 @@ class _VideoBackground:
             self._fitted = np.empty((size[1], size[0], 3), np.uint8)
             self._soft = None
         if self._raw is not None:  # always true after __init__; keeps the type checker calm
-            fit_cover(self._raw, size, self._fitted, fast=True)
+            cover_fit(self._raw, size, self._fitted, fast=True)
         return self._fitted
 
     def soft(self, size: tuple[int, int], blur: SoftBlur) -> np.ndarray:
