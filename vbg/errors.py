@@ -49,3 +49,9 @@ def clause(error: BaseException | str) -> str:
     ordinary = word == "A" or (len(word) > 1 and word[0].isupper() and word[1:].isalpha()
                                and word[1:].islower())
     return text[0].lower() + text[1:] if ordinary else text
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong, in the words of the OS or the library: ``exc``'s ``strerror``, else its
+    message, else its type's name. For "… ({reason}); check …" sentences."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__

@@ -13,6 +13,9 @@
   slow and blocky there) or when ``fast`` (``INTER_AREA`` at a non-integer factor is OpenCV's
   slow path: fine once per still, too dear for every video frame; docs/benchmarks.md).
 - :class:`VideoFrames`: a video file frame by frame, looping or not.
+- :func:`load_av`: PyAV, the optional extra through which recorded videos are read
+  (:mod:`vbg.capture.media`) and written (:mod:`vbg.sinks.media`), or one sentence that says
+  how to install it.
 
 Sources (capture), backgrounds (compositor), stills and the UI's thumbnails all use these.
 """
@@ -23,11 +26,12 @@ import os
 import re
 import struct
 from pathlib import Path
+from types import ModuleType
 
 import cv2
 import numpy as np
 
-from vbg.errors import SourceError, VbgError
+from vbg.errors import OutputError, SourceError, VbgError
 
 IMAGE_FORMATS = "PNG, JPEG, BMP, WebP or TIFF"
 # The smallest picture or video frame vbg cuts out: below it the model's input and the
@@ -40,6 +44,8 @@ MIN_SIDE = 16
 MAX_PIXELS = 100_000_000
 MAX_VIDEO_SIZE = (7680, 4320)
 MAX_VIDEO_PIXELS = MAX_VIDEO_SIZE[0] * MAX_VIDEO_SIZE[1]
+AV_MISSING = ("Reading and writing video files needs PyAV, which is not installed; install it "
+              "with `pip install 'vbg[video]'`.")
 
 
 def check_min_size(path: object, width: int, height: int, what: str = "picture") -> None:
@@ -344,3 +350,21 @@ class VideoFrames:
         self._pending = None
         if cap is not None:
             cap.release()
+
+
+def load_av() -> ModuleType:
+    """Import PyAV, or raise OutputError with the one sentence that says how to install it."""
+    try:
+        import av
+    except ImportError as exc:
+        raise OutputError(AV_MISSING) from exc
+    return av
+
+
+def av_available() -> bool:
+    """Whether PyAV can be imported (the live ``--record`` then writes H.264)."""
+    try:
+        load_av()
+    except OutputError:
+        return False
+    return True

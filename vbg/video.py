@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vbg.capture.media import DecodedFrame, MediaInfo, MediaReader
 from vbg.compositor import Compositor
 from vbg.config import BackgroundConfig, MattingConfig
 from vbg.errors import ModelError, OutputError, VbgError
@@ -34,15 +35,7 @@ from vbg.framing.report import FramingMeter, FramingSummary
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
 from vbg.sinks.file import check_destination
-from vbg.sinks.media import (
-    MASK_EXTENSIONS,
-    DecodedFrame,
-    MediaInfo,
-    MediaReader,
-    MediaWriter,
-    finish_together,
-    output_kind,
-)
+from vbg.sinks.media import MASK_EXTENSIONS, MediaWriter, finish_together, output_kind
 
 log = logging.getLogger(__name__)
 

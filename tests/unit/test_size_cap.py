@@ -179,7 +179,7 @@ def test_a_huge_video_is_refused_from_its_header(tmp_path) -> None:
 
 def test_media_reader_refuses_a_huge_video_before_decoding(tmp_path, monkeypatch) -> None:
     pytest.importorskip("av")
-    from vbg.sinks import media
+    from vbg.capture import media
 
     path = huge_video(tmp_path / "huge.mkv")
     monkeypatch.setattr(media.MediaReader, "_peek_rotation",

@@ -38,9 +38,9 @@ import numpy as np
 
 from vbg.errors import OutputError
 from vbg.fileio import create_temporary_beside, move_into_place
+from vbg.imaging import av_available
 from vbg.sinks.media import (
     MediaWriter,
-    av_available,
     moved_aside,
     remove_killed_runs_leftovers,
     write_failed,
