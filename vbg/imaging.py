@@ -1,5 +1,6 @@
 """The one way vbg reads pictures and videos from files and fits them to a frame size.
 
+- :data:`IMAGE_EXTENSIONS` / :data:`VIDEO_EXTENSIONS`: which files are pictures and videos.
 - :func:`decode_image` / :func:`read_image`: an image file as BGR uint8. Through
   ``np.fromfile`` + ``cv2.imdecode`` (the same decoder as ``cv2.imread``, but it also opens
   non-ASCII paths on Windows, where ``imread`` returns None).
@@ -34,6 +35,10 @@ import numpy as np
 from vbg.errors import OutputError, SourceError, VbgError
 
 IMAGE_FORMATS = "PNG, JPEG, BMP, WebP or TIFF"
+# What a file is by its name: a picture or a video. ``--source`` takes a picture as a still
+# (anything else as a video), the backgrounds folder and the file dialogs list both.
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
 # The smallest picture or video frame vbg cuts out: below it the model's input and the
 # foreground estimate have nothing to work with (a 1x1 file once ended in a ZeroDivisionError).
 MIN_SIDE = 16

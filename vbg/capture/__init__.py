@@ -12,6 +12,9 @@ thread that calls it. The contract, shared by all of them (see :class:`Source`):
   source is not meant to be read and closed concurrently. ``read()`` after ``close()`` raises
   ``SourceEnded``.
 
+Recorded videos for ``vbg video`` are read otherwise, every frame once with its sound:
+:class:`vbg.capture.media.MediaReader` (PyAV).
+
 Constructors fail early: a missing camera, an unreadable file or a camera that can't deliver
 the requested size raise before the first ``read()``, so the user hears about it before the
 pipeline starts.
@@ -22,15 +25,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from vbg.capture.base import IMAGE_EXTENSIONS, Source, SourceInfo
+from vbg.capture.base import Source, SourceInfo
 from vbg.capture.camera import PROBE_SIZES, CameraInfo, CameraSource, list_cameras
 from vbg.capture.files import ImageSource, VideoSource
 from vbg.capture.generated import DemoSource, SyntheticSource
 from vbg.config import CaptureConfig
 from vbg.errors import CameraError
+from vbg.imaging import IMAGE_EXTENSIONS
 
 __all__ = [
-    "IMAGE_EXTENSIONS",
     "PROBE_SIZES",
     "CameraInfo",
     "CameraSource",

@@ -15,8 +15,6 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
-
 
 @dataclass(frozen=True)
 class SourceInfo:
