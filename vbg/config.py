@@ -8,6 +8,7 @@ object to ``Pipeline.apply``; components never see argparse namespaces or Qt obj
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeGuard, get_args
 
@@ -49,6 +50,12 @@ def parse_hex_color(text: str) -> tuple[int, int, int]:
     v = m.group(1)
     r, g, b = int(v[0:2], 16), int(v[2:4], 16), int(v[4:6], 16)
     return (b, g, r)
+
+
+def hex_color(bgr: Sequence[int]) -> str:
+    """A BGR tuple as ``#RRGGBB`` (upper case): :func:`parse_hex_color` the other way round."""
+    b, g, r = (int(c) for c in bgr)
+    return f"#{r:02X}{g:02X}{b:02X}"
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -179,6 +186,19 @@ class BackgroundConfig:
             raise ValueError(f"Background {self.kind} needs a file: write {self.kind}:PATH.")
         if not (0.0 <= self.light_wrap <= 1.0):
             raise ValueError("Light wrap must be between 0 and 1.")
+
+    @property
+    def spec(self) -> str:
+        """The canonical CLI form, :meth:`parse` the other way round (``blur:5``,
+        ``color:#283040``, ``image:PATH``, ``video:PATH``, ``none``): what the settings file,
+        the menus and the picker name a background by. Light wrap is not part of it."""
+        if self.kind == "blur":
+            return f"blur:{self.blur_level}"
+        if self.kind == "color":
+            return f"color:{hex_color(self.color)}"
+        if self.kind in ("image", "video"):
+            return f"{self.kind}:{self.path}"
+        return "none"
 
     @classmethod
     def parse(cls, spec: str) -> BackgroundConfig:

@@ -7,6 +7,7 @@ from vbg.config import (
     BackgroundConfig,
     CaptureConfig,
     MattingConfig,
+    hex_color,
     parse_hex_color,
     parse_size,
 )
@@ -19,6 +20,17 @@ def test_background_specs_parse():
     assert BackgroundConfig.parse("image:/x/y.png") == BackgroundConfig(kind="image",
                                                                         path="/x/y.png")
     assert BackgroundConfig.parse("none").kind == "none"
+
+
+@pytest.mark.parametrize("spec, canonical", [
+    ("blur", "blur:5"), ("blur:9", "blur:9"), ("colour:#ff8000", "color:#FF8000"),
+    ("color", "color:#283040"), ("image:/x/y.png", "image:/x/y.png"),
+    ("video:/x/ä b.mp4", "video:/x/ä b.mp4"), ("none", "none")])
+def test_spec_is_parse_the_other_way_round(spec, canonical):
+    bg = BackgroundConfig.parse(spec)
+    assert bg.spec == canonical
+    assert BackgroundConfig.parse(bg.spec) == bg
+    assert replace(bg, light_wrap=0.5).spec == canonical  # light wrap is not part of it
 
 
 @pytest.mark.parametrize("spec", ["blur:x", "blur:0", "blur:11", "color:#12", "image:",
@@ -36,6 +48,8 @@ def test_sizes_and_colours():
     with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
         parse_size("1280")
     assert parse_hex_color("000000") == (0, 0, 0)
+    assert hex_color((0, 128, 255)) == "#FF8000"
+    assert parse_hex_color(hex_color((1, 2, 3))) == (1, 2, 3)
 
 
 def test_validation_rejects_out_of_range():
