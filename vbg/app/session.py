@@ -179,7 +179,7 @@ class Session:
 
     @property
     def background(self) -> str:
-        return bgs.spec_of(self.config().background)
+        return self.config().background.spec
 
     @property
     def vcam_device(self) -> str | None:
@@ -524,7 +524,7 @@ class Session:
         fps_overlay as the windows know them."""
         cfg = self.config()
         return MenuState(
-            running=self.running, paused=self.paused, background=bgs.spec_of(cfg.background),
+            running=self.running, paused=self.paused, background=cfg.background.spec,
             backgrounds=tuple(self.backgrounds), cameras=self.cameras,
             source=cfg.capture.source, size=(cfg.capture.width, cfg.capture.height),
             models=tuple(self.models), model=cfg.matting.model, mirror=cfg.output.mirror,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from vbg.app.backgrounds import spec_of
 from vbg.config import (
     CLI_DEFAULTS,
     PROVIDERS,
@@ -63,7 +62,7 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     """How the person is found and what replaces the background: shared by the app, ``vbg run``
     and ``vbg bench``. Defaults come from :data:`vbg.config.CLI_DEFAULTS`."""
     m, bg = D.matting, D.background
-    p.add_argument("--background", "-b", default=spec_of(bg),
+    p.add_argument("--background", "-b", default=bg.spec,
                    help="blur, blur:N (1-10), color:#RRGGBB, image:PATH, video:PATH or none "
                         "[%(default)s]")
     p.add_argument("--light-wrap", type=float, default=bg.light_wrap, metavar="0..1",
