@@ -52,7 +52,7 @@ def parse_hex_color(text: str) -> tuple[int, int, int]:
     return (b, g, r)
 
 
-def hex_color(bgr: Sequence[int]) -> str:
+def color_hex(bgr: Sequence[int]) -> str:
     """A BGR tuple as ``#RRGGBB`` (upper case): :func:`parse_hex_color` the other way round."""
     b, g, r = (int(c) for c in bgr)
     return f"#{r:02X}{g:02X}{b:02X}"
@@ -195,7 +195,7 @@ class BackgroundConfig:
         if self.kind == "blur":
             return f"blur:{self.blur_level}"
         if self.kind == "color":
-            return f"color:{hex_color(self.color)}"
+            return f"color:{color_hex(self.color)}"
         if self.kind in ("image", "video"):
             return f"{self.kind}:{self.path}"
         return "none"

@@ -7,7 +7,7 @@ from vbg.config import (
     BackgroundConfig,
     CaptureConfig,
     MattingConfig,
-    hex_color,
+    color_hex,
     parse_hex_color,
     parse_size,
 )
@@ -48,8 +48,8 @@ def test_sizes_and_colours():
     with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
         parse_size("1280")
     assert parse_hex_color("000000") == (0, 0, 0)
-    assert hex_color((0, 128, 255)) == "#FF8000"
-    assert parse_hex_color(hex_color((1, 2, 3))) == (1, 2, 3)
+    assert color_hex((0, 128, 255)) == "#FF8000"
+    assert parse_hex_color(color_hex((1, 2, 3))) == (1, 2, 3)
 
 
 def test_validation_rejects_out_of_range():
