@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from vbg.config import MattingConfig
-from vbg.evaluation import boundary_f, iou, paired_images, read_mask
+from vbg.evaluation import boundary_f, iou, paired_images, read_mask, read_photo
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
-from vbg.stills import StillCutter, read_image
+from vbg.stills import StillCutter
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def street_people(shared):
 def scores(predict, pairs):
     ious, bfs = [], []
     for img_path, mask_path in pairs:
-        image = read_image(img_path)
+        image = read_photo(img_path)
         truth = read_mask(mask_path, image.shape[1::-1])
         pred = predict(image)
         assert pred.shape == truth.shape and pred.dtype == np.uint8
@@ -75,7 +75,7 @@ def test_live_path_at_1080p_cuts_the_model_input_from_a_smaller_copy_and_keeps_q
     import cv2
 
     pairs = [p for p in paired_images(shared / "data" / "vikram190")
-             if read_image(p[0]).shape[:2] == (480, 640)][::4]  # landscape 4:3 -> 1440×1080
+             if read_photo(p[0]).shape[:2] == (480, 640)][::4]  # landscape 4:3 -> 1440×1080
     model = load_model("selfie_general")
     cfg = MattingConfig(smoothing=False)
     results = {}
