@@ -168,7 +168,7 @@ def test_over_a_picture_alpha_and_poisson(win, qtbot, tmp_path: Path) -> None:
     assert win.open_image(src)
     qtbot.waitUntil(lambda: win.cutout is not None, timeout=WAIT_MS)
     assert win.composite() is None  # transparent until a picture is chosen
-    win.ask_open = lambda: str(scene)
+    win.ask_open_background = lambda: str(scene)
     win.background_button.click()
     assert win.blend.currentData() == "alpha"
     alpha_out = win.composite().copy()

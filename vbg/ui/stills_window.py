@@ -60,6 +60,7 @@ from vbg.stills import Cutout, StillCutter, read_image, read_image_alpha, write_
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.files import pictures_dir
 from vbg.ui.icons import app_icon, bgr_to_qimage, line_icon
+from vbg.ui.theme import MUTED, WARN
 from vbg.video import PreparedJob, VideoJob, VideoResult, prepare, run_video
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ log = logging.getLogger(__name__)
 Cutter = Callable[[np.ndarray], Cutout]
 IMAGE_FILTER = ("Photos and videos (" + " ".join(
     f"*{e}" for e in sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS)) + ")")
+PICTURE_FILTER = "Pictures (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ")"
+WINDOW_SIZE = QSize(980, 620)  # the size it opens at, where the screen has room
+TITLE_BAR_PX = 40  # the window manager's title bar, outside our geometry but on the screen
 PREVIEW_EVERY_S = 0.25  # how often a running video job shows its latest frame
 VIDEO_SAVE_FILTER = ("MP4 video, background replaced (*.mp4);;"
                      "WebM with transparent background (*.webm);;"
@@ -137,7 +141,6 @@ class StillsWindow(QWidget):
         self.setWindowTitle("Cut out a photo or video — vbg")
         self.setWindowIcon(app_icon("on"))
         self.setAcceptDrops(True)
-        self.resize(980, 620)
         self._factory = cutter_factory or (lambda: StillCutter(model).cut)
         self._cutter: Cutter | None = None
         self._lock = threading.Lock()
@@ -151,6 +154,9 @@ class StillsWindow(QWidget):
         self.busy = False
         self.ask_open: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
             self, "Open a photo or video", str(pictures_dir()), IMAGE_FILTER)[0]
+        # "Over a picture…" picks a background picture: its own title, pictures only.
+        self.ask_open_background: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
+            self, "Choose a background picture", str(pictures_dir()), PICTURE_FILTER)[0]
         self.ask_save: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
             self, title, name, "PNG image (*.png)")[0]
         # The save dialog for a video (it asks before replacing a file, hence force=True).
@@ -203,15 +209,21 @@ class StillsWindow(QWidget):
                               "skin colour on strong backgrounds)")
         self.blend.currentIndexChanged.connect(self._update_result)
 
+        # Two rows, so the window fits a small screen (in one row the controls alone were
+        # wider than a 1280-px screen): the files and what is shown; the picture behind the
+        # person and the kind of mask.
         row = QHBoxLayout()
-        for w in (self.open_button, self.save_button, self.save_mask_button,
-                  self.background_button, self.blend):
+        for w in (self.open_button, self.save_button, self.save_mask_button):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.view)
-        row.addWidget(self.mask_kind)
-        row.addWidget(self.threshold_label)
-        row.addWidget(self.threshold)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.background_button)
+        row2.addWidget(self.blend)
+        row2.addStretch(1)
+        row2.addWidget(self.mask_kind)
+        row2.addWidget(self.threshold_label)
+        row2.addWidget(self.threshold)
 
         self.original = ImagePane("Open a photo or a video, or drop one here")
         self.result = ImagePane("The cut-out appears here", checker=True)
@@ -221,6 +233,9 @@ class StillsWindow(QWidget):
         panes.addWidget(self.result)
         self.status = QLabel("")
         self.status.setStyleSheet("color: #9aa3b2;")
+        # Wrapped: a long sentence (two paths) must not widen the window past the screen.
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m frames")
         self.progress.setMinimumWidth(240)
@@ -236,12 +251,26 @@ class StillsWindow(QWidget):
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(10)
         layout.addLayout(row)
+        layout.addLayout(row2)
         layout.addLayout(panes, 1)
         layout.addLayout(status_row)
         # A tool window: Esc or Ctrl+W (Cmd+W) closes it, as users expect.
         for key in ("Esc", "Ctrl+W"):  # Ctrl is Cmd on macOS
             QShortcut(QKeySequence(key), self, self.close)
         self._sync_buttons()
+        self.fit_to_screen()
+
+    def fit_to_screen(self) -> None:
+        """Open at :data:`WINDOW_SIZE`, but no larger than the screen's free area (less a title
+        bar): on a small screen the window must not run past its edges."""
+        screen = self.screen()
+        free = screen.availableGeometry() if screen is not None else None
+        if free is None or free.isEmpty():
+            self.resize(WINDOW_SIZE)
+            return
+        least = self.minimumSizeHint()
+        self.resize(max(least.width(), min(WINDOW_SIZE.width(), free.width())),
+                    max(least.height(), min(WINDOW_SIZE.height(), free.height() - TITLE_BAR_PX)))
 
     def _show_threshold(self, value: int) -> None:
         self.threshold_label.setText(f"Threshold {value} %")
@@ -338,7 +367,7 @@ class StillsWindow(QWidget):
         self.result.set_image(img)
 
     def choose_background(self) -> None:
-        path = self.ask_open()
+        path = self.ask_open_background()
         if path:
             self.set_background(path)
 
@@ -416,9 +445,10 @@ class StillsWindow(QWidget):
         self._say(f"Saved {path}.")
         return True
 
-    def _say(self, text: str, error: bool = False) -> None:
+    def _say(self, text: str, error: bool = False, warning: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(f"color: {'#ff6b6b' if error else '#9aa3b2'};")
+        color = "#ff6b6b" if error else WARN if warning else MUTED
+        self.status.setStyleSheet(f"color: {color};")
 
     def _sync_buttons(self) -> None:
         ready = self.cutout is not None and not self.busy
@@ -486,6 +516,12 @@ class StillsWindow(QWidget):
             self._say(str(exc), error=True)
             return False
         self._video_cancel = threading.Event()
+        # The panes show the video from now on: the photo's cut-out (and a cut still running)
+        # is not what the window shows any more, so "Save cut-out" must not offer it.
+        self._generation += 1
+        self.source_path, self.image, self.cutout, self._composite = src, None, None, None
+        self.busy = False
+        self._sync_buttons()
         total = prepared.info.frames
         self.progress.setRange(0, max(total, 1) if total else 0)  # 0..0: busy indicator
         self.progress.setValue(0)
@@ -552,6 +588,10 @@ class StillsWindow(QWidget):
         if result.cancelled:
             self._say("Cancelled; nothing was saved.")
             self.result.set_image(None, "Cancelled")
+            return
+        if result.ended_early:  # the same sentence as `vbg video`'s
+            self._say(result.ended_early_sentence(self.source_path or "The video"),
+                      warning=True)
             return
         self._say(f"Saved {result.out} ({result.frames} frames, {result.fps:.1f} fps).")
 

@@ -17,8 +17,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextBlockFormat, QTextCursor
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import (
+    QFontDatabase,
+    QGuiApplication,
+    QShowEvent,
+    QTextBlockFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -39,6 +45,7 @@ from vbg.ui.theme import MUTED, PANEL, TEXT, WARN
 from vbg.ui.theme import OK as OK_COLOR
 
 COPIED_MS = 2500
+TITLE_BAR_PX = 40  # the window manager's title bar, before the dialog is mapped
 _MARKS = {OK: ("✓", OK_COLOR), PROBLEM: ("!", WARN), NOTE: ("i", "#7aa7ff")}
 
 
@@ -163,6 +170,7 @@ class VcamDialog(QDialog):
         self.setMinimumWidth(620)
         self.diagnosis: Diagnosis | None = None
         self.commands: list[str] = []
+        self._placed: QPoint | None = None  # where place() put it last
 
         self.icon = QLabel()
         self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -282,6 +290,36 @@ class VcamDialog(QDialog):
         height = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() \
             else layout.totalSizeHint().height()
         self.resize(self.width(), max(height, layout.totalMinimumSize().height()))
+        if self._placed is None or self.pos() == self._placed:  # not moved by the user
+            self.place()
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        super().showEvent(event)
+        if self._placed is None:
+            self.place()
+
+    def place(self) -> None:
+        """Centre the dialog on its parent window (the screen when it has none or that is
+        hidden), its title bar on the screen's free area: some window managers took Qt's
+        first guess as 0,0 and put the title bar above the screen. Called on the first show
+        and each time the content changes its height, until the user moves it."""
+        parent = self.parentWidget()
+        screen = (parent.screen() if parent is not None else None) or self.screen()
+        free = screen.availableGeometry() if screen is not None else QRect()
+        frame = self.frameGeometry()
+        extra_w = frame.width() - self.width()
+        extra_h = frame.height() - self.height()
+        if extra_h <= 0:  # not mapped yet: the usual title bar, as QDialog guesses it
+            extra_w, extra_h = 0, TITLE_BAR_PX
+        w, h = self.width() + extra_w, self.height() + extra_h
+        over = (parent.window().frameGeometry() if parent is not None
+                and parent.window().isVisible() else free)
+        x, y = over.center().x() - w // 2, over.center().y() - h // 2
+        if not free.isEmpty():
+            x = max(free.left(), min(x, free.right() + 1 - w))
+            y = max(free.top(), min(y, free.bottom() + 1 - h))
+        self.move(x, y)
+        self._placed = self.pos()
 
     def set_outcome(self, o: SetupOutcome) -> None:
         """The setup's result, kept until the next setup (the diagnosis follows it)."""
@@ -334,8 +372,8 @@ class VcamDialog(QDialog):
         QGuiApplication.clipboard().setText("\n".join(self.commands) + "\n")
         n = len(self.commands)
         self.copy_button.setText("Copied ✓")
-        self.status.setText(f"Copied {n} command{'s' if n != 1 else ''}: paste them into a "
-                            "terminal.")
+        self.status.setText("Copied 1 command: paste it into a terminal." if n == 1 else
+                            f"Copied {n} commands: paste them into a terminal.")
         self._copied_timer.start(COPIED_MS)
 
     def _copied_done(self) -> None:
