@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from vbg.app import backgrounds as bgs
 from vbg.app import menu as m
 from vbg.app.backgrounds import BackgroundFile, color_specs
 from vbg.app.menu import Action, MenuState, find, prepare, prepare_menubar
@@ -148,7 +149,9 @@ def test_menubar_carries_the_same_controls_plus_view_options() -> None:
     bar = prepare_menubar(state(mask_view=True, fps_overlay=False))
     assert [i.text.replace("&", "") for i in bar] == ["vbg", "Background", "Camera", "Model",
                                                       "View"]
-    assert texts(find(bar, "Background").children) == texts(
+    keys = ["Next background", "Previous background", "Next colour"]
+    in_bar = texts(find(bar, "Background").children)
+    assert [t for t in in_bar if t not in keys] == texts(
         find(prepare(state()), "Background").children)
     view = find(bar, "View")
     assert find(view.children, "Mask view").action == Action(m.MASK_VIEW, False)
@@ -179,3 +182,29 @@ def test_tray_menu_shows_no_keys_the_menubar_does() -> None:
     assert find(bar, "vbg", "Pause (show background only)").shortcut == "Space"
     assert find(bar, "View", "Mirror").shortcut == "M"
     assert find(bar, "vbg", "Quit").shortcut == "Ctrl+Q"
+
+
+def test_the_background_menu_shows_the_b_n_p_keys() -> None:
+    # Issue 22, 10: the other menus showed their keys, the Background menu did not.
+    st = state(background="color:#3C825A")  # sage green, the 8th of the picker's order
+    menu = find(prepare_menubar(st), "Background").children
+    hinted = {i.text: i for i in menu if i.shortcut}
+    assert {t: i.shortcut for t, i in hinted.items()} == {
+        "Next background": "N", "Previous background": "P", "Next colour": "B"}
+    # Each does what its key does in the window (vbg.ui.window's shortcuts).
+    order = bgs.choices(st.backgrounds)
+    assert hinted["Next background"].action == Action(m.BACKGROUND, bgs.step(st.background,
+                                                                              order, 1))
+    assert hinted["Previous background"].action == Action(m.BACKGROUND, bgs.step(
+        st.background, order, -1))
+    assert hinted["Next colour"].action == Action(m.BACKGROUND, bgs.next_color(st.background))
+    assert hinted["Next colour"].action.arg != st.background
+    assert not any(i.checkable for i in hinted.values())
+    # Not in the tray's Background menu: a tray menu has no keyboard.
+    assert not any(i.shortcut for i in find(prepare(st), "Background").children)
+
+
+def test_the_fps_overlay_is_off_in_a_fresh_state() -> None:
+    view = find(prepare_menubar(MenuState()), "View")
+    item = find(view.children, "FPS overlay")
+    assert not item.checked and item.action == Action(m.FPS_OVERLAY, True)

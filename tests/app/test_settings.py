@@ -44,6 +44,19 @@ def test_round_trip(tmp_path: Path) -> None:
     assert load_settings(path) == st.LoadResult(s)
 
 
+def test_the_fps_overlay_is_off_by_default_and_a_saved_choice_is_kept(tmp_path: Path) -> None:
+    # Issue 22, 10: the overlay covered a new user's picture. Off for a fresh install; a user
+    # who has it on (saved files hold every field) keeps it.
+    assert Settings().fps_overlay is False
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"version": st.SETTINGS_VERSION, "fps_overlay": True,
+                                "mirror": True}))
+    assert load_settings(path).settings == Settings(fps_overlay=True, mirror=True)
+    save_settings(Settings(), path)
+    assert json.loads(path.read_text())["fps_overlay"] is False
+    assert load_settings(path).settings.fps_overlay is False
+
+
 def test_missing_file_gives_defaults_silently(tmp_path: Path) -> None:
     assert load_settings(tmp_path / "none.json") == st.LoadResult(Settings())
 

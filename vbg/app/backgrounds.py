@@ -158,6 +158,55 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
     return candidate
 
 
+# ------------------------------------------------------------------------------ removing
+
+
+def removable(spec: str, folder: Path) -> Path | None:
+    """The file behind ``spec`` when the user may remove it, else None.
+
+    Only pictures and videos the user added may go: an ``image:``/``video:`` spec whose file
+    sits directly in the user's backgrounds ``folder`` (a symlink there counts as the file it
+    is; only the link would go). Presets, colours, the bundled pictures and a file elsewhere
+    (given on the command line) can't be removed here. A file already gone still answers
+    its path (removing it is then nothing to do).
+    """
+    try:
+        bg = BackgroundConfig.parse(spec)
+    except ValueError:
+        return None
+    if bg.kind not in ("image", "video") or not bg.path:
+        return None
+    path = Path(bg.path)
+    try:
+        home = folder.resolve()
+        if (path.parent.resolve() != home or home == builtin_backgrounds_dir().resolve()
+                or kind_of(path) is None or path.name.startswith(".")):
+            return None
+        if path.is_dir() and not path.is_symlink():  # a folder named like a picture
+            return None
+    except OSError:
+        return None
+    return path
+
+
+def remove_background(spec: str, folder: Path) -> Path:
+    """Delete the file of an added background (see :func:`removable`) from ``folder`` and
+    return its path. A file that is already gone counts as removed. Raises
+    ``BackgroundError`` (a user sentence) for anything else or when deleting fails."""
+    path = removable(spec, folder)
+    if path is None:
+        name = Path(spec.partition(":")[2]).name or spec
+        raise BackgroundError(f"{name} is not one of the backgrounds you added, so vbg does not "
+                              "remove it; only files in your backgrounds folder can be removed.")
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise BackgroundError(f"Could not remove {path.name} from {folder} "
+                              f"({exc.strerror or exc}); check that the folder is writable."
+                              ) from exc
+    return path
+
+
 # ------------------------------------------------------------------------------ spec strings
 
 

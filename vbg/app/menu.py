@@ -18,8 +18,11 @@ from vbg.app.backgrounds import (
     BLUR_LIGHT,
     BLUR_STRONG,
     BackgroundFile,
+    choices,
     color_specs,
+    next_color,
     normalise,
+    step,
     title_of,
 )
 from vbg.config import CAMERA_SIZES, DEFAULT_MODEL
@@ -31,6 +34,7 @@ PAUSE = "pause"
 BACKGROUND = "background"
 ADD_BACKGROUND = "add_background"
 IMPORT_BACKGROUND = "import_background"  # arg: the path of a dropped or chosen file
+REMOVE_BACKGROUND = "remove_background"  # arg: the spec of an added picture or video
 OPEN_BACKGROUNDS = "open_backgrounds"
 CAMERA = "camera"
 MODEL = "model"
@@ -116,7 +120,7 @@ class MenuState:
     framing: bool = False  # auto-framing on
     preview_visible: bool = False
     mask_view: bool = False
-    fps_overlay: bool = True
+    fps_overlay: bool = False
     vcam_on: bool = False
     status_line: str = ""
 
@@ -131,8 +135,9 @@ def _same_background(a: str, b: str) -> bool:
         return False
 
 
-def background_items(state: MenuState) -> tuple[MenuItem, ...]:
-    """None, the blurs, the palette, the folder's pictures, then add/open."""
+def background_items(state: MenuState, keys: bool = False) -> tuple[MenuItem, ...]:
+    """None, the blurs, the palette, the folder's pictures, then add/open. ``keys`` (the
+    window's menu bar): also what the b / n / p keys do, with the keys as hints."""
 
     def item(spec: str, icon: str | None = None) -> MenuItem:
         return MenuItem(title_of(spec), Action(BACKGROUND, spec), checkable=True,
@@ -157,6 +162,16 @@ def background_items(state: MenuState) -> tuple[MenuItem, ...]:
         icon = f"thumb:{path}" if current.startswith("image:") else None
         items.append(MenuItem(title_of(current), Action(BACKGROUND, current), checkable=True,
                               checked=True, icon=icon))
+    if keys:
+        order = choices(state.backgrounds)
+        items += [
+            SEPARATOR,
+            MenuItem("Next background", Action(BACKGROUND, step(current, order, 1)),
+                     shortcut="N"),
+            MenuItem("Previous background", Action(BACKGROUND, step(current, order, -1)),
+                     shortcut="P"),
+            MenuItem("Next colour", Action(BACKGROUND, next_color(current)), shortcut="B"),
+        ]
     items += [
         SEPARATOR,
         MenuItem("Add image or video…", Action(ADD_BACKGROUND), icon="icon:add"),
@@ -318,7 +333,7 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
     )
     return (
         MenuItem("&vbg", children=app),
-        MenuItem("&Background", children=background_items(state)),
+        MenuItem("&Background", children=background_items(state, keys=True)),
         MenuItem("&Camera", children=camera_items(state)),
         MenuItem("&Model", children=model_items(state)),
         MenuItem("V&iew", children=view),

@@ -76,7 +76,7 @@ class Settings:
     threads: int = _D.matting.threads
     autostart: bool = False
     start_hidden: bool = False
-    fps_overlay: bool = True
+    fps_overlay: bool = False  # off: it covered the picture (a saved choice is kept)
     keep_camera_on: bool = False
     virtual_camera: str = "auto"
     framing: str = _D.output.framing

@@ -32,6 +32,7 @@ from vbg.app.session import CameraList, Level, PipelineFactory, Session, Session
 from vbg.app.settings import Settings, SettingsStore
 from vbg.app.status import AppStatus
 from vbg.config import AppConfig
+from vbg.errors import VbgError
 from vbg.pipeline import Pipeline
 from vbg.ui.bridge import MainThreadBridge
 
@@ -243,6 +244,23 @@ class AppController(QObject):
 
     def import_background(self, path: str | Path) -> bool:
         return self.session.import_background(path)
+
+    def remove_background(self, spec: str) -> bool:
+        """Delete an added background's file (the picker's "Remove"; the policy is
+        :func:`vbg.app.backgrounds.remove_background`). The one in use gives way to the default
+        background first, so neither the picture nor the saved settings point at a file that
+        is gone."""
+        try:
+            removed = bgs.remove_background(spec, self.backgrounds_dir)
+        except VbgError as exc:
+            self.session.report(str(exc), "error")
+            return False
+        if bgs.normalise(self.background) == bgs.normalise(spec):
+            self.set_background(Settings().background)
+        self.refresh_backgrounds()
+        self.changed.emit()
+        self.session.report(f"Removed {removed.name} from your backgrounds.", "info")
+        return True
 
     def refresh_backgrounds(self) -> None:
         self.session.refresh_backgrounds()

@@ -2,14 +2,18 @@
 
 Tiles are in the same order as the n / p keys cycle (``vbg.app.backgrounds.choices``). The blur
 tiles show the demo picture blurred, "None" shows it sharp, so the grid says what each choice
-does without words.
+does without words. A right click on a picture or video the user added offers "Remove"
+(``remove_requested``; which tiles may go is ``can_remove``'s answer, vbg.app.backgrounds'
+policy).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QStyle, QWidget
+from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QMenu, QStyle, QWidget
 
 from vbg import resources
 from vbg.app import backgrounds as bgs
@@ -65,10 +69,13 @@ def short_title(spec: str) -> str:
 
 
 class BackgroundPicker(QListWidget):
-    """``chosen(spec)`` when a tile is clicked; ``add_requested`` for the "Add…" tile."""
+    """``chosen(spec)`` when a tile is clicked; ``add_requested`` for the "Add…" tile;
+    ``remove_requested(spec)`` from a tile's right-click menu, offered where
+    ``can_remove(spec)`` says so."""
 
     chosen = Signal(str)
     add_requested = Signal()
+    remove_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +93,9 @@ class BackgroundPicker(QListWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the window's shortcuts
         self.setMinimumHeight(TILE.height() + 60)
         self.itemClicked.connect(self._clicked)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self.can_remove: Callable[[str], bool] = lambda spec: False
         self._specs: list[str] = []
         self._current: str | None = None
 
@@ -118,16 +128,28 @@ class BackgroundPicker(QListWidget):
         if wanted == self._current:
             return
         self._current = wanted
+        tile = self._tile_of(wanted)
         self.blockSignals(True)
         self.clearSelection()
-        for i in range(self.count()):
-            item = self.item(i)
-            if item.data(SPEC_ROLE) == wanted:
-                item.setSelected(True)
-                self.setCurrentItem(item)
-                self.scrollToItem(item)
-                break
+        if tile is not None:
+            tile.setSelected(True)
+            self.setCurrentItem(tile)
+            self.scrollToItem(tile)
         self.blockSignals(False)
+
+    def _tile_of(self, spec: str) -> QListWidgetItem | None:
+        """The tile that stands for ``spec``: its own, or for a blur level between the presets
+        (the blur slider's) the nearer blur tile."""
+        for i in range(self.count()):
+            if self.item(i).data(SPEC_ROLE) == spec:
+                return self.item(i)
+        if not spec.startswith("blur:"):
+            return None
+        level = int(spec.partition(":")[2])
+        blurs = [self.item(i) for i in range(self.count())
+                 if str(self.item(i).data(SPEC_ROLE)).startswith("blur:")]
+        return min(blurs, key=lambda t: abs(int(t.data(SPEC_ROLE).partition(":")[2]) - level),
+                   default=None)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
         # Spread the columns over the whole width instead of leaving a ragged gap on the
@@ -147,6 +169,23 @@ class BackgroundPicker(QListWidget):
             if self.item(i).data(SPEC_ROLE) == spec:
                 return self.item(i)
         raise KeyError(spec)
+
+    def menu_for(self, item: QListWidgetItem | None) -> QMenu | None:
+        """The right-click menu of a tile: "Remove" for a picture or video the user added;
+        None for every other tile (presets, colours, the bundled pictures, "Add…")."""
+        spec = item.data(SPEC_ROLE) if item is not None else None
+        if not spec or spec == ADD or not self.can_remove(spec):
+            return None
+        menu = QMenu(self)
+        remove = menu.addAction(line_icon("remove"), f"Remove “{short_title(spec)}”…")
+        remove.triggered.connect(lambda _=False: self.remove_requested.emit(spec))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.menu_for(self.itemAt(pos))
+        if menu is not None:
+            menu.exec(self.viewport().mapToGlobal(pos))
+            menu.deleteLater()
 
     def _clicked(self, item: QListWidgetItem) -> None:
         spec = item.data(SPEC_ROLE)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QFileDialog, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QSystemTrayIcon
 
 from vbg.app import autostart, menu
 from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
@@ -73,6 +73,8 @@ class AppShell(QObject):
             lambda: StillsWindow(model=controller.settings.model))
         self.ask_open_media: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
             self.window, "Add a background", str(pictures_dir()), MEDIA_FILTER)[0]
+        # Asks before a file is deleted (a seam: tests answer it).
+        self.confirm: Callable[[str, str], bool] = self._ask_yes_no
         self.window = MainWindow(controller, self.perform)
         self.tray = Tray(controller, self.perform, self.window.isVisible, self)
         if tray_available is None:
@@ -103,6 +105,7 @@ class AppShell(QObject):
             menu.BACKGROUND: lambda spec: controller.set_background(str(spec)),
             menu.ADD_BACKGROUND: lambda _: self.add_background(),
             menu.IMPORT_BACKGROUND: lambda path: controller.import_background(str(path)),
+            menu.REMOVE_BACKGROUND: lambda spec: self.remove_background(str(spec)),
             menu.OPEN_BACKGROUNDS: lambda _: self.open_folder(controller.backgrounds_dir),
             menu.CAMERA: lambda arg: controller.set_camera(*arg),  # type: ignore[misc]
             menu.MODEL: lambda key: controller.set_model(str(key)),
@@ -191,6 +194,23 @@ class AppShell(QObject):
         path = self.ask_open_media()
         if path:
             self.controller.import_background(path)
+
+    def remove_background(self, spec: str) -> bool:
+        """The picker's "Remove": ask, then delete the added file (the controller's job)."""
+        path = Path(spec.partition(":")[2])
+        if not self.confirm("Remove background",
+                            f"Remove “{path.name}” from your backgrounds?\n\nThe file is "
+                            f"deleted from {path.parent}."):
+            return False
+        return self.controller.remove_background(spec)
+
+    def _ask_yes_no(self, title: str, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Cancel, self.window)
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is remove
 
     def open_folder(self, folder: Path) -> None:
         try:

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -57,6 +58,7 @@ from vbg.app.menu import (
     MIRROR,
     PAUSE,
     QUIT,
+    REMOVE_BACKGROUND,
     RUNNING,
     SETTINGS,
     STILLS,
@@ -66,6 +68,7 @@ from vbg.app.menu import (
     prepare_menubar,
 )
 from vbg.app.status import icon_state, overlay_lines, status_line
+from vbg.config import BackgroundConfig
 from vbg.ui.controller import AppController
 from vbg.ui.icons import app_icon, line_icon
 from vbg.ui.menus import populate
@@ -140,6 +143,10 @@ class MainWindow(QMainWindow):
         self.picker.chosen.connect(lambda spec: self._perform(Action(BACKGROUND, spec)))
         self.picker.add_requested.connect(
             lambda: self._perform(Action(ADD_BACKGROUND)))
+        self.picker.can_remove = lambda spec: bgs.removable(
+            spec, controller.backgrounds_dir) is not None
+        self.picker.remove_requested.connect(
+            lambda spec: self._perform(Action(REMOVE_BACKGROUND, spec)))
 
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -149,7 +156,11 @@ class MainWindow(QMainWindow):
         outer.addLayout(self._build_controls())
         title = QLabel("BACKGROUND")
         title.setObjectName("sectionTitle")
-        outer.addWidget(title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(title)
+        title_row.addStretch(1)
+        self._build_blur_slider(title_row)
+        outer.addLayout(title_row)
         outer.addWidget(self.picker)
         self.picker.setFixedHeight(2 * self.picker.gridSize().height() + 30)
         self.setCentralWidget(central)
@@ -230,6 +241,35 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stills_button)
         row.addWidget(self.settings_button)
         return row
+
+    def _build_blur_slider(self, row: QHBoxLayout) -> None:
+        """The blur strength, 1-10 (the engine's levels; the tiles are two of them), shown
+        while a blur is the background. Applied when let go (or per key step), not on every
+        pixel of a drag."""
+        self.blur_label = QLabel()
+        self.blur_slider = QSlider(Qt.Orientation.Horizontal)
+        self.blur_slider.setRange(1, 10)
+        self.blur_slider.setPageStep(1)
+        self.blur_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.blur_slider.setTickInterval(1)
+        self.blur_slider.setTracking(False)
+        self.blur_slider.setFixedWidth(180)
+        self.blur_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the shortcuts
+        self.blur_slider.setAccessibleName("Blur strength")
+        self.blur_slider.setToolTip("How strongly the room behind you is blurred (1-10)")
+        self.blur_label.setBuddy(self.blur_slider)
+        self.blur_slider.sliderMoved.connect(self._show_blur_level)
+        self.blur_slider.valueChanged.connect(self._show_blur_level)
+        self.blur_slider.valueChanged.connect(
+            lambda level: self._perform(Action(BACKGROUND, f"blur:{level}")))
+        for w in (self.blur_label, self.blur_slider):
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # the picker doesn't jump when it hides
+            w.setSizePolicy(policy)
+            row.addWidget(w)
+
+    def _show_blur_level(self, level: int) -> None:
+        self.blur_label.setText(f"Blur strength {level}")
 
     def _build_menubar(self) -> None:
         self._menus: list[QMenu] = []
@@ -315,6 +355,14 @@ class MainWindow(QMainWindow):
         self.on_button.setText("On" if c.running else "Off")
         self.pause_button.setEnabled(c.running)
         self.picker.set_choices(bgs.choices(c.backgrounds), c.background)
+        blur = BackgroundConfig.parse(c.background) if c.background.startswith("blur") else None
+        for w in (self.blur_label, self.blur_slider):
+            w.setVisible(blur is not None)
+        if blur is not None and not self.blur_slider.isSliderDown():
+            self.blur_slider.blockSignals(True)
+            self.blur_slider.setValue(blur.blur_level)
+            self.blur_slider.blockSignals(False)
+            self._show_blur_level(blur.blur_level)
         self.preview.show_overlay = c.settings.fps_overlay
         if not c.running:
             self.preview.badge = None
