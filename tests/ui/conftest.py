@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QFileDialog
 
 from vbg.app import autostart
 from vbg.app.settings import SettingsStore
@@ -41,6 +42,17 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_blocking_file_dialogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real modal file dialog would wait forever for a click offscreen: fail instead (tests
+    answer the seams, ``ask_open``, ``ask_open_background``..., or patch these themselves)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a test opened a real file dialog: {args[1:2]}")
+
+    for name in ("getOpenFileName", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, refuse)
 
 
 @pytest.fixture
