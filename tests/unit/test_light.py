@@ -59,8 +59,8 @@ def run(light: Relighter, frame: np.ndarray, alpha: np.ndarray, seconds: float,
 
 
 def stats(key: float, highlight: float | None = None) -> PersonStats:
-    return PersonStats(key=key / 255, highlight=(highlight or key) / 255, colour=None,
-                       share=0.3)
+    return PersonStats(key=key / 255, person_key=key / 255,
+                       highlight=(highlight or key) / 255, colour=None, share=0.3)
 
 
 # -- the curve -----------------------------------------------------------------------------------
@@ -283,7 +283,8 @@ def test_matching_moves_the_colour_temperature_by_strength(strength: float) -> N
     params = replace(P, strength=strength)
     out = run(Relighter(params), frame, alpha, 4.0, scene=warm)
     b, g, r = linear_bgr(out[300, 320])
-    assert math.log2(r / b) == pytest.approx(strength * 0.8, abs=0.05)
+    # ``strength`` of the 0.8 stops, up to the limit.
+    assert math.log2(r / b) == pytest.approx(min(strength * 0.8, P.max_warm), abs=0.05)
     lum = 0.0722 * b + 0.7152 * g + 0.2126 * r
     assert lum == pytest.approx(grey, rel=0.03)  # the same brightness, only warmer
 
@@ -303,6 +304,17 @@ def test_matching_moves_the_brightness_by_strength() -> None:
     b, g, r = linear_bgr(out[300, 320])
     assert g == pytest.approx(grey * 2 ** -0.5, rel=0.03)
     assert b == pytest.approx(g, rel=0.02) and r == pytest.approx(g, rel=0.02)
+
+
+def test_matching_never_brightens_highlights_past_white() -> None:
+    frame, alpha = scene_frame((128, 128, 128))
+    frame[250:] = np.where(alpha[250:, :, None] > 0, 235, frame[250:])  # a white shirt
+    bright = SceneStats(key=0.9, colour=(0.79, 0.79, 0.79))
+    light = Relighter(replace(P, strength=1.0))
+    out = run(light, frame, alpha, 4.0, scene=bright)
+    # Brighter, but the shirt (the 99th percentile) no higher than white = 0.96 · 255.
+    assert out[200, 320, 1] > 128
+    assert out[300, 320, 1] <= round(P.white * 255) + 1
 
 
 def test_no_matching_without_a_picture_or_strength() -> None:

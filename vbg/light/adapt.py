@@ -16,10 +16,11 @@ that hovers at the edge does not switch it on and off). While engaged the aim is
 log-average to the same power of it.
 
 **Matching** (``strength`` > 0 and a background picture): the person's colour temperature (the
-log ratio of red to blue, linear light) and brightness (the corrected face's key against the
-background's, linear light) are moved ``strength`` of the way toward the background's, within
-``max_warm`` / ``max_level`` stops. Only the warm–cool axis is matched: a green forest behind
-someone does not turn them green.
+log ratio of red to blue, linear light) and brightness (the whole corrected person's key against
+the background's, linear light) are moved ``strength`` of the way toward the background's,
+within ``max_warm`` / ``max_level`` stops, and never so far up that the person's highlights pass
+``white`` (a white shirt in front of a bright picture stays a white shirt, not a blown one).
+Only the warm–cool axis is matched: a green forest behind someone does not turn them green.
 
 **Easing.** Each quantity is in stops (log2; 0 = unchanged) and moves toward its aim on the
 critically damped path (its exact solution: no overshoot from rest, stable at any dt), at most
@@ -36,6 +37,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from vbg.light.curve import Curve, decode
 from vbg.light.measure import PersonStats, SceneStats
@@ -59,8 +62,10 @@ class LightParams:
     max_stretch: float = 0.32   # ... by at most this many stops (white point ≥ 0.8)
     slope: float = 4.0          # the curve is never steeper than this (noise in the shadows)
     strength: float = 0.0       # matching to the background: 0 (off) .. 1 (all the way)
-    max_warm: float = 1.0       # matching: red/blue ratio change, stops, at most
-    max_level: float = 1.0      # matching: brightness change, stops of linear light, at most
+    # Matching: the red/blue ratio changes by at most this many stops (beyond it skin turns
+    # grey-blue in front of a night sky) ...
+    max_warm: float = 0.5
+    max_level: float = 0.75     # ... and the brightness by this many (linear light)
     settle_s: float = 1.5       # the easing settles (within 2 %) in about this long
     max_rate: float = 1.0       # stops per second, at most
     dead_zone: float = 0.1      # stops: an aim moves only when the wanted value left it by this
@@ -192,8 +197,8 @@ def step(stats: PersonStats | None, state: LightState, dt: float,
         stretch = _reaim(stretch, want_stretch, params.dead_zone)
         want_warm = want_level = 0.0
         if scene is not None and params.strength > 0.0 and stats.colour is not None:
-            want_warm, want_level = _match(stats.colour, scene, 2.0 ** key, lift.aim,
-                                           stretch.aim, params)
+            want_warm, want_level = _match(stats, stats.colour, scene, lift.aim, stretch.aim,
+                                           params)
         warm = _reaim(warm, want_warm, params.dead_zone)
         level = _reaim(level, want_level, params.dead_zone)
     if stats is not None and not state.on_air:
@@ -210,17 +215,21 @@ def step(stats: PersonStats | None, state: LightState, dt: float,
     return new.curve(params), new
 
 
-def _match(colour: tuple[float, float, float], scene: SceneStats, key: float, lift: float,
-           stretch: float, params: LightParams) -> tuple[float, float]:
-    """(warm, level) in stops: ``strength`` of the way from the person to the background."""
+def _match(stats: PersonStats, colour: tuple[float, float, float], scene: SceneStats,
+           lift: float, stretch: float, params: LightParams) -> tuple[float, float]:
+    """(warm, level) in stops: ``strength`` of the way from the person to the background;
+    never brightening the person's highlights past ``params.white``."""
     b, _, r = colour
     sb, _, sr = scene.colour
     tiny = 1e-6
     warm = params.strength * (math.log2((sr + tiny) / (sb + tiny))
                               - math.log2((r + tiny) / (b + tiny)))
-    # The face's key after the low-light curve being aimed at, then both in linear light.
-    toned = min(1.0, (key * 2.0 ** stretch) ** (2.0 ** -lift))
-    person, backdrop = decode(toned), decode(scene.key)
-    level = params.strength * math.log2((backdrop + tiny) / (person + tiny))
+    # The whole person's key and highlights after the low-light curve being aimed at, then
+    # compared in linear light with the background's key.
+    curve = Curve(gamma=2.0 ** -lift, white=2.0 ** -stretch, slope=params.slope)
+    key, high = curve.tone(np.array([stats.person_key, stats.highlight]))
+    level = params.strength * math.log2((decode(scene.key) + tiny) / (decode(key) + tiny))
+    headroom = math.log2(decode(params.white) / max(decode(high), tiny))
+    level = min(level, max(headroom, 0.0))
     return (min(max(warm, -params.max_warm), params.max_warm),
             min(max(level, -params.max_level), params.max_level))

@@ -2,13 +2,15 @@
 
 The person's **exposure** is read on the face, where a viewer looks and where clothes don't
 count: the top of the person's mask, a band as tall as 1.3 head widths (the mean width of the
-mask's top 15 %), at most 40 % of the person's height. Its *log-average* luminance (the key,
-as photographers' meters and Reinhard's tone mapping use it) is what a gamma maps exactly:
-``key(x^g) = key(x)^g``. A figure too small for a face band (under ``MIN_FACE_WEIGHT`` of
-person in it) is metered on the whole person. The **highlights** are the person's 99th
-percentile of luminance; the **colour** is the mean linear-light BGR of the person's
-well-exposed pixels (luma neither near black, where noise rules, nor near clipping), so the
-colour temperature is read from light, not from noise or from a blown-out shirt.
+mask's top 15 %), at most 40 % of the person's height. Its *log-average* luminance (the key, as
+photographers' meters and Reinhard's tone mapping use it) is what a gamma maps exactly:
+``key(x^g) = key(x)^g``. A figure too small for a face band (under ``MIN_FACE_WEIGHT`` of person
+in it) is metered on the whole person. The **highlights** are the person's 99th percentile of
+luminance; the whole person's key is what matching compares with the background's (like with
+like: a face is darker than most backgrounds); the **colour** is the mean linear-light BGR of
+the person's well-exposed pixels (luma neither near black, where noise rules, nor near
+clipping), so the colour temperature is read from light, not from noise or from a blown-out
+shirt.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class PersonStats:
     """The person in one frame; luminances are shares of 255 (0..1)."""
 
     key: float                               # log-average luminance of the face (or person)
+    person_key: float                        # log-average luminance of the whole person
     highlight: float                         # 99th percentile of the person's luminance
     colour: tuple[float, float, float] | None  # mean linear-light B, G, R (well exposed)
     share: float                             # the person's share of the picture (alpha mean)
@@ -107,6 +110,7 @@ def measure_person(sample: np.ndarray, alpha: np.ndarray, *, colour: bool = True
     highlight = float(np.searchsorted(np.cumsum(hist), 0.99 * total)) / 255.0
     return PersonStats(
         key=_key(key_luma, key_weight),
+        person_key=_key(luma, weight),
         highlight=min(highlight, 1.0),
         colour=_colour(sample, luma, weight) if colour else None,
         share=total / (255.0 * alpha.size),
