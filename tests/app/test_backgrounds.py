@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vbg.app import backgrounds as bgs
-from vbg.config import COLOR_PALETTE, BackgroundConfig
+from vbg.config import COLOR_PALETTE, BackgroundConfig, color_hex
 from vbg.errors import BackgroundError
 
 
@@ -101,14 +101,14 @@ def test_import_into_an_unwritable_place_is_a_user_error(tmp_path: Path) -> None
 
 
 def test_specs_round_trip() -> None:
-    assert bgs.spec_of(BackgroundConfig.parse("blur")) == "blur:5"
+    assert BackgroundConfig.parse("blur").spec == "blur:5"
     assert bgs.normalise("colour:#abcdef") == "color:#ABCDEF"
     assert bgs.normalise("image:/a/b.png") == "image:/a/b.png"
     assert bgs.normalise("none") == "none"
     with pytest.raises(ValueError):
         bgs.normalise("plaid")
     for bgr in COLOR_PALETTE:
-        spec = f"color:{bgs.color_hex(bgr)}"
+        spec = f"color:{color_hex(bgr)}"
         assert BackgroundConfig.parse(spec).color == bgr
 
 
@@ -117,7 +117,7 @@ def test_titles() -> None:
     assert bgs.title_of("blur:10") == "Blur (strong)"
     assert bgs.title_of("blur:3") == "Blur (level 3)"
     assert bgs.title_of("none").startswith("None")
-    assert bgs.title_of(f"color:{bgs.color_hex(COLOR_PALETTE[4])}") == "Sage green"
+    assert bgs.title_of(f"color:{color_hex(COLOR_PALETTE[4])}") == "Sage green"
     assert bgs.title_of("color:#010203") == "#010203"
     assert bgs.title_of("image:/x/my_office.jpg") == "My office"
 

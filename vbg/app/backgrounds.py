@@ -19,12 +19,10 @@ from pathlib import Path
 import platformdirs
 
 from vbg import resources
-from vbg.capture import IMAGE_EXTENSIONS
-from vbg.config import COLOR_PALETTE, BackgroundConfig
+from vbg.config import COLOR_PALETTE, BackgroundConfig, BackgroundKind, color_hex
 from vbg.errors import BackgroundError
 from vbg.fileio import atomic_output
-
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm"})
+from vbg.imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 # The two blur presets of the menu. "Light" is the CLI default (blur = blur:5), so a fresh
 # install shows a ticked preset rather than none.
@@ -59,12 +57,12 @@ class BackgroundFile:
     """An image or video in a backgrounds folder; ``builtin`` for the shipped ones."""
 
     path: Path
-    kind: str  # "image" or "video"
+    kind: BackgroundKind  # "image" or "video"
     builtin: bool = False
 
     @property
     def spec(self) -> str:
-        return f"{self.kind}:{self.path}"
+        return BackgroundConfig(kind=self.kind, path=str(self.path)).spec
 
     @property
     def title(self) -> str:
@@ -74,7 +72,7 @@ class BackgroundFile:
         return text[:1].upper() + text[1:]
 
 
-def kind_of(path: str | Path) -> str | None:
+def kind_of(path: str | Path) -> BackgroundKind | None:
     """"image" or "video" by file extension; None for anything else."""
     suffix = Path(path).suffix.lower()
     if suffix in IMAGE_EXTENSIONS:
@@ -210,33 +208,16 @@ def remove_background(spec: str, folder: Path) -> Path:
 # ------------------------------------------------------------------------------ spec strings
 
 
-def color_hex(bgr: Sequence[int]) -> str:
-    """BGR tuple to ``#RRGGBB``."""
-    b, g, r = (int(c) for c in bgr)
-    return f"#{r:02X}{g:02X}{b:02X}"
-
-
 def color_name(bgr: Sequence[int]) -> str:
     """The palette name of a colour, else its hex code."""
     key = tuple(int(c) for c in bgr)
     return COLOR_NAMES.get(key, color_hex(bgr))  # type: ignore[arg-type]
 
 
-def spec_of(bg: BackgroundConfig) -> str:
-    """The canonical spec string of a background (light wrap is not part of it)."""
-    if bg.kind == "blur":
-        return f"blur:{bg.blur_level}"
-    if bg.kind == "color":
-        return f"color:{color_hex(bg.color)}"
-    if bg.kind in ("image", "video"):
-        return f"{bg.kind}:{bg.path}"
-    return "none"
-
-
 def normalise(spec: str) -> str:
     """A spec in canonical form (``blur`` -> ``blur:5``, ``colour:#abc123`` -> ``color:#ABC123``).
     ``ValueError`` for a spec that doesn't parse."""
-    return spec_of(BackgroundConfig.parse(spec))
+    return BackgroundConfig.parse(spec).spec
 
 
 def title_of(spec: str) -> str:
@@ -257,12 +238,13 @@ def title_of(spec: str) -> str:
 
 def preset_specs() -> list[str]:
     """none, light blur, strong blur, then the palette colours."""
-    return ["none", f"blur:{BLUR_LIGHT}", f"blur:{BLUR_STRONG}",
-            *(f"color:{color_hex(c)}" for c in COLOR_PALETTE)]
+    return [BackgroundConfig(kind="none").spec,
+            *(BackgroundConfig(kind="blur", blur_level=n).spec for n in (BLUR_LIGHT, BLUR_STRONG)),
+            *color_specs()]
 
 
 def color_specs() -> list[str]:
-    return [f"color:{color_hex(c)}" for c in COLOR_PALETTE]
+    return [BackgroundConfig(kind="color", color=c).spec for c in COLOR_PALETTE]
 
 
 def choices(files: Iterable[BackgroundFile]) -> list[str]:

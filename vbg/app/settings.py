@@ -32,7 +32,6 @@ from typing import Any
 
 import platformdirs
 
-from vbg.app.backgrounds import spec_of
 from vbg.config import CLI_DEFAULTS, VCAM_BACKENDS, AppConfig, BackgroundConfig
 from vbg.errors import VbgError
 from vbg.fileio import atomic_output, remove_stale_temporaries
@@ -68,7 +67,7 @@ class Settings:
     width: int = _D.capture.width
     height: int = _D.capture.height
     fps: float = _D.capture.fps
-    background: str = spec_of(_D.background)
+    background: str = _D.background.spec
     model: str = _D.matting.model
     smoothing: bool = _D.matting.smoothing
     refinement: bool = _D.matting.refine
@@ -119,7 +118,7 @@ def _settings_view(config: AppConfig) -> dict[str, Any]:
     return {
         "camera": config.capture.source, "width": config.capture.width,
         "height": config.capture.height, "fps": config.capture.fps,
-        "background": spec_of(config.background), "model": config.matting.model,
+        "background": config.background.spec, "model": config.matting.model,
         "smoothing": config.matting.smoothing, "refinement": config.matting.refine,
         "mirror": config.output.mirror, "threads": config.matting.threads,
         "keep_camera_on": config.output.keep_camera_on,

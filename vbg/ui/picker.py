@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QMenu, QS
 
 from vbg import resources
 from vbg.app import backgrounds as bgs
-from vbg.config import BackgroundConfig
+from vbg.config import BackgroundConfig, color_hex
 from vbg.ui.icons import line_icon, swatch, thumbnail
 
 TILE = QSize(100, 56)
@@ -37,7 +37,7 @@ def _tile_for(spec: str) -> QIcon:
     elif bg.kind == "blur":
         pix = thumbnail(demo, size, blur=2 + bg.blur_level)
     elif bg.kind == "color":
-        pix = swatch(bgs.color_hex(bg.color), size, radius=8)
+        pix = swatch(color_hex(bg.color), size, radius=8)
     else:
         pix = thumbnail(bg.path or "", size)
     if pix is None:  # a missing file: a placeholder tile

@@ -18,7 +18,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QSystemTrayIcon
 
 from vbg.app import autostart, menu
-from vbg.app.backgrounds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from vbg.app.menu import Action
 from vbg.app.messages import Level, MessageLog
 from vbg.app.settings import Settings
@@ -26,6 +25,7 @@ from vbg.app.vcam import doctor as vcam_doctor
 from vbg.app.vcam import setup as vcam_setup
 from vbg.config import BackgroundConfig
 from vbg.errors import VbgError
+from vbg.imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from vbg.ui.controller import AppController
 from vbg.ui.files import pictures_dir
 from vbg.ui.messages_dialog import MessagesDialog
