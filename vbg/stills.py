@@ -29,11 +29,6 @@ from vbg.matting.registry import load_model
 
 BLENDS = ("alpha", "poisson")
 
-def read_image(path: str | Path) -> np.ndarray:
-    """Read a photo as BGR uint8; SourceError with one sentence when that is impossible."""
-    return read_image_alpha(path)[0]
-
-
 def read_image_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a photo as BGR uint8 plus its own alpha channel (uint8, None when it has none);
     SourceError with one sentence when that is impossible (missing, unreadable, not an

@@ -51,12 +51,10 @@ from PySide6.QtWidgets import (
 )
 
 from vbg import imaging
-from vbg.app.backgrounds import VIDEO_EXTENSIONS
-from vbg.capture import IMAGE_EXTENSIONS
 from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
 from vbg.errors import VbgError, clause
-from vbg.sinks.media import load_av
-from vbg.stills import Cutout, StillCutter, read_image, read_image_alpha, write_png_atomic
+from vbg.imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_av
+from vbg.stills import Cutout, StillCutter, read_image_alpha, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.files import pictures_dir
 from vbg.ui.icons import app_icon, bgr_to_qimage, line_icon
@@ -375,7 +373,7 @@ class StillsWindow(QWidget):
         """Use the picture at ``path`` behind the person (alpha blend unless Poisson is
         chosen); False (message shown) when it is not a readable image."""
         try:
-            self.background = read_image(path)
+            self.background = read_image_alpha(path)[0]
         except VbgError as exc:
             self._say(str(exc), error=True)
             return False
