@@ -68,7 +68,7 @@ class LightParams:
     max_level: float = 0.75     # ... and the brightness by this many (linear light)
     settle_s: float = 1.5       # the easing settles (within 2 %) in about this long
     max_rate: float = 1.0       # stops per second, at most
-    dead_zone: float = 0.1      # stops: an aim moves only when the wanted value left it by this
+    dead_zone: float = 0.1      # stops: once arrived, an aim moves only for a change this big
     meter_s: float = 0.5        # time constant of the metered face key and highlights
 
     def __post_init__(self) -> None:
