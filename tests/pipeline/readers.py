@@ -1,21 +1,10 @@
 """Helpers for the tests that watch a stand-in v4l2loopback node with real inotify: another
-process that holds the node open (an app reading the virtual camera), and a bounded wait."""
+process that holds the node open (an app reading the virtual camera). Waits: tests.waiting."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
-
-
-def until(cond, timeout: float = 15.0) -> None:
-    """Wait until ``cond()`` is true; fail the test after ``timeout`` seconds."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
 
 
 def holder(path) -> subprocess.Popen:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from tests.conftest import require_shared
-from tests.pipeline.readers import until
+from tests.waiting import WAIT_S, until
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
 from vbg.framing.measure import box_of
 from vbg.pipeline import Pipeline
@@ -61,10 +61,10 @@ def test_framing_is_switched_while_running_without_reopening_the_camera(recordin
     pipe.start()
     try:
         cam = recording_backend.last()
-        until(lambda: len(cam.recorded()[0]) >= 20, timeout=60)
+        until(lambda: len(cam.recorded()[0]) >= 20, timeout=3 * WAIT_S)
         pipe.apply(replace(cfg, output=replace(cfg.output, framing="auto")))
         start = len(cam.recorded()[0])
-        until(lambda: len(cam.recorded()[0]) >= start + 30, timeout=60)
+        until(lambda: len(cam.recorded()[0]) >= start + 30, timeout=3 * WAIT_S)
         assert pipe.stage_samples("framing+composite"), "the framing stage never ran"
         assert cam.close_calls == 0 and recording_backend.last() is cam
     finally:

@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 import vbg.compositor.backdrop as backdrop_module
+from tests.waiting import until
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
 from vbg.matting.engine import MaskEngine
 from vbg.pipeline import Pipeline
-
-from .readers import until
 
 W, H = 320, 180
 BLUE, RED = (200, 40, 30), (30, 40, 200)  # BGR: the two background videos

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import vbg.pipeline.runner as runner
-from tests.pipeline.readers import holder, release, until
+from tests.pipeline.readers import holder, release
+from tests.waiting import until
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig, OutputConfig
 from vbg.errors import OutputError
 from vbg.matting.engine import MaskEngine

@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from tests.waiting import WAIT_S, until
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, MattingConfig, OutputConfig
 from vbg.errors import BackgroundError, ModelError
 from vbg.matting.engine import MaskEngine
@@ -39,11 +40,11 @@ def is_green(frame: np.ndarray) -> bool:
     return bool(np.mean(np.all(region == GREEN, axis=1)) > 0.99)
 
 
-def run_for(pipe: Pipeline, frames: int, timeout: float = 30.0) -> None:
+def run_for(pipe: Pipeline, frames: int) -> None:
     pipe.max_frames = frames
     pipe.start()
     try:
-        assert pipe.wait(timeout), "the pipeline did not produce the frames in time"
+        assert pipe.wait(WAIT_S), "the pipeline did not produce the frames in time"
     finally:
         pipe.stop()
 
@@ -140,27 +141,26 @@ def test_stalled_model_holds_then_pauses_then_recovers(recording_backend, monkey
     pipe = Pipeline(config(stale_after_ms=100.0))
     pipe.start()
     try:
-        assert pipe_wait_state(pipe, "running", states)
+        pipe_wait_state(pipe, "running", states)
         stall.set()
-        assert pipe_wait_state(pipe, "holding", states)
-        assert pipe_wait_state(pipe, "paused", states)
+        pipe_wait_state(pipe, "holding", states)
+        pipe_wait_state(pipe, "paused", states)
         stall.clear()
-        assert pipe_wait_state(pipe, "running", states)
+        pipe_wait_state(pipe, "running", states)
     finally:
         pipe.stop()
     frames, _ = recording_backend.last().recorded()
     assert frames and all(is_green(f) for f in frames)
 
 
-def pipe_wait_state(pipe: Pipeline, state: str, seen: set[str], timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+def pipe_wait_state(pipe: Pipeline, state: str, seen: set[str]) -> None:
+    """Wait until the pipeline says ``state``, noting in ``seen`` every state it passed."""
+    def reached() -> bool:
         s = pipe.stats().state
         seen.add(s)
-        if s == state:
-            return True
-        time.sleep(0.01)
-    return False
+        return s == state
+
+    until(reached, f"the pipeline's state {state!r}")
 
 
 def test_background_none_is_the_only_raw_output(recording_backend):
@@ -176,10 +176,11 @@ def test_apply_switches_while_running(recording_backend, tmp_path):
     pipe = Pipeline(config("color:#00FF00"))
     pipe.start()
     try:
-        wait_for(lambda: (f := pipe.latest_output()) is not None and is_green(f))
+        until(lambda: (f := pipe.latest_output()) is not None and is_green(f))
         pipe.apply(replace(pipe.config, background=BackgroundConfig.parse("color:#FF0000")))
         red = (0, 0, 255)
-        wait_for(lambda: np.all(surely_background(pipe.latest_output())[0, 0] == red))
+        until(lambda: (f := pipe.latest_output()) is not None
+              and np.all(surely_background(f)[0, 0] == red))
         # A bad background file is refused on the caller's thread; the old one stays.
         with pytest.raises(BackgroundError):
             pipe.apply(replace(pipe.config, background=BackgroundConfig(
@@ -188,11 +189,11 @@ def test_apply_switches_while_running(recording_backend, tmp_path):
         # Model switch (the landscape model) while running.
         pipe.apply(replace(pipe.config, matting=replace(pipe.config.matting,
                                                         model="selfie_landscape")))
-        wait_for(lambda: "landscape" in pipe.stats().model)
+        until(lambda: "landscape" in pipe.stats().model)
         # Size switch: the virtual camera is reopened at the new size.
         pipe.apply(replace(pipe.config, capture=replace(pipe.config.capture, width=320,
                                                         height=180)))
-        wait_for(lambda: (f := pipe.latest_output()) is not None and f.shape == (180, 320, 3))
+        until(lambda: (f := pipe.latest_output()) is not None and f.shape == (180, 320, 3))
         assert recording_backend.last().width == 320
     finally:
         pipe.stop()
@@ -201,7 +202,7 @@ def test_apply_switches_while_running(recording_backend, tmp_path):
 def test_stop_is_quick_and_complete(recording_backend):
     pipe = Pipeline(config())
     pipe.start()
-    wait_for(lambda: pipe.output_count > 5)
+    until(lambda: pipe.output_count > 5)
     pipe.stop()
     # Quick: every thread noticed the stop within its bounded join (0.5 s each).
     assert not pipe.running
@@ -224,18 +225,6 @@ def test_stats_report_what_is_used(recording_backend):
     assert s.provider == "cpu" and "general" in s.model
     assert {"infer", "refine", "composite"} <= set(s.stage_ms)
     assert s.latency_ms > 0 and s.source_size == (W, H)
-
-
-def wait_for(cond, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            if cond():
-                return
-        except (TypeError, AttributeError):
-            pass
-        time.sleep(0.01)
-    raise AssertionError("condition not reached in time")
 
 
 def test_error_callback_gets_worker_errors_not_a_crash(recording_backend, monkeypatch):
@@ -310,11 +299,11 @@ def test_unplugged_camera_falls_back_to_background_and_comes_back(recording_back
     states: set[str] = set()
     try:
         assert unplugged.wait(15)
-        assert pipe_wait_state(pipe, "paused", states)
-        wait_for(lambda: opens["n"] >= 4)  # several failed re-opens while it is away
+        pipe_wait_state(pipe, "paused", states)
+        until(lambda: opens["n"] >= 4)  # several failed re-opens while it is away
         opens["n"] = 100  # plugged back in
         absent.clear()
-        assert pipe_wait_state(pipe, "running", states)
+        pipe_wait_state(pipe, "running", states)
     finally:
         pipe.stop()
     messages = [str(e) for e in errors]
@@ -360,14 +349,14 @@ def test_extra_sink_keeps_receiving_after_an_output_restart(recording_backend):
     pipe = Pipeline(config(fps=30.0), extra_sinks=[sink])
     pipe.start()
     try:
-        wait_for(lambda: sink.frames > 10)
+        until(lambda: sink.frames > 10)
         pipe.apply(replace(pipe.config, output=replace(pipe.config.output, fps=15.0)))
-        wait_for(lambda: recording_backend.last().fps == 15.0)
+        until(lambda: recording_backend.last().fps == 15.0)
         before = sink.frames
-        wait_for(lambda: sink.frames > before + 10)
+        until(lambda: sink.frames > before + 10)
     finally:
         pipe.stop()
-    wait_for(lambda: sink.close_threads)
+    until(lambda: sink.close_threads)
     assert sink.after_close == 0
     assert sink.close_threads == ["vbg-output"]  # closed exactly once, by the output thread
     assert [cam.close_calls for cam in recording_backend.instances] == [1, 1]
@@ -393,12 +382,13 @@ def test_every_compositor_is_closed_once_the_pipeline_stops(recording_backend, m
     pipe = Pipeline(config())
     pipe.start()
     try:
-        wait_for(lambda: pipe.output_count > 5)
+        until(lambda: pipe.output_count > 5)
         pipe.apply(replace(pipe.config, background=BackgroundConfig.parse("color:#FF0000")))
-        wait_for(lambda: np.all(surely_background(pipe.latest_output())[0, 0] == (0, 0, 255)))
+        until(lambda: (f := pipe.latest_output()) is not None
+              and np.all(surely_background(f)[0, 0] == (0, 0, 255)))
     finally:
         pipe.stop()
-    wait_for(lambda: not pipe.running)
+    until(lambda: not pipe.running)
     assert len(made) == 2  # one at start, one after the switch (its backdrop is the output's)
     assert all(closes.get(id(c), 0) >= 1 for c in made)
 

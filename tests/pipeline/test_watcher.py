@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.pipeline.readers import holder, release, until
+from tests.pipeline.readers import holder, release
+from tests.waiting import until
 from vbg.pipeline.watcher import DeviceGone, ReaderWatcher, holders, watchable
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify: Linux")
