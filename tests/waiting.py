@@ -21,6 +21,9 @@ T = TypeVar("T")
 
 WAIT_S = 20.0  # generous: the machine may be busy; waits end as soon as the condition holds
 POLL_S = 0.01
+# The one longer budget: a new ``python -m vbg`` process's cold start on a busy 2-core machine
+# (Qt, ONNX Runtime and the model loaded from disk), for the tests that launch the app.
+START_S = 90.0
 
 
 def _described(cond: Callable[[], object]) -> str:

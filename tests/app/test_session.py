@@ -11,19 +11,17 @@ import json
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT_S, until
 from vbg.app.session import LISTING_CAMERAS, Session, SessionEvents
 from vbg.app.settings import Settings, SettingsStore
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
 from vbg.errors import CameraError, VbgError
-
-WAIT_S = 20.0
 
 
 def small_config(source: str = "synthetic", vcam: bool = True) -> AppConfig:
@@ -70,10 +68,7 @@ class Harness:
         pipe = self.session.pipeline
         assert pipe is not None
         start = pipe.output_count
-        deadline = time.monotonic() + WAIT_S
-        while pipe.output_count < start + n:
-            assert time.monotonic() < deadline, "no frames came out"
-            threading.Event().wait(0.02)
+        until(lambda: pipe.output_count >= start + n, f"{n} frames to come out")
 
 
 @pytest.fixture

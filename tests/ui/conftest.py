@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog
 
+from tests.waiting import WAIT_S
 from vbg.app import autostart
 from vbg.app.settings import SettingsStore
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
@@ -24,7 +25,7 @@ from vbg.ui.controller import AppController
 from vbg.ui.shell import AppShell
 
 W, H = 320, 240
-WAIT_MS = 20000  # generous: the machine may be busy; waits end as soon as the condition holds
+WAIT_MS = int(WAIT_S * 1000)  # qtbot.waitUntil's timeout: tests.waiting's, in ms
 
 
 def small_config(vcam: bool = True) -> AppConfig:

@@ -7,16 +7,15 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.ui.conftest import small_config
+from tests.waiting import START_S, until
 from vbg.ui.bench_preview import run_preview_bench
 
 REPO = Path(__file__).resolve().parents[2]
-START_S = 90.0
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -36,11 +35,11 @@ def test_vbg_starts_the_app_without_a_camera_and_quits_on_ctrl_c(tmp_path: Path)
             env=_env(tmp_path, QT_QPA_PLATFORM="offscreen"), stdout=log,
             stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + START_S
-            while not re.search(r"preview: first frame drawn", log_path.read_text()):
+            def drawn() -> bool:
                 assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "no frame drawn:\n" + log_path.read_text()
-                time.sleep(0.1)
+                return re.search(r"preview: first frame drawn", log_path.read_text()) is not None
+
+            until(drawn, "the preview's first frame", START_S, poll=0.1)
             proc.send_signal(signal.SIGINT)
             assert proc.wait(60) == 0, log_path.read_text()
         finally:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from tests.ui.conftest import WAIT_MS
 from vbg.errors import CameraError
 from vbg.ui.bridge import MainThreadBridge
-
-WAIT_MS = 10000
 
 
 def test_error_posted_from_a_worker_thread_is_handled_on_the_qt_thread(qtbot) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from tests.ui.conftest import WAIT_MS
 from tests.ui.test_app_run import _env
+from tests.waiting import START_S, until
 from vbg.ui import single_instance
 from vbg.ui.single_instance import (
     BROUGHT_UP,
@@ -30,7 +31,6 @@ from vbg.ui.single_instance import (
 )
 
 unix_only = pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX socket files")
-START_S = 90.0
 
 
 def in_thread(fn: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
@@ -184,11 +184,12 @@ def test_a_lock_that_cannot_be_taken_does_not_keep_vbg_from_starting(
 
 
 def _wait_for(log_path: Path, pattern: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_S
-    while not re.search(pattern, log_path.read_text()):
+    """Until ``pattern`` is in the app's log (it must not exit meanwhile)."""
+    def logged() -> bool:
         assert proc.poll() is None, log_path.read_text()
-        assert time.monotonic() < deadline, f"no {pattern!r}:\n" + log_path.read_text()
-        time.sleep(0.1)
+        return re.search(pattern, log_path.read_text()) is not None
+
+    until(logged, f"{pattern!r} in the log", START_S, poll=0.1)
 
 
 def _stop(proc: subprocess.Popen) -> None:

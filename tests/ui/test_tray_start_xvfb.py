@@ -17,16 +17,16 @@ from pathlib import Path
 
 from tests.ui.test_tray_xvfb import (
     ARTIFACTS,
-    START_S,
     STEP_S,
+    X_POLL_S,
     pytestmark,  # noqa: F401 (the same skip)
     screenshot,
     stop,
-    wait_for,
     wait_for_docked_icon,
     windows,
     xsession,  # noqa: F401 (fixture)
 )
+from tests.waiting import START_S, until
 
 
 def test_vbg_tray_starts_hidden_and_keeps_running(xsession: dict[str, str],  # noqa: F811
@@ -43,7 +43,7 @@ def test_vbg_tray_starts_hidden_and_keeps_running(xsession: dict[str, str],  # n
             assert app.poll() is None, log_path.read_text()
             return re.search(r"running: source demo", log_path.read_text()) is not None
 
-        wait_for("the pipeline to run", running, START_S)
+        until(running, "the pipeline to run", START_S, poll=X_POLL_S)
         wait_for_docked_icon(env)
         # Still no window a few seconds later, and still running.
         deadline = time.monotonic() + 3.0

@@ -22,18 +22,18 @@ import pytest
 
 from tests.ui.test_tray_xvfb import (  # noqa: F401 - xsession is a fixture
     ARTIFACTS,
-    START_S,
     STEP_S,
+    X_POLL_S,
     geometry,
     pytestmark,
     screenshot,
     stop,
-    wait_for,
     wait_for_docked_icon,
     windows,
     xdotool,
     xsession,
 )
+from tests.waiting import START_S, until
 
 LAUNCH = ("from vbg.sinks.recording_backend import register_recording_backend; "
           "register_recording_backend(); import sys; from vbg.cli.main import main; "
@@ -88,36 +88,36 @@ def test_tray_icon_shows_live_and_idle(xsession: dict[str, str], tmp_path: Path)
         def became(state: str, after: int) -> Callable[[], bool]:
             return lambda: state in states()[after:]
 
-        wait_for("the pipeline to run", lambda: "running: source demo" in
-                 log_path.read_text(), START_S)
+        until(lambda: "running: source demo" in log_path.read_text(), "the pipeline to run",
+              START_S, poll=X_POLL_S)
         icon = wait_for_docked_icon(env)
-        wait_for("the live icon (preview shown)", became("on", 0), STEP_S)
+        until(became("on", 0), "the live icon (preview shown)", STEP_S, poll=X_POLL_S)
         assert not badge_is_dark(icon_pixels(env, icon, "live"))
 
         n = len(states())
         ix, iy, iw, ih = geometry(env, icon)
         xdotool(env, "mousemove", "--sync", str(ix + iw // 2), str(iy + ih // 2))
         xdotool(env, "click", "1")  # hides the preview: nobody watches
-        wait_for("the idle icon", became("idle", n), STEP_S)
+        until(became("idle", n), "the idle icon", STEP_S, poll=X_POLL_S)
         assert badge_is_dark(icon_pixels(env, icon, "idle"))
 
         n = len(states())
         fd = os.open(device, os.O_RDONLY)  # an app opens the virtual camera
         try:
-            wait_for("the live icon (an app reads)", became("on", n), STEP_S)
+            until(became("on", n), "the live icon (an app reads)", STEP_S, poll=X_POLL_S)
         finally:
             os.close(fd)
         n = len(states())
-        wait_for("the idle icon (the app left)", became("idle", n), STEP_S)
+        until(became("idle", n), "the idle icon (the app left)", STEP_S, poll=X_POLL_S)
 
         # Pause from the tray menu (keyboard: On, then Pause): the orange paused icon.
         n = len(states())
         xdotool(env, "mousemove", "--sync", str(ix + iw // 2), str(iy + ih // 2))
         xdotool(env, "click", "3")
-        wait_for("the tray menu to open", lambda: len(windows(
-            env, "--onlyvisible", "--classname", "^vbg$")) > 1, STEP_S)
+        until(lambda: len(windows(env, "--onlyvisible", "--classname", "^vbg$")) > 1,
+              "the tray menu to open", STEP_S, poll=X_POLL_S)
         xdotool(env, "key", "--delay", "120", "Down", "Down", "Return")
-        wait_for("the paused icon", became("paused", n), STEP_S)
+        until(became("paused", n), "the paused icon", STEP_S, poll=X_POLL_S)
         paused = icon_pixels(env, icon, "paused")
         b, _, r = paused.reshape(-1, 3).mean(axis=0)
         assert r > b + 40 and badge_is_dark(paused)  # orange, with the pause badge

@@ -29,28 +29,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import START_S, WAIT_S, until
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-START_S = 90.0   # generous: a cold start on a busy 2-core machine loads Qt, ORT and the model
-STEP_S = 30.0
+STEP_S = 1.5 * WAIT_S  # one step in a real X session (xdotool, ImageMagick)
+X_POLL_S = 0.1  # each look at the X session runs a program
 SAGE = "color:#3C825A"  # COLOR_PALETTE's sage green, as the settings file spells it
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (shutil.which("Xvfb") and shutil.which("trayer")),
     reason="needs Xvfb and trayer (Debian packages xvfb, trayer; .ci/run installs them)",
 )]
-
-
-def wait_for(what: str, check: Callable[[], object], timeout: float) -> object:
-    """Poll ``check`` until it returns something truthy; fail with ``what`` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.1)
 
 
 def xdotool(env: dict[str, str], *args: str) -> str:
@@ -80,7 +70,8 @@ def docked_icon(env: dict[str, str]) -> str | None:
 
 def wait_for_docked_icon(env: dict[str, str]) -> str:
     """Wait until the app's icon is really docked in trayer's panel; return its window id."""
-    return str(wait_for("the tray icon in trayer's panel", lambda: docked_icon(env), STEP_S))
+    return str(until(lambda: docked_icon(env), "the tray icon in trayer's panel", STEP_S,
+                     poll=X_POLL_S))
 
 
 def screenshot(env: dict[str, str], target: str, path: Path) -> None:
@@ -146,7 +137,7 @@ def xsession(tmp_path: Path) -> Iterator[dict[str, str]]:
              "--transparent", "true", "--alpha", "0", "--tint", "0x23272e", "--expand", "true"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stack.callback(stop, trayer)
-        wait_for("trayer's panel", lambda: windows(env, "--name", "^panel$"), STEP_S)
+        until(lambda: windows(env, "--name", "^panel$"), "trayer's panel", STEP_S, poll=X_POLL_S)
         yield env
 
 
@@ -176,8 +167,9 @@ def test_tray_icon_is_docked_and_its_menu_switches_the_background(
                 return re.search(pattern, log_path.read_text()) is not None
             return check
 
-        wait_for("the pipeline to run", logged(r"running: source demo"), START_S)
-        wait_for("the preview's first frame", logged(r"preview: first frame drawn"), START_S)
+        until(logged(r"running: source demo"), "the pipeline to run", START_S, poll=X_POLL_S)
+        until(logged(r"preview: first frame drawn"), "the preview's first frame", START_S,
+              poll=X_POLL_S)
 
         icon = wait_for_docked_icon(env)
         ix, iy, iw, ih = geometry(env, icon)
@@ -190,13 +182,15 @@ def test_tray_icon_is_docked_and_its_menu_switches_the_background(
         before = set(windows(env, "--onlyvisible", "--classname", "^vbg$"))
         xdotool(env, "mousemove", "--sync", str(ix + iw // 2), str(iy + ih // 2))
         xdotool(env, "click", "3")
-        menu_win = wait_for("the tray menu to open", lambda: set(
-            windows(env, "--onlyvisible", "--classname", "^vbg$")) - before, STEP_S)
+        menu_win = until(lambda: set(
+            windows(env, "--onlyvisible", "--classname", "^vbg$")) - before,
+            "the tray menu to open", STEP_S, poll=X_POLL_S)
         # Keyboard: On → Pause → Background, open it, then down to Sage green.
         xdotool(env, "key", "--delay", "120", "Down", "Down", "Down", "Right")
         opened = set(menu_win) | before
-        wait_for("the Background submenu", lambda: set(
-            windows(env, "--onlyvisible", "--classname", "^vbg$")) - opened, STEP_S)
+        until(lambda: set(
+            windows(env, "--onlyvisible", "--classname", "^vbg$")) - opened,
+            "the Background submenu", STEP_S, poll=X_POLL_S)
         xdotool(env, "key", "--delay", "120", *["Down"] * 7)
         time.sleep(0.5)  # let the highlight paint before the screenshot
         screenshot(env, "root", ARTIFACTS / "xvfb-tray-menu.png")
@@ -210,7 +204,7 @@ def test_tray_icon_is_docked_and_its_menu_switches_the_background(
             except (OSError, ValueError, KeyError):
                 return False
 
-        wait_for("the background to switch to sage green", switched, STEP_S)
+        until(switched, "the background to switch to sage green", STEP_S, poll=X_POLL_S)
         time.sleep(1.0)
         screenshot(env, main[0], ARTIFACTS / "xvfb-preview-after.png")
 
