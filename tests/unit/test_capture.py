@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -27,8 +26,10 @@ from vbg.capture import (
 )
 from vbg.capture import base as capture_base
 from vbg.capture import camera as capture_camera
+from vbg.capture import files as capture_files
 from vbg.config import CaptureConfig
 from vbg.errors import CameraError, SourceEnded, SourceError
+from vbg.timing import Pacer
 
 N_FRAMES = 20
 FILE_FPS = 50.0
@@ -103,16 +104,33 @@ def test_video_is_scaled_to_the_requested_size(small_avi: Path, size: tuple[int,
     assert _level(frame) == 0
 
 
-def test_realtime_video_is_paced_at_the_file_rate(small_avi: Path) -> None:
+class _StillClock:
+    """A monotonic clock that moves only when the pacer sleeps, by what it asked for."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 100.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_realtime_video_is_paced_at_the_file_rate(small_avi: Path, monkeypatch) -> None:
+    clock = _StillClock()
+    monkeypatch.setattr(capture_files, "Pacer",
+                        lambda fps: Pacer(fps, clock=clock, sleep=clock.sleep))
     src = VideoSource(small_avi, 64, 48, loop=False, realtime=True)
-    t0 = time.monotonic()
+    t0 = clock()
     for _ in range(10):
         src.read()
-    elapsed = time.monotonic() - t0
     src.close()
-    # 10 frames at 50 fps: the first at once, then 9 intervals of 20 ms = 0.18 s. Only a lower
-    # bound: a loaded machine may be slower, never legitimately faster.
-    assert elapsed >= 0.15
+    # 10 frames at the file's 50 fps (the pacer's clock, not the machine's): each read waits
+    # for its 20 ms slot, the first included, so 10 frames take 0.2 s of the file's time.
+    assert clock.sleeps == pytest.approx([1 / FILE_FPS] * 10)
+    assert clock() - t0 == pytest.approx(10 / FILE_FPS)
 
 
 def test_missing_video_file(tmp_path: Path) -> None:
@@ -287,12 +305,16 @@ def test_open_source_dispatch(tmp_path: Path, small_avi: Path, two_pngs: list[Pa
 # --- CameraSource: the real "no camera" path -----------------------------------------------
 
 
-def test_absent_camera_fails_fast_with_a_hint() -> None:
+def test_absent_camera_fails_fast_with_a_hint(monkeypatch) -> None:
     index = 97  # no machine running these tests has 98 cameras
-    t0 = time.monotonic()
+    opened: list[int] = []
+    real_open = capture_camera._open_camera
+    monkeypatch.setattr(capture_camera, "_open_camera",
+                        lambda i: opened.append(i) or real_open(i))
     with pytest.raises(CameraError) as info:
         open_source(CaptureConfig(source=str(index)))
-    assert time.monotonic() - t0 < 5.0
+    # Fast: on Linux the missing /dev/video97 answers, with no (slow) failed open tried.
+    assert opened == ([] if sys.platform.startswith("linux") else [index])
     assert str(info.value) == f"No camera at index {index}. Run `vbg cameras` to list them."
 
 
