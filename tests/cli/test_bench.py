@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from tests.cli.console import run
+from vbg.cli import bench
 from vbg.sinks.recording_backend import RecordingBackend
 
 
@@ -17,7 +19,25 @@ def _recorder_restored(monkeypatch):
     monkeypatch.setattr(RecordingBackend, "max_frames", RecordingBackend.max_frames)
 
 
-def test_bench_reports_what_the_paced_threaded_pipeline_costs(capsys):
+class _BenchClock:
+    """``vbg.cli.bench``'s view of time: its monotonic clock moves only by what it slept (for
+    real, so the pipeline runs meanwhile); CPU time and perf_counter are the real ones."""
+
+    process_time, perf_counter = staticmethod(time.process_time), staticmethod(time.perf_counter)
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+        self.now += seconds
+
+
+def test_bench_reports_what_the_paced_threaded_pipeline_costs(capsys, monkeypatch):
+    monkeypatch.setattr(bench, "time", _BenchClock())
     code, out, _ = run(capsys, "bench", "--source", "demo", "--size", "320x180", "--frames", "5",
                        "--latency-seconds", "1.5", "--json")
     assert code == 0
@@ -28,10 +48,12 @@ def test_bench_reports_what_the_paced_threaded_pipeline_costs(capsys):
     # The demo is paced at 30 fps: 1.5 s after the warm-up hold some 45 composites; a counter
     # that never moved (or counted every output repeat twice) lands far outside this.
     assert 15 <= paced["frames_processed"] <= 60
-    assert 1.3 <= paced["seconds"] <= 3.0
+    assert paced["seconds"] == 1.5  # the latency window on the bench's clock, as asked
     # CPU of real work: more than nothing, less than two whole cores' worth of each frame slot.
     assert 0.1 < paced["cpu_ms_per_frame"] < 2 * 1e3 / 30
     assert 0.0 < paced["core_share"] < 2.0
+    assert paced["core_share"] == pytest.approx(
+        paced["cpu_ms_per_frame"] * paced["frames_processed"] / 1e3 / paced["seconds"])
     assert result["frame_interval_ms"] == 1e3 / 30
 
 
