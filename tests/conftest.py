@@ -57,6 +57,30 @@ def portraits(shared: Path) -> list[tuple[Path, Path]]:
 
 
 @pytest.fixture
+def device(tmp_path: Path) -> Path:
+    """A stand-in v4l2loopback node: an empty file the reader watcher can watch."""
+    dev = tmp_path / "video9"
+    dev.write_bytes(b"")
+    return dev
+
+
+@pytest.fixture(scope="module")
+def clip(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short real clip made once per module with tests.media.make_clip: ``talk.mp4``, 12
+    frames at 12 fps; a module that needs another sets ``CLIP = {"name": ..., "frames": ...,
+    "fps": ..., "size": ..., "audio": ...}`` (make_clip's arguments, any of them)."""
+    from tests.media import make_clip
+
+    spec = dict(getattr(request.module, "CLIP", {}))
+    name = spec.pop("name", "talk.mp4")
+    spec.setdefault("frames", 12)
+    spec.setdefault("fps", 12)
+    path = tmp_path_factory.mktemp("clip") / name
+    make_clip(path, **spec)
+    return path
+
+
+@pytest.fixture
 def recording_backend():
     """pyvirtualcam's real Camera with our in-process recording backend behind it."""
     from vbg.sinks.recording_backend import RecordingBackend, register_recording_backend

@@ -108,13 +108,6 @@ def test_eval_with_an_unreadable_mask_is_one_sentence(capsys, tmp_path, case):
 
 
 # ------------------------------------------------------------------ outputs: all or nothing
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "talk.mp4"
-    make_clip(path, 12, 12)
-    return path
-
-
 class _FailsAtClose:
     """Stands in for the mask's PyAV container: muxes normally, then fails like a full disk
     when the file is closed (its index and trailer are written then)."""

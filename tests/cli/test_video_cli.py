@@ -21,13 +21,6 @@ from tests.media import decode_video, make_clip, probe, tiny_disk
 from vbg.sinks import file as file_sink
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "talk.mp4"
-    make_clip(path, 12, 12)
-    return path
-
-
 def _sound_only(path: Path) -> None:
     out = av.open(str(path), "w")
     a = out.add_stream("aac", rate=48000)

@@ -75,13 +75,6 @@ def background_is_green(frame: np.ndarray) -> bool:
     return bool(np.mean(np.all(region == GREEN, axis=1)) > 0.99)
 
 
-@pytest.fixture
-def device(tmp_path):
-    dev = tmp_path / "video9"
-    dev.write_bytes(b"")
-    return dev
-
-
 def ticks(pipe: Pipeline, n: int) -> None:
     """Wait until ``n`` more frames went to the virtual camera."""
     target = pipe.output_count + n

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog
@@ -20,9 +21,11 @@ from tests.waiting import WAIT_S
 from vbg.app import autostart
 from vbg.app.settings import SettingsStore
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
+from vbg.stills import Cutout
 from vbg.ui.app import make_application
 from vbg.ui.controller import AppController
 from vbg.ui.shell import AppShell
+from vbg.ui.stills_window import StillsWindow
 
 W, H = 320, 240
 WAIT_MS = int(WAIT_S * 1000)  # qtbot.waitUntil's timeout: tests.waiting's, in ms
@@ -35,6 +38,24 @@ def small_config(vcam: bool = True) -> AppConfig:
         background=BackgroundConfig.parse("blur"),
         output=OutputConfig(vcam=vcam, vcam_backend="vbg-recording", fps=30.0),
     )
+
+
+def fake_cut(image: np.ndarray) -> Cutout:
+    """Left half person (soft edge), right half background."""
+    alpha = np.zeros(image.shape[:2], np.uint8)
+    w = image.shape[1]
+    alpha[:, : w // 2] = 255
+    alpha[:, w // 2 - 2: w // 2 + 2] = 128
+    return Cutout(image, alpha)
+
+
+@pytest.fixture
+def win(qtbot) -> StillsWindow:
+    """The cut-out window, shown, cutting photos with ``fake_cut`` (videos use the real model)."""
+    w = StillsWindow(cutter_factory=lambda: fake_cut)
+    qtbot.addWidget(w)
+    w.show()
+    return w
 
 
 @pytest.fixture(autouse=True)

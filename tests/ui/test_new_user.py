@@ -101,13 +101,7 @@ def test_an_unticked_check_box_is_plainly_visible(qapp_themed, qtbot) -> None:
 
 
 # ---------------------------------------------------- 3, 12. the cut-out window and videos
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    from tests.media import make_clip
-
-    path = tmp_path_factory.mktemp("clip") / "short.mp4"
-    make_clip(path, 12, 24, size=(192, 108), audio=None)
-    return path
+CLIP = {"name": "short.mp4", "frames": 12, "fps": 24, "size": (192, 108), "audio": None}
 
 
 def test_after_a_video_save_cut_out_does_not_offer_the_earlier_photo(qtbot, tmp_path: Path,

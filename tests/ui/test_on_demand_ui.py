@@ -15,13 +15,6 @@ from vbg.app.status import IDLE_LINE
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify: Linux")
 
 
-@pytest.fixture
-def device(tmp_path):
-    dev = tmp_path / "video9"
-    dev.write_bytes(b"")
-    return dev
-
-
 def test_hiding_the_window_goes_idle_and_showing_it_goes_live(make_app, device, qtbot) -> None:
     cfg = small_config()
     cfg = replace(cfg, output=replace(cfg.output, vcam_device=str(device)))

@@ -12,19 +12,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from tests.ui.conftest import WAIT_MS
+from tests.ui.conftest import WAIT_MS, fake_cut
 from vbg import resources
 from vbg.stills import Cutout
 from vbg.ui.stills_window import StillsWindow
-
-
-def fake_cut(image: np.ndarray) -> Cutout:
-    """Left half person (soft edge), right half background."""
-    alpha = np.zeros(image.shape[:2], np.uint8)
-    w = image.shape[1]
-    alpha[:, : w // 2] = 255
-    alpha[:, w // 2 - 2: w // 2 + 2] = 128
-    return Cutout(image, alpha)
 
 
 @pytest.fixture
@@ -32,14 +23,6 @@ def photo(tmp_path: Path) -> Path:
     p = tmp_path / "portrait.jpg"
     cv2.imwrite(str(p), np.full((120, 160, 3), (40, 120, 200), np.uint8))
     return p
-
-
-@pytest.fixture
-def win(qtbot) -> StillsWindow:
-    w = StillsWindow(cutter_factory=lambda: fake_cut)
-    qtbot.addWidget(w)
-    w.show()
-    return w
 
 
 def test_open_cut_and_save_png_and_masks(win, qtbot, photo: Path, tmp_path: Path) -> None:

@@ -4,31 +4,15 @@ and Cancel, saved where the user said (the real engine and real files)."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from tests.media import decode_video, make_clip, probe
+from tests.media import decode_video, probe
 from tests.ui.conftest import WAIT_MS
-from vbg.ui.stills_window import StillsWindow
 
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "message.mp4"
-    make_clip(path, 60, 30, size=(480, 270))
-    return path
-
-
-@pytest.fixture
-def win(qtbot) -> StillsWindow:
-    w = StillsWindow()
-    qtbot.addWidget(w)
-    w.show()
-    return w
+CLIP = {"name": "message.mp4", "frames": 60, "fps": 30, "size": (480, 270)}  # conftest's clip
 
 
 def test_dropped_video_is_processed_with_progress_and_saved(win, qtbot, clip, tmp_path):

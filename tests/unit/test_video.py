@@ -23,11 +23,7 @@ from vbg.video import VideoJob, partial_name, prepare, run_video
 FRAMES, FPS = 24, 24
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "talk.mp4"
-    make_clip(path, FRAMES, FPS)
-    return path
+CLIP = {"frames": FRAMES, "fps": FPS}  # the conftest's clip fixture
 
 
 def reference_masks(path: Path) -> list[np.ndarray]:
