@@ -17,7 +17,7 @@ from vbg.cli.main import main
 
 
 @pytest.fixture
-def photo(portraits, tmp_path) -> Path:
+def person_photo(portraits, tmp_path) -> Path:
     """A real portrait copied into tmp_path (never into the repo)."""
     src = portraits[-1][0]
     dst = tmp_path / "person.jpg"
@@ -25,11 +25,11 @@ def photo(portraits, tmp_path) -> Path:
     return dst
 
 
-def test_image_writes_three_files_at_original_resolution(capsys, photo, tmp_path):
+def test_image_writes_three_files_at_original_resolution(capsys, person_photo, tmp_path):
     out = tmp_path / "out"
-    code, stdout, _ = run(capsys, "image", str(photo), "--out", str(out))
+    code, stdout, _ = run(capsys, "image", str(person_photo), "--out", str(out))
     assert code == 0
-    h, w = cv2.imread(str(photo)).shape[:2]
+    h, w = cv2.imread(str(person_photo)).shape[:2]
     binary = cv2.imread(str(out / "person_mask_binary.png"), cv2.IMREAD_UNCHANGED)
     soft = cv2.imread(str(out / "person_mask_soft.png"), cv2.IMREAD_UNCHANGED)
     fg = cv2.imread(str(out / "person_foreground.png"), cv2.IMREAD_UNCHANGED)
@@ -41,8 +41,8 @@ def test_image_writes_three_files_at_original_resolution(capsys, photo, tmp_path
         ["person_mask_binary.png", "person_mask_soft.png", "person_foreground.png"])
 
 
-def test_image_colour_composite_and_threshold(capsys, photo, tmp_path):
-    code, _, _ = run(capsys, "image", str(photo), "--out", str(tmp_path), "--bg-color",
+def test_image_colour_composite_and_threshold(capsys, person_photo, tmp_path):
+    code, _, _ = run(capsys, "image", str(person_photo), "--out", str(tmp_path), "--bg-color",
                      "#00FF00", "--threshold", "0.9")
     assert code == 0
     fg = cv2.imread(str(tmp_path / "person_foreground.png"), cv2.IMREAD_UNCHANGED)
@@ -63,19 +63,19 @@ def corrupt_jpeg(folder: Path) -> Path:
     (lambda d: d / "missing.jpg", "does not exist"),
     (corrupt_jpeg, "not an image"),
 ])
-def test_image_batch_with_a_bad_input_processes_the_good_ones(capsys, photo, tmp_path, make,
+def test_image_batch_with_a_bad_input_processes_the_good_ones(capsys, person_photo, tmp_path, make,
                                                                  expect):
     bad = make(tmp_path)
     out = tmp_path / "out"
-    code, stdout, err = run(capsys, "image", str(bad), str(photo), "--out", str(out))
+    code, stdout, err = run(capsys, "image", str(bad), str(person_photo), "--out", str(out))
     assert code == 2 and expect in one_sentence(err) and bad.name in one_sentence(err)
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["person_mask_binary.png", "person_mask_soft.png", "person_foreground.png"])
     assert stdout.count("\n") == 3  # the three files of the good input, nothing for the bad
 
 
-def test_image_keeps_the_inputs_own_transparency(capsys, photo, tmp_path):
-    image = cv2.imread(str(photo))
+def test_image_keeps_the_inputs_own_transparency(capsys, person_photo, tmp_path):
+    image = cv2.imread(str(person_photo))
     bgra = np.dstack([image, np.full(image.shape[:2], 255, np.uint8)])
     bgra[:, : image.shape[1] // 2, 3] = 0
     src = tmp_path / "half.png"
@@ -90,18 +90,18 @@ def test_image_keeps_the_inputs_own_transparency(capsys, photo, tmp_path):
 
 
 @pytest.mark.parametrize("blend", ["alpha", "poisson"])
-def test_image_over_a_picture(capsys, photo, tmp_path, blend):
+def test_image_over_a_picture(capsys, person_photo, tmp_path, blend):
     scene = np.zeros((300, 500, 3), np.uint8)
     scene[:] = (40, 120, 230)  # an orange wall
     cv2.imwrite(str(tmp_path / "scene.png"), scene)
-    code, _, err = run(capsys, "image", str(photo), "--out", str(tmp_path / "o"),
+    code, _, err = run(capsys, "image", str(person_photo), "--out", str(tmp_path / "o"),
                        "--background", f"image:{tmp_path / 'scene.png'}", "--blend", blend)
     assert code == 0, err
     out = cv2.imread(str(tmp_path / "o" / "person_foreground.png"), cv2.IMREAD_UNCHANGED)
     soft = cv2.imread(str(tmp_path / "o" / "person_mask_soft.png"), cv2.IMREAD_UNCHANGED)
-    assert out.shape == cv2.imread(str(photo)).shape
+    assert out.shape == cv2.imread(str(person_photo)).shape
     assert np.abs(out[soft == 0].astype(int) - (40, 120, 230)).max() <= 1
-    person = cv2.imread(str(photo))[soft == 255].astype(float)
+    person = cv2.imread(str(person_photo))[soft == 255].astype(float)
     shift = np.abs(out[soft == 255].astype(float) - person).mean()
     assert shift < 1.0 if blend == "alpha" else shift > 5.0  # Poisson re-lights the person
 
@@ -113,20 +113,20 @@ def test_image_over_a_picture(capsys, photo, tmp_path, blend):
     (["--background", "blur"], "color:#RRGGBB or image:PATH"),
     (["--background", "color:#00FF00", "--bg-color", "#000000"], "not both"),
 ])
-def test_image_background_errors_before_any_work(capsys, photo, tmp_path, argv, expect):
-    code, _, err = run(capsys, "image", str(photo), "--out", str(tmp_path / "o"), *argv)
+def test_image_background_errors_before_any_work(capsys, person_photo, tmp_path, argv, expect):
+    code, _, err = run(capsys, "image", str(person_photo), "--out", str(tmp_path / "o"), *argv)
     assert code == 2 and expect in one_sentence(err)
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
-def test_image_unwritable_output(capsys, photo, tmp_path):
+def test_image_unwritable_output(capsys, person_photo, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, _, err = run(capsys, "image", str(photo), "--out", str(blocker))
+    code, _, err = run(capsys, "image", str(person_photo), "--out", str(blocker))
     assert code == 2 and "is a file" in one_sentence(err)
 
 
-def test_image_rejects_a_model_that_is_not_segmentation(capsys, photo, tmp_path):
+def test_image_rejects_a_model_that_is_not_segmentation(capsys, person_photo, tmp_path):
     import onnx
     from onnx import TensorProto, helper
 
@@ -137,7 +137,7 @@ def test_image_rejects_a_model_that_is_not_segmentation(capsys, photo, tmp_path)
     m.ir_version = 8
     path = tmp_path / "classifier.onnx"
     onnx.save(m, str(path))
-    code, _, err = run(capsys, "image", str(photo), "--model", str(path), "--out",
+    code, _, err = run(capsys, "image", str(person_photo), "--model", str(path), "--out",
                        str(tmp_path / "o"))
     assert code == 2 and "expects input [1,H,W,3]" in one_sentence(err)
 
@@ -204,7 +204,7 @@ def test_models_and_cameras_list(capsys):
     assert code == 0 and out.strip()
 
 
-def test_image_files_get_the_usual_mode_and_keep_an_existing_one(capsys, photo, tmp_path):
+def test_image_files_get_the_usual_mode_and_keep_an_existing_one(capsys, person_photo, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     kept = out / "person_mask_soft.png"
@@ -212,7 +212,7 @@ def test_image_files_get_the_usual_mode_and_keep_an_existing_one(capsys, photo, 
     kept.chmod(0o640)
     old_umask = os.umask(0o022)
     try:
-        code, _, _ = run(capsys, "image", str(photo), "--out", str(out))
+        code, _, _ = run(capsys, "image", str(person_photo), "--out", str(out))
     finally:
         os.umask(old_umask)
     assert code == 0
@@ -315,12 +315,12 @@ def test_run_never_records_over_its_input_or_its_other_output(capsys, tmp_path):
     assert not (tmp_path / "x.mkv").exists()
 
 
-def test_image_refuses_a_fifo_and_a_second_input_of_the_same_name(capsys, photo, tmp_path):
+def test_image_refuses_a_fifo_and_a_second_input_of_the_same_name(capsys, person_photo, tmp_path):
     (tmp_path / "d1").mkdir()
     (tmp_path / "d2").mkdir()
     first, second = tmp_path / "d1" / "p.png", tmp_path / "d2" / "p.png"
-    shutil.copy(photo, first)
-    shutil.copy(photo, second)
+    shutil.copy(person_photo, first)
+    shutil.copy(person_photo, second)
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)  # reading it would block forever
     out = tmp_path / "out"
