@@ -231,6 +231,9 @@ VCAM_BACKENDS = ("auto", "pipewire", "v4l2")
 # "auto": a virtual camera operator keeps the person framed (vbg.framing); "off": the camera's
 # own view, pixel for pixel as before framing existed.
 FRAMING_MODES = ("off", "auto")
+# "auto": a dim person is brought up to a good exposure (vbg.light, issue 24); "off": the
+# camera's own light, pixel for pixel as before.
+LIGHT_MODES = ("off", "auto")
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,10 @@ class OutputConfig:
     ``overwrite``: replace an existing file there (a symbolic link is never replaced).
     ``keep_camera_on``: run the camera and the model all the time; otherwise (Linux with a
     PipeWire node or a v4l2loopback device) only while an app reads the virtual camera or the
-    preview is shown. ``framing``: one of :data:`FRAMING_MODES`.
+    preview is shown. ``framing``: one of :data:`FRAMING_MODES`. ``light``: one of
+    :data:`LIGHT_MODES`; ``light_match``: with an image or video background, how far the
+    person's colour temperature and brightness move toward the background's, 0 (not at all)
+    to 1 (vbg.light).
     """
 
     vcam: bool = True
@@ -260,11 +266,15 @@ class OutputConfig:
     overwrite: bool = False
     keep_camera_on: bool = False
     framing: str = "off"
+    light: str = "off"
+    light_match: float = 0.0
 
     def __post_init__(self) -> None:
         if not (1 <= self.fps <= 120):
             raise ValueError(f"Output frame rate {self.fps} is out of range; use 1 to 120 fps.")
         check_framing(self.framing)
+        check_light(self.light)
+        check_light_match(self.light_match)
 
 
 def check_framing(mode: str) -> str:
@@ -272,6 +282,20 @@ def check_framing(mode: str) -> str:
     if mode not in FRAMING_MODES:
         raise ValueError(f"Unknown framing {mode!r}; use {' or '.join(FRAMING_MODES)}.")
     return mode
+
+
+def check_light(mode: str) -> str:
+    """``mode`` if it is one of :data:`LIGHT_MODES`, else ValueError with one sentence."""
+    if mode not in LIGHT_MODES:
+        raise ValueError(f"Unknown light {mode!r}; use {' or '.join(LIGHT_MODES)}.")
+    return mode
+
+
+def check_light_match(strength: float) -> float:
+    """``strength`` if it is within 0..1, else ValueError with one sentence."""
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"Light matching {strength:g} is out of range; use 0 to 1.")
+    return strength
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ temporary file first and renamed into place, so a failure never leaves a half-wr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -23,6 +23,7 @@ from vbg import imaging
 from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
 from vbg.errors import BackgroundError, OutputError, SourceError, clause
 from vbg.fileio import atomic_output
+from vbg.light import LightParams, Relighter, measure_scene
 from vbg.matting.engine import STILL_WORKING_SIDE, MaskEngine
 from vbg.matting.foreground import estimate_foreground_still
 from vbg.matting.registry import load_model
@@ -165,6 +166,19 @@ class StillCutter:
             cv2.min(alpha, own_alpha, dst=alpha)
         fg = estimate_foreground_still(image, alpha) if foreground else None
         return Cutout(image, alpha, fg)
+
+
+def relight_still(cut: Cutout, strength: float = 0.0,
+                  background: np.ndarray | None = None) -> Cutout:
+    """``cut`` with the person's colour relit once (``vbg image --light auto``): the low-light
+    curve of vbg.light for this photo's person, applied at once (no easing), and with
+    ``strength`` > 0 and a ``background`` picture moved that far toward its light. The
+    photo's pixels with alpha 0 keep their values; ``cut`` itself is not changed."""
+    person = np.ascontiguousarray(cut.colour).copy()
+    scene = measure_scene(background) if background is not None and strength > 0 else None
+    Relighter(LightParams(strength=strength)).process(person, cut.alpha, 0.0, scene=scene,
+                                                     mix="mask")
+    return replace(cut, fg=person)
 
 
 def load_background(spec: BackgroundConfig, size: tuple[int, int]) -> np.ndarray:

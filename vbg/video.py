@@ -32,6 +32,10 @@ from vbg.errors import ModelError, OutputError, VbgError
 from vbg.framing.framer import FIXED, Framer
 from vbg.framing.operator import FULL
 from vbg.framing.report import FramingMeter, FramingSummary
+from vbg.imaging import VideoFrames
+from vbg.light.live import Lighting
+from vbg.light.measure import SceneStats
+from vbg.light.report import LightMeter, LightSummary
 from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
 from vbg.sinks.file import check_destination
@@ -55,7 +59,11 @@ class VideoJob:
     :func:`vbg.sinks.media.output_kind`), optionally the lossless ``mask`` (.mkv).
     ``force``: replace existing files (never a symbolic link). ``framing``: "off" or "auto" (a
     virtual camera operator crops the frame and its mask together: :mod:`vbg.framing`).
-    ``framing_report``: measure the output's framing (:mod:`vbg.framing.report`)."""
+    ``framing_report``: measure the output's framing (:mod:`vbg.framing.report`).
+    ``light``: "off" or "auto" (low-light correction of the person, :mod:`vbg.light`);
+    ``light_match``: matching to an image or video background, 0..1; ``light_report``:
+    measure what the light did (:mod:`vbg.light.report`), against ``light_reference`` (the
+    well-lit original of a darkened clip, frame for frame) when given."""
 
     source: Path
     out: Path
@@ -66,6 +74,10 @@ class VideoJob:
     force: bool = False
     framing: str = "off"
     framing_report: bool = False
+    light: str = "off"
+    light_match: float = 0.0
+    light_report: bool = False
+    light_reference: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,7 @@ class VideoResult:
     audio: str
     framing: FramingSummary | None = None
     ended_early: bool = False
+    light: LightSummary | None = None
 
     @property
     def fps(self) -> float:
@@ -156,11 +169,18 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
     writers: list[MediaWriter] = []
     compositor: Compositor | None = None
     flow: _Flow | None = None
+    reference: VideoFrames | None = None
     try:
         framer = Framer() if job.framing == "auto" else None
         meter = FramingMeter() if job.framing_report else None
+        # --light off builds nothing: the frames go on exactly as before light existed.
+        lighting = Lighting(job.light_match) if job.light == "auto" else None
+        light_meter = LightMeter() if job.light_report else None
+        reference = (VideoFrames(job.light_reference, loop=False, decode_threads=1)
+                     if job.light_reference is not None and light_meter is not None else None)
         want_alpha = (job.background.kind != "none" or kind != "h264" or job.mask is not None
-                      or framer is not None or meter is not None)
+                      or framer is not None or meter is not None or lighting is not None
+                      or light_meter is not None)
         engine = None
         if want_alpha:
             mc = job.matting
@@ -203,6 +223,19 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                 # The frame's time from its index: the operator's easing follows the video's
                 # clock, not how fast this machine processes it.
                 t = frames / float(info.rate or 30)
+                if alpha is not None and (lighting is not None or light_meter is not None):
+                    lit = image
+                    if lighting is not None and engine is not None:
+                        # Between mask and picture; the decoded frame itself is never written
+                        # (the preview shows it as the input).
+                        image = lighting(image, alpha, t, frame_half=engine.frame_half,
+                                         alpha_half=engine.alpha_half,
+                                         scene=_scene(lighting, compositor, job.background),
+                                         mix="alpha" if kind == "h264"
+                                         and job.background.kind == "none" else "mask")
+                    if light_meter is not None:
+                        ref = reference.read() if reference is not None else None
+                        light_meter.add(lit, image, alpha, ref)
                 if kind == "h264":
                     if alpha is None or compositor is None:
                         out = image
@@ -255,7 +288,8 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
         out_path, mask_path = paths[0], (paths[1] if mask is not None else None)
         return VideoResult(frames, info.frames, seconds, out_path, mask_path, cancelled, audio,
                            meter.summary() if meter is not None else None,
-                           ended_early=reader.ended_early and not cancelled)
+                           ended_early=reader.ended_early and not cancelled,
+                           light=light_meter.summary() if light_meter is not None else None)
     except BaseException:
         if flow is not None:
             flow.kill()  # the writer thread must be done with the files before they go
@@ -265,7 +299,18 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
     finally:
         if compositor is not None:
             compositor.close()
+        if reference is not None:
+            reference.close()
         prepared.close()
+
+
+def _scene(lighting: Lighting, compositor: Compositor | None,
+           background: BackgroundConfig) -> SceneStats | None:
+    """The background picture's light for matching (image and video backgrounds only)."""
+    if compositor is None or background.kind not in ("image", "video"):
+        return None
+    return lighting.scene(background.spec, compositor.backdrop.sample,
+                          moving=background.kind == "video")
 
 
 @dataclass(frozen=True, slots=True)

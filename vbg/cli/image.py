@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vbg.config import BackgroundConfig, parse_hex_color
+from vbg.config import BackgroundConfig, check_light, check_light_match, parse_hex_color
 from vbg.errors import UserError, VbgError
 
 if TYPE_CHECKING:
@@ -65,6 +65,8 @@ def cmd_image(a: argparse.Namespace) -> int:
     try:
         color = parse_hex_color(a.bg_color) if a.bg_color else None
         background = BackgroundConfig.parse(a.still_background) if a.still_background else None
+        check_light(a.light)
+        check_light_match(a.light_match)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     if background is not None and color is not None:
@@ -93,7 +95,7 @@ def _cut_all(a: argparse.Namespace, cutter: StillCutter, out_dir: Path | None,
              color: tuple[int, int, int] | None, background: BackgroundConfig | None,
              stop: threading.Event) -> int:
     """Cut out ``a.inputs`` one by one until done or ``stop``; the number that failed."""
-    from vbg.stills import load_background, read_image_alpha, save_cutout
+    from vbg.stills import load_background, read_image_alpha, relight_still, save_cutout
 
     failed = 0
     claimed: dict[tuple[Path, str], Path] = {}  # (folder, stem) -> the input that took it
@@ -119,6 +121,8 @@ def _cut_all(a: argparse.Namespace, cutter: StillCutter, out_dir: Path | None,
             bg = None
             if background is not None:
                 bg = load_background(background, (image.shape[1], image.shape[0]))
+            if a.light == "auto":
+                cut = relight_still(cut, a.light_match, bg)
             written = save_cutout(cut, path, out_dir or path.parent, a.threshold, color, bg,
                                   a.blend)
         except VbgError as exc:

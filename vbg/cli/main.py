@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     img.add_argument("--blend", default="alpha", choices=("alpha", "poisson"),
                      help="how the person goes over --background: alpha, or poisson "
                           "(takes on the new scene's light) [alpha]")
+    img.add_argument("--light", default=D.output.light, metavar="off|auto",
+                     help="auto: a dim person brought up to a good exposure (once per photo) "
+                          "[%(default)s]")
+    img.add_argument("--light-match", type=float, default=D.output.light_match,
+                     metavar="0..1", help="with --light auto and --background image:PATH: "
+                                          "move the person's colour temperature and brightness "
+                                          "this far toward the picture's [%(default)s]")
 
     sub.add_parser("cameras", help="list cameras and the sizes they offer",
                    description="List the cameras found here and the frame sizes each offers "

@@ -83,6 +83,13 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--framing", default=D.output.framing, metavar="off|auto",
                    help="auto: a virtual camera operator keeps you framed (follows you "
                         "calmly, zooms up to 1.6x, never cuts your head) [%(default)s]")
+    p.add_argument("--light", default=D.output.light, metavar="off|auto",
+                   help="auto: low-light correction, a dim person brought up to a good "
+                        "exposure, slowly and only on the person [%(default)s]")
+    p.add_argument("--light-match", type=float, default=D.output.light_match, metavar="0..1",
+                   help="with --light auto and an image or video background: move the person's "
+                        "colour temperature and brightness this far toward the background's "
+                        "[%(default)s]")
 
 
 def add_pipeline_options(p: argparse.ArgumentParser) -> None:
@@ -143,7 +150,8 @@ def _config_from_args(a: argparse.Namespace) -> AppConfig:
                        record=getattr(a, "record", None),
                        record_mask=getattr(a, "record_mask", None),
                        overwrite=getattr(a, "force", False),
-                       keep_camera_on=a.keep_camera_on, framing=a.framing),
+                       keep_camera_on=a.keep_camera_on, framing=a.framing,
+                       light=a.light, light_match=a.light_match),
     )
 
 

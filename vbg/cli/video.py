@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 from vbg.cli.options import add_engine_options, background_from_args, matting_from_args
-from vbg.config import check_framing
+from vbg.config import check_framing, check_light, check_light_match
 from vbg.errors import UserError
 
 EXIT_INTERRUPTED = 130
@@ -42,6 +42,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--framing-report", action="store_true",
                    help="measure how the output is framed (centre, head room, cut heads, "
                         "jitter) and print it at the end")
+    p.add_argument("--light-report", action="store_true",
+                   help="measure what --light did to the person (mean luminance, steadiness) "
+                        "and print it at the end")
+    p.add_argument("--light-reference", metavar="ORIGINAL",
+                   help="with --light-report: the well-lit original of a darkened IN, frame for "
+                        "frame: also the share of the lost luminance restored and the colour "
+                        "error against it")
 
 
 def cmd_video(a: argparse.Namespace) -> int:
@@ -51,12 +58,16 @@ def cmd_video(a: argparse.Namespace) -> int:
         background = background_from_args(a)
         matting = matting_from_args(a)
         framing = check_framing(a.framing)
+        light = check_light(a.light)
+        light_match = check_light_match(a.light_match)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     job = VideoJob(source=Path(a.input), out=Path(a.out),
                    mask=Path(a.mask) if a.mask else None, matting=matting,
                    background=background, mirror=a.mirror, force=a.force, framing=framing,
-                   framing_report=a.framing_report)
+                   framing_report=a.framing_report, light=light, light_match=light_match,
+                   light_report=a.light_report,
+                   light_reference=Path(a.light_reference) if a.light_reference else None)
     prepared = prepare(job)  # VbgError: one sentence, exit 2 (handled by main)
     cancel = threading.Event()
 
@@ -122,4 +133,6 @@ def cmd_video(a: argparse.Namespace) -> int:
               + ".", file=sys.stderr)
     if result.framing is not None:
         print(result.framing.text())  # the measurement itself: stdout, even with --quiet
+    if result.light is not None:
+        print(result.light.text())
     return code

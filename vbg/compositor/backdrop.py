@@ -13,6 +13,7 @@ import os
 import threading
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 
 from vbg.compositor.blur import SoftBlur
@@ -50,6 +51,11 @@ class _ImageBackground:
         if self._fitted is None or self._fitted.shape[:2] != (size[1], size[0]):
             self._fitted = cover_fit(self._image, size)
             self._soft = None
+        return self._fitted
+
+    @property
+    def shown(self) -> np.ndarray | None:
+        """The picture the last ``frame()`` returned (None before the first)."""
         return self._fitted
 
     def soft(self, size: tuple[int, int], blur: SoftBlur) -> np.ndarray:
@@ -107,6 +113,11 @@ class _VideoBackground:
             self._soft = None
         if self._raw is not None:  # always true after __init__; keeps the type checker calm
             cover_fit(self._raw, size, self._fitted, fast=True)
+        return self._fitted
+
+    @property
+    def shown(self) -> np.ndarray | None:
+        """The picture the last ``frame()`` returned (None before the first)."""
         return self._fitted
 
     def soft(self, size: tuple[int, int], blur: SoftBlur) -> np.ndarray:
@@ -251,6 +262,18 @@ class Backdrop:
             if self._source is None:
                 return None
             return self._source.soft(size, self._soft_blur)
+
+    def sample(self, width: int = 320) -> np.ndarray | None:
+        """A small copy (``width`` px wide) of the image or video picture the last ``draw()``
+        showed, for measuring its light (vbg.light); None for the other kinds and before the
+        first draw. A video is not advanced."""
+        with self._lock:
+            shown = None if self._source is None else self._source.shown
+            if shown is None:
+                return None
+            h, w = shown.shape[:2]
+            size = (min(width, w), max(1, round(h * min(width, w) / w)))
+            return cv2.resize(shown, size, interpolation=cv2.INTER_AREA)
 
     def _picture(self, size: tuple[int, int]) -> np.ndarray:
         """The colour/image/video background at ``size``, cached (advances a video by one

@@ -182,15 +182,34 @@ class Relighter:
         the background picture's statistics when it is an image or a video (for matching);
         ``mix``: see ``apply``.
         """
+        self.relight(frame, alpha, dt, frame_half=frame_half, alpha_half=alpha_half,
+                     scene=scene, mix=mix)
+        return self.curve
+
+    def relight(self, frame: np.ndarray, alpha: np.ndarray, dt: float, *,
+                out: np.ndarray | None = None,
+                frame_half: np.ndarray | None = None,
+                alpha_half: np.ndarray | None = None,
+                scene: SceneStats | None = None, mix: Mix = "alpha") -> np.ndarray:
+        """``process``, returning the relit picture. With ``out`` (a C-contiguous buffer of
+        ``frame``'s shape) ``frame`` is never written: when the curve changes anything it is
+        copied into ``out`` and corrected there, and ``out`` is returned; otherwise (a
+        well-lit person, nobody there) ``frame`` itself, with no copy."""
         _check(frame, alpha, frame_half, alpha_half)
         matching = scene is not None and self.params.strength > 0.0
         self.stats = self.measure(frame, alpha, frame_half=frame_half, alpha_half=alpha_half,
                                   colour=matching)
         self.curve, self.state = step(self.stats, self.state, dt, self.params, scene)
-        if self._tables_for(self.curve).changes:
-            self.apply(frame, alpha, self.curve, boxes=person_bands(alpha, alpha_half),
-                       mix=mix)
-        return self.curve
+        if not self._tables_for(self.curve).changes:
+            return frame
+        if out is not None:
+            if out.shape != frame.shape or out.dtype != np.uint8:
+                raise ValueError(f"out must be uint8 of shape {frame.shape}, not "
+                                 f"{out.dtype} {out.shape}.")
+            np.copyto(out, frame)
+            frame = out
+        self.apply(frame, alpha, self.curve, boxes=person_bands(alpha, alpha_half), mix=mix)
+        return frame
 
     def apply(self, frame: np.ndarray, alpha: np.ndarray, curve: Curve, *,
               boxes: Iterable[tuple[slice, slice]] | None = None,
