@@ -28,6 +28,7 @@ from vbg.compositor import Compositor
 from vbg.config import AppConfig, CaptureConfig, OutputConfig
 from vbg.errors import SourceEnded, UserError
 from vbg.framing.framer import FIXED, Framer
+from vbg.light.live import Lighting
 from vbg.matting.engine import MaskEngine
 from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import load_model
@@ -119,6 +120,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     engine = MaskEngine(model, cfg.matting, reuse_still=reuse_still)
     compositor = Compositor(cfg.background, foreground=FastForeground())
     framer = Framer() if cfg.output.framing == "auto" else None
+    lighting = Lighting(cfg.output.light_match) if cfg.output.light == "auto" else None
     _lean_recording_backend()
     sink = VirtualCameraSink(w, h, cfg.output.fps, backend="vbg-recording")
     # Bounded: a soak runs for tens of thousands of frames and must measure the pipeline's
@@ -126,7 +128,7 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
     stages: dict[str, deque[float]] = {k: deque(maxlen=SAMPLES) for k in
                                        ("read", "prep", "infer", "smooth", "refine",
                                         "framing+composite" if framer else "composite", "send",
-                                        "total")}
+                                        "total", *(("light",) if lighting else ()))}
     # CPU time of every thread of the process (OpenCV's pool included) per outer stage, summed.
     # Framing and compositing are one step (Framer.compose blends inside the crop): timed as one.
     cpu_sums = dict.fromkeys(("read", "mask", "framing+composite" if framer else "composite",
@@ -155,6 +157,16 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
             c1, t1 = time.process_time(), time.perf_counter()
             alpha = engine.process(image)
             c2, t2 = time.process_time(), time.perf_counter()
+            if lighting is not None:  # as the process thread does; its CPU counts as composite
+                kind = cfg.background.kind
+                scene = (lighting.scene(cfg.background.spec, compositor.backdrop.sample,
+                                        moving=kind == "video")
+                         if kind in ("image", "video") else None)
+                image = lighting(image, alpha, n / cfg.capture.fps,
+                                 frame_half=engine.frame_half, alpha_half=engine.alpha_half,
+                                 scene=scene, mix="alpha" if kind == "none" else "mask")
+                if n >= warm:
+                    stages["light"].append((time.perf_counter() - t2) * 1e3)
             if framer is not None:  # as the pipeline's process thread does
                 out = framer.compose(compositor, image, alpha, n / cfg.capture.fps,
                                      frame_half=engine.frame_half,
@@ -240,7 +252,8 @@ def bench_config(a: argparse.Namespace, w: int, h: int) -> AppConfig:
             capture=CaptureConfig(source=a.source, width=w, height=h, fps=30.0, realtime=False),
             matting=matting_from_args(a),
             background=background_from_args(a),
-            output=OutputConfig(vcam=False, fps=30.0, framing=a.framing),
+            output=OutputConfig(vcam=False, fps=30.0, framing=a.framing, light=a.light,
+                                light_match=a.light_match),
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -263,7 +276,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
                      "refine": not a.no_refine, "focus": not a.no_focus,
                      "mirror_pass": a.mirror_pass, "cv_threads": cv2.getNumThreads(),
                      "reuse_still": not a.no_reuse, "camera_like": a.camera_like,
-                     "framing": a.framing},
+                     "framing": a.framing, "light": a.light,
+                     "light_match": a.light_match},
         "runs": [],
     }
     for w, h in sizes:

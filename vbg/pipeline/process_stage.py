@@ -25,6 +25,7 @@ from vbg.config import AppConfig
 from vbg.errors import ModelError, VbgError
 from vbg.frames import LatestSlot
 from vbg.framing.framer import FIXED, Framer
+from vbg.light.live import Lighting
 from vbg.matting.engine import MaskEngine
 from vbg.pipeline.capture_stage import Captured
 from vbg.pipeline.demand import Demand
@@ -136,6 +137,7 @@ class ProcessStage:
         self._rate = rate
         self._ring = _Ring()
         self._framer = Framer()
+        self._lighting: Lighting | None = None  # built when light is "auto", dropped when "off"
         self._mirrored = False  # whether the frames processed last came mirrored
 
     def _take(self) -> None:
@@ -171,6 +173,7 @@ class ProcessStage:
                     # are from another moment (the person moved); start them afresh.
                     self.engine.reset()
                     self._framer.reset()
+                    self._lighting = None
                     resting = False
                 if frame is None:
                     if self._source_ended.is_set():
@@ -184,12 +187,14 @@ class ProcessStage:
                     self._mirrored = frame.mirrored
                     self.engine.reset()
                     self._framer.reset()
+                    self._lighting = None
                 t0 = time.perf_counter()
                 cap = self._config.capture
                 image = conform(frame.image, cap.width, cap.height)
                 framing = self._config.output.framing == "auto"
                 try:
                     alpha = (None if self._config.background.kind == "none" and not framing
+                             and self._config.output.light == "off"
                              else self.engine.process(image))
                 except Exception as exc:  # any model failure: report once, composite nothing
                     msg = f"{type(exc).__name__}: {exc}"
@@ -237,6 +242,10 @@ class ProcessStage:
         cfg = self._config
         if masked.alpha is None:
             return masked.image, None
+        masked = self._relight(masked, t)
+        assert masked.alpha is not None  # the light keeps the alpha
+        if cfg.background.kind == "none" and not framing:  # the mask was for the light only
+            return masked.image, None
         if framing:
             done = self._framer.compose(
                 self._compositor, masked.image, masked.alpha, t,
@@ -248,3 +257,26 @@ class ProcessStage:
         return self._compositor.compose(masked.image, masked.alpha,
                                         frame_half=masked.frame_half,
                                         alpha_half=masked.alpha_half, out=out), masked.alpha
+
+    def _relight(self, masked: Masked, t: float) -> Masked:
+        """Low-light correction of the person (vbg.light, issue 24), after the mask and before
+        framing and compositing: the frame relit into the Lighting's own buffer (the captured
+        frame is the output stage's room, never written); the half-size copy stays as it was
+        (it draws the blurred room). Off: nothing built, nothing done, the frame as it came."""
+        cfg = self._config
+        if cfg.output.light != "auto" or masked.alpha is None:
+            self._lighting = None  # switched off: next time the light adapts afresh
+            return masked
+        t0 = time.perf_counter()
+        if self._lighting is None:
+            self._lighting = Lighting(cfg.output.light_match)
+        lighting = self._lighting
+        lighting.configure(cfg.output.light_match)
+        kind = cfg.background.kind
+        scene = (lighting.scene(cfg.background.spec, self._compositor.backdrop.sample,
+                                moving=kind == "video") if kind in ("image", "video") else None)
+        image = lighting(masked.image, masked.alpha, t, frame_half=masked.frame_half,
+                         alpha_half=masked.alpha_half, scene=scene,
+                         mix="alpha" if kind == "none" else "mask")
+        self._ctx.window.add("light", (time.perf_counter() - t0) * 1e3)
+        return Masked(image, masked.alpha, masked.frame_half, masked.alpha_half)
