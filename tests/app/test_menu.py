@@ -34,6 +34,7 @@ def test_tray_menu_top_level() -> None:
     items = prepare(state(status_line="camera 0 · 30 fps"))
     assert texts(items) == ["camera 0 · 30 fps", "On", "Pause (show background only)",
                             "Background", "Camera", "Model", "Mirror", "Auto-framing",
+                            "Low-light correction",
                             "Show preview",
                             "Cut out a photo or video…", "Settings…",
                             "Virtual camera off — set up…", "Quit"]
@@ -208,3 +209,13 @@ def test_the_fps_overlay_is_off_in_a_fresh_state() -> None:
     view = find(prepare_menubar(MenuState()), "View")
     item = find(view.children, "FPS overlay")
     assert not item.checked and item.action == Action(m.FPS_OVERLAY, True)
+
+
+def test_low_light_correction_toggles_in_the_tray_and_the_view_menu() -> None:
+    for light in (False, True):
+        tray = find(prepare(state(light=light)), "Low-light correction")
+        view = find(prepare_menubar(state(light=light)), "View", "Low-light correction")
+        for item in (tray, view):
+            assert item.checkable and item.checked is light
+            assert item.action == Action(m.LIGHT, not light)
+            assert item.shortcut is None

@@ -264,3 +264,26 @@ def test_set_framing_is_saved_and_reaches_the_running_pipeline_cheaply(make_sess
     assert h.session.pipeline.config.output.framing == "off"
     assert not h.session.menu_state().framing
     assert json.loads(h.settings_file.read_text())["framing"] == "off"
+
+
+def test_set_light_is_saved_and_reaches_the_running_pipeline_cheaply(make_session,
+                                                                     recording_backend
+                                                                     ) -> None:
+    from vbg.pipeline import plan_apply
+
+    h = make_session()
+    h.session.start()
+    cam = recording_backend.last()
+    before = h.session.pipeline.config
+    assert h.session.set_light(True)
+    after = h.session.pipeline.config
+    assert after.output.light == "auto" and h.session.menu_state().light
+    assert json.loads(h.settings_file.read_text())["light"] == "auto"
+    plan = plan_apply(before, after)
+    assert not (plan.reopen_capture or plan.restart_output or plan.load_model
+                or plan.configure_matting or plan.rebuild_compositor)
+    h.wait_for_frames()
+    assert recording_backend.last() is cam and cam.close_calls == 0
+    assert h.session.set_light(False)
+    assert h.session.pipeline.config.output.light == "off"
+    assert json.loads(h.settings_file.read_text())["light"] == "off"

@@ -334,3 +334,29 @@ def test_an_unknown_saved_framing_falls_back_to_off_alone(tmp_path: Path) -> Non
     assert json.loads(path.read_text())["framing"] == "off"  # written back with the others
     with pytest.raises(ValueError, match="framing"):
         replace(Settings(), framing="zoom").validate()
+
+
+def test_light_round_trips_and_reaches_the_output_config(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    save_settings(Settings(light="auto", light_match=0.5), path)
+    assert json.loads(path.read_text())["light"] == "auto"
+    loaded = load_settings(path).settings
+    assert loaded == Settings(light="auto", light_match=0.5)
+    out = effective_config(loaded, {}, CLI_DEFAULTS).output
+    assert (out.light, out.light_match) == ("auto", 0.5)
+    assert effective_config(Settings(), {}, CLI_DEFAULTS).output.light == "off"  # off by default
+    from vbg.cli.main import build_parser, config_from_args
+
+    cfg = config_from_args(build_parser().parse_args(["--light", "auto"]))
+    assert cli_overrides(cfg) == {"light": "auto"}
+    assert effective_config(Settings(), cli_overrides(cfg), cfg).output.light == "auto"
+
+
+def test_an_unknown_saved_light_falls_back_to_off_alone(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"light": "bright", "mirror": True}))
+    result = load_settings(path)
+    assert result.settings == Settings(mirror=True)
+    assert "light ('off')" in (result.warning or "")
+    with pytest.raises(ValueError, match="light"):
+        replace(Settings(), light="bright").validate()

@@ -143,3 +143,19 @@ def test_settings_fields_of_all_groups_line_up_and_keep_camera_on_is_explained(q
     assert left(dialog.camera) == left(dialog.model) == left(dialog.threads)
     assert "turns on only while" in dialog.keep_camera_hint.text()
     assert dialog.windowTitle() == "Settings"
+
+
+def test_the_low_light_checkbox_is_saved_and_applied(make_app, tmp_path: Path) -> None:
+    h = make_app()
+    dialog = h.shell.show_settings()
+    assert not dialog.light.isChecked() and dialog.light.toolTip()
+    dialog.light.setChecked(True)
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert h.controller.pipeline.config.output.light == "auto"
+    saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
+    assert saved["light"] == "auto"
+    d2 = h.shell.show_settings()
+    assert d2.light.isChecked()
+    d2.light.setChecked(False)
+    d2.accept()
+    assert h.controller.pipeline.config.output.light == "off"

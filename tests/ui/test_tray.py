@@ -220,3 +220,13 @@ def test_rebuilding_does_not_leak_submenus(app, qtbot) -> None:
         open_menu(app)
     delete_later_now()
     assert len(app.tray.menu.findChildren(QMenu)) == count
+
+
+def test_low_light_correction(app, tmp_path: Path) -> None:
+    assert not find_action(open_menu(app), "Low-light correction").isChecked()
+    trigger(app, "Low-light correction")
+    assert app.controller.pipeline.config.output.light == "auto"
+    assert find_action(open_menu(app), "Low-light correction").isChecked()
+    trigger(app, "Low-light correction")
+    assert app.controller.pipeline.config.output.light == "off"
+    assert not find_action(open_menu(app), "Low-light correction").isChecked()

@@ -27,8 +27,8 @@ from vbg.app.backgrounds import (
 )
 from vbg.config import CAMERA_SIZES, DEFAULT_MODEL
 
-# Verbs. Arguments: RUNNING/PAUSE/MIRROR/FRAMING/PREVIEW/MASK_VIEW/FPS_OVERLAY the wanted bool;
-# BACKGROUND a spec string; CAMERA (source, width, height); MODEL a model key or path.
+# Verbs. Arguments: RUNNING/PAUSE/MIRROR/FRAMING/LIGHT/PREVIEW/MASK_VIEW/FPS_OVERLAY the wanted
+# bool; BACKGROUND a spec string; CAMERA (source, width, height); MODEL a model key or path.
 RUNNING = "running"
 PAUSE = "pause"
 BACKGROUND = "background"
@@ -41,6 +41,7 @@ MODEL = "model"
 OPEN_MODELS = "open_models"
 MIRROR = "mirror"
 FRAMING = "framing"  # auto-framing on (True) or off (False)
+LIGHT = "light"  # low-light correction on (True) or off (False)
 PREVIEW = "preview"
 MASK_VIEW = "mask_view"
 FPS_OVERLAY = "fps_overlay"
@@ -118,6 +119,7 @@ class MenuState:
     model: str = DEFAULT_MODEL
     mirror: bool = False
     framing: bool = False  # auto-framing on
+    light: bool = False  # low-light correction on
     preview_visible: bool = False
     mask_view: bool = False
     fps_overlay: bool = False
@@ -280,6 +282,11 @@ def _framing_item(state: MenuState, key: str | None = None) -> MenuItem:
                     checked=state.framing, icon="icon:framing", shortcut=key)
 
 
+def _light_item(state: MenuState) -> MenuItem:
+    return MenuItem("Low-light correction", Action(LIGHT, not state.light), checkable=True,
+                    checked=state.light)
+
+
 def prepare(state: MenuState) -> tuple[MenuItem, ...]:
     """The tray menu for ``state`` (no item carries a ``shortcut``; see above)."""
     items: list[MenuItem] = []
@@ -294,6 +301,7 @@ def prepare(state: MenuState) -> tuple[MenuItem, ...]:
         MenuItem("Model", children=model_items(state), icon="icon:model"),
         _mirror_item(state),
         _framing_item(state),
+        _light_item(state),
         SEPARATOR,
         MenuItem("Show preview", Action(PREVIEW, not state.preview_visible), checkable=True,
                  checked=state.preview_visible, icon="icon:preview"),
@@ -324,6 +332,7 @@ def prepare_menubar(state: MenuState) -> tuple[MenuItem, ...]:
     view = (
         _mirror_item(state, "M"),
         _framing_item(state, "A"),
+        _light_item(state),
         MenuItem("Mask view", Action(MASK_VIEW, not state.mask_view), checkable=True,
                  checked=state.mask_view, icon="icon:mask"),
         MenuItem("FPS overlay", Action(FPS_OVERLAY, not state.fps_overlay), checkable=True,

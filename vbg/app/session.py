@@ -369,6 +369,11 @@ class Session:
         """Auto-framing on ("auto") or off; saved, and applied to the running pipeline."""
         return self.change(framing="auto" if on else "off")
 
+    def set_light(self, on: bool) -> bool:
+        """Low-light correction on ("auto") or off; saved, and applied to the running
+        pipeline."""
+        return self.change(light="auto" if on else "off")
+
     def set_camera(self, source: str, width: int, height: int) -> bool:
         return self.change(camera=source, width=width, height=height)
 
@@ -528,7 +533,7 @@ class Session:
             backgrounds=tuple(self.backgrounds), cameras=self.cameras,
             source=cfg.capture.source, size=(cfg.capture.width, cfg.capture.height),
             models=tuple(self.models), model=cfg.matting.model, mirror=cfg.output.mirror,
-            framing=cfg.output.framing == "auto",
+            framing=cfg.output.framing == "auto", light=cfg.output.light == "auto",
             vcam_on=self.vcam_device is not None, status_line=status_line(self.status()),
             fps_overlay=self.settings.fps_overlay, **ui,
         )

@@ -61,7 +61,8 @@ class Settings:
     camera and model all the time instead of only while an app or the preview watches.
     ``virtual_camera``: "auto", "pipewire" or "v4l2" (``--vcam-backend``; see
     :func:`vbg.pipeline.sinkset.choose_vcams`). ``framing``: "off" or "auto" (``--framing``;
-    auto-framing, :mod:`vbg.framing`)."""
+    auto-framing, :mod:`vbg.framing`). ``light``: "off" or "auto" (``--light``; low-light
+    correction, :mod:`vbg.light`), ``light_match``: 0..1 (``--light-match``)."""
 
     camera: str = _D.capture.source
     width: int = _D.capture.width
@@ -79,6 +80,8 @@ class Settings:
     keep_camera_on: bool = False
     virtual_camera: str = "auto"
     framing: str = _D.output.framing
+    light: str = _D.output.light
+    light_match: float = _D.output.light_match
 
     def validate(self) -> Settings:
         """Return self, or raise ``ValueError`` (a user sentence) for a value the engine would
@@ -109,7 +112,8 @@ def to_config(settings: Settings, base: AppConfig) -> AppConfig:
         background=bg,
         output=replace(base.output, fps=settings.fps, mirror=settings.mirror,
                        keep_camera_on=settings.keep_camera_on, vcam_backend=backend,
-                       framing=settings.framing),
+                       framing=settings.framing, light=settings.light,
+                       light_match=settings.light_match),
     )
 
 
@@ -124,7 +128,8 @@ def _settings_view(config: AppConfig) -> dict[str, Any]:
         "keep_camera_on": config.output.keep_camera_on,
         "virtual_camera": (config.output.vcam_backend
                            if config.output.vcam_backend in VCAM_BACKENDS else "auto"),
-        "framing": config.output.framing,
+        "framing": config.output.framing, "light": config.output.light,
+        "light_match": config.output.light_match,
     }
 
 

@@ -236,6 +236,9 @@ class AppController(QObject):
     def set_framing(self, on: bool) -> bool:
         return self.session.set_framing(on)
 
+    def set_light(self, on: bool) -> bool:
+        return self.session.set_light(on)
+
     def set_camera(self, source: str, width: int, height: int) -> bool:
         return self.session.set_camera(source, width, height)
 

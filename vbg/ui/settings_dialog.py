@@ -104,6 +104,10 @@ class SettingsDialog(QDialog):
         self.framing.setChecked(settings.framing == "auto")
         self.framing.setToolTip("Keep you framed: the picture follows you calmly and zooms in "
                                 "up to 1.6×, never cutting your head (key a)")
+        self.light = QCheckBox("Low-light correction (brighten a dim face)")
+        self.light.setChecked(settings.light == "auto")
+        self.light.setToolTip("In a dim room, bring you up to a good exposure: slowly, only "
+                              "on you, never the room; a well-lit person is left alone")
         self.fps_overlay = QCheckBox("Show FPS and timings on the preview")
         self.fps_overlay.setChecked(settings.fps_overlay)
         self.autostart = QCheckBox("Start vbg when I log in")
@@ -131,6 +135,7 @@ class SettingsDialog(QDialog):
             ("Model", self.model), ("", self.smoothing), ("", self.refinement),
             ("Threads", self.threads)]))
         layout.addWidget(self._group("App", [("", self.mirror), ("", self.framing),
+                                             ("", self.light),
                                              ("", self.fps_overlay),
                                              ("", self.autostart), ("", self.start_hidden)]))
         self._align_label_columns()
@@ -173,6 +178,7 @@ class SettingsDialog(QDialog):
             smoothing=self.smoothing.isChecked(), refinement=self.refinement.isChecked(),
             threads=self.threads.value(), mirror=self.mirror.isChecked(),
             framing="auto" if self.framing.isChecked() else "off",
+            light="auto" if self.light.isChecked() else "off",
             fps_overlay=self.fps_overlay.isChecked(), autostart=self.autostart.isChecked(),
             start_hidden=self.start_hidden.isChecked(),
             keep_camera_on=self.keep_camera_on.isChecked(),

@@ -112,6 +112,7 @@ class AppShell(QObject):
             menu.OPEN_MODELS: lambda _: self.open_models_folder(),
             menu.MIRROR: lambda on: controller.set_mirror(bool(on)),
             menu.FRAMING: lambda on: controller.set_framing(bool(on)),
+            menu.LIGHT: lambda on: controller.set_light(bool(on)),
             menu.PREVIEW: lambda on: self.set_preview_visible(bool(on)),
             menu.MASK_VIEW: lambda on: self.window.set_mask_view(bool(on)),
             menu.FPS_OVERLAY: lambda on: controller.change(fps_overlay=bool(on)),
