@@ -414,3 +414,35 @@ def test_starting_a_running_pipeline_is_a_clear_error(recording_backend):
     finally:
         pipe.stop()
     assert len(recording_backend.instances) == 1
+
+
+def test_latest_sent_is_what_went_out_numbered_per_send(recording_backend, monkeypatch):
+    """``Pipeline.latest_sent()``: the very picture and alpha the sinks got last, its number
+    one more per send (repeats and stills included), and which composite it was."""
+    from vbg.pipeline import SinkSet
+
+    pipe = Pipeline(config())
+    sends: list[tuple[np.ndarray, np.ndarray | None, object]] = []
+    send = SinkSet.send
+
+    def noting(self, image, alpha):  # notes what went out and what was published before it
+        sends.append((image, alpha, pipe.latest_sent()))
+        send(self, image, alpha)
+
+    monkeypatch.setattr(SinkSet, "send", noting)
+    run_for(pipe, 20)
+    assert len(sends) == 20 and sends[0][2] is None
+    for k in range(1, len(sends)):
+        before = sends[k][2]
+        assert before.seq == k
+        assert before.image is sends[k - 1][0] and before.alpha is sends[k - 1][1]
+    last = pipe.latest_sent()
+    assert last.seq == pipe.output_count == 20
+    assert last.image is sends[-1][0] and last.alpha is sends[-1][1]
+    published = [s for _, _, s in sends[1:]] + [last]
+    composites = [s for s in published if s.composite is not None]
+    assert composites, "no composite went out"
+    assert all(s.alpha is not None for s in composites)  # a colour background: the mask
+    assert all(s.alpha is None for s in published if s.composite is None)  # the still
+    numbers = [s.composite for s in composites]
+    assert numbers == sorted(numbers)  # a re-send keeps its composite's number

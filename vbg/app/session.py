@@ -158,7 +158,6 @@ class Session:
         self._cameras: CameraList | None = None   # None: not listed yet
         self.models: list[ModelChoice] = []
         self.backgrounds: list[bgs.BackgroundFile] = []
-        self._buffer_seq: dict[int, int] = {}  # id(ring buffer) -> composite it holds
         self.refresh_backgrounds()
         self.refresh_models()
 
@@ -236,7 +235,6 @@ class Session:
                 self.report(str(exc), "error")
                 return self._not_started()
             log.info("running: %s", summarise(cfg))
-            self._buffer_seq.clear()
             self.pipeline = pipe
             if self.waiting_for is not None:
                 self.waiting_for = None
@@ -474,26 +472,15 @@ class Session:
 
     def latest_frame(self) -> tuple[int, np.ndarray | None]:
         """(key, the frame the virtual camera got last): the preview's feed. The key changes
-        when the picture does (a composite's sequence number, or the output count while the
-        paused picture is sent); 0 with no frame."""
-        pipe = self.pipeline
-        if pipe is None:
+        when the picture does (a composite's sequence number, kept while it is re-sent to keep
+        the output rate steady; minus the send number for a still or paused picture); 0 with
+        no frame."""
+        sent = self.pipeline.latest_sent() if self.pipeline is not None else None
+        if sent is None:
             return 0, None
-        frame = pipe.latest_output()
-        if frame is None:
-            return 0, None
-        comp = pipe.latest_composite()
-        if comp is not None and frame is comp.image:
-            # A composite, possibly re-sent to keep the output rate steady: key it by its
-            # sequence number so the preview doesn't redraw the same picture. Remember which
-            # composite this ring buffer holds for when a newer one is ready but not sent.
-            self._buffer_seq[id(frame)] = comp.seq
-            return comp.seq, frame
-        seq = self._buffer_seq.get(id(frame))
-        if seq is not None:
-            return seq, frame
-        # The paused picture (one buffer, redrawn by the pipeline at every output frame).
-        return -1 - pipe.output_count, frame
+        if sent.composite is not None:
+            return sent.composite, sent.image
+        return -sent.seq, sent.image
 
     def latest_mask(self) -> tuple[int, np.ndarray | None]:
         """(sequence, alpha of the newest composite): the output's own mask (mirrored with the

@@ -1,7 +1,8 @@
 """The real-time pipeline (threads and hand-offs) and its pure pieces. No Qt.
 
 - :mod:`~vbg.pipeline.runner`: :class:`Pipeline`, the three threads (capture → process →
-  output) joined by latest-wins slots; :class:`Composite`.
+  output) joined by latest-wins slots; :class:`Composite`; :class:`Sent` (what the outputs
+  got last).
 - :mod:`~vbg.pipeline.decision`: what each output tick sends (privacy fails closed).
 - :mod:`~vbg.pipeline.plan`: what ``Pipeline.apply(new)`` rebuilds.
 - :mod:`~vbg.pipeline.sinkset`: the outputs, owned by the output thread alone.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from vbg.config import AppConfig
 from vbg.pipeline.decision import HOLD_S, OutputState, decide_output
 from vbg.pipeline.demand import Activity, decide_demand
+from vbg.pipeline.output_stage import Sent
 from vbg.pipeline.plan import ApplyPlan, plan_apply
 from vbg.pipeline.runner import Composite, Pipeline
 from vbg.pipeline.sinkset import SinkSet
@@ -26,6 +28,7 @@ __all__ = [
     "Composite",
     "OutputState",
     "Pipeline",
+    "Sent",
     "SinkSet",
     "decide_demand",
     "decide_output",

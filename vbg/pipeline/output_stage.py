@@ -60,6 +60,22 @@ def decide(config: AppConfig, *, watched: bool, signal: bool, local_viewer: bool
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """What one tick sent to the sinks, published whole (one attribute, read without a lock).
+
+    ``seq``: the sends of this run so far (1 for the first; +1 per send, repeats and stills
+    included); ``image`` / ``alpha``: the very arrays the sinks got (a composite's belong to the
+    pipeline's ring: copy them to keep them); ``composite``: the sequence number of the
+    composite sent (a re-send keeps it), ``None`` for a still or paused picture.
+    """
+
+    seq: int
+    image: np.ndarray
+    alpha: np.ndarray | None
+    composite: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutputChange:
     """What the output thread is told (``None``: unchanged), all picked up between two ticks.
 
@@ -98,9 +114,9 @@ class OutputStage:
     ``composites``: the process stage's results (``None``: the source ended); ``room``: the
     newest camera frame (``None`` while the source is closed), asked only for the paused picture,
     which is drawn from the room for blur and none; ``tell``: hands a changed demand to the
-    capture and process stages. ``state``, ``activity``, ``readers``, ``last_sent`` and
-    ``count`` (frames sent, repeats and stills included) are read by the pipeline without a
-    lock.
+    capture and process stages. ``state``, ``activity``, ``readers``, ``sent`` (the last
+    :class:`Sent`) and ``count`` (frames sent, repeats and stills included) are read by the
+    pipeline without a lock.
     """
 
     def __init__(self, ctx: StageContext, config: AppConfig, sinks: SinkSet,
@@ -114,7 +130,7 @@ class OutputStage:
         self.state = OutputState.PAUSED  # until the first composite goes out
         self.activity = demand.activity
         self.readers = 0
-        self.last_sent: np.ndarray | None = None
+        self.sent: Sent | None = None
         self.count = 0
         self._ctx = ctx
         self._config = config
@@ -216,9 +232,10 @@ class OutputStage:
                 last = None
             image, alpha, slow = self._picture(demand, last, fresh, now)
             self.sinks.send(image, alpha)
-            self.last_sent = image
-            self._rate.tick()
             self.count += 1
+            self.sent = Sent(self.count, image, alpha,
+                             last.seq if last is not None and image is last.image else None)
+            self._rate.tick()
             if self._max_frames is not None and self.count >= self._max_frames:
                 self._finished.set()
                 return

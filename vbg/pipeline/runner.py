@@ -52,7 +52,13 @@ from vbg.pipeline.build import EVERYTHING, Parts, build
 from vbg.pipeline.capture_stage import CaptureChange, Captured, CaptureStage
 from vbg.pipeline.decision import OutputState
 from vbg.pipeline.demand import Activity, Demand
-from vbg.pipeline.output_stage import OutputChange, OutputStage, decide, keeps_camera_on
+from vbg.pipeline.output_stage import (
+    OutputChange,
+    OutputStage,
+    Sent,
+    decide,
+    keeps_camera_on,
+)
 from vbg.pipeline.plan import plan_apply
 from vbg.pipeline.process_stage import Composite, ProcessChange, ProcessStage
 from vbg.pipeline.sinkset import SinkSet
@@ -257,7 +263,13 @@ class Pipeline:
     def latest_output(self) -> np.ndarray | None:
         """The frame most recently sent to the outputs (what the virtual camera shows).
         Valid for a few frames only: copy it right away to keep it."""
-        return self._run.output.last_sent if self._run is not None else None
+        sent = self.latest_sent()
+        return sent.image if sent is not None else None
+
+    def latest_sent(self) -> Sent | None:
+        """What the outputs got last (:class:`~vbg.pipeline.output_stage.Sent`: its send
+        number, picture, alpha and which composite it was); same validity as above."""
+        return self._run.output.sent if self._run is not None else None
 
     def latest_composite(self) -> Composite | None:
         """The newest composite with its alpha (for a mask view); same validity as above."""
