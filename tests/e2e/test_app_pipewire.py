@@ -38,14 +38,14 @@ def test_the_tray_goes_live_while_a_consumer_reads_and_idle_after(
     c = h.controller
 
     def activity(name: str) -> bool:
-        c.poll_stats()  # what the stats timer does once a second
-        return c.pipeline is not None and c.pipeline.activity == name
+        c.session.poll_stats()  # what the stats timer does once a second
+        return c.session.pipeline is not None and c.session.pipeline.activity == name
 
     qtbot.waitUntil(lambda: activity("idle"), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: h.tray.state == "idle", timeout=WAIT_MS)
     node = in_session.camera_node("vbg", timeout=10)
     assert node is not None
-    assert "PipeWire" in (c.pipeline.stats().vcam_device or "")
+    assert "PipeWire" in (c.session.pipeline.stats().vcam_device or "")
 
     read: dict[str, object] = {}
     reader = threading.Thread(  # a consumer reading for ~4 s while the Qt loop runs

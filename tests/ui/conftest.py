@@ -137,13 +137,13 @@ def make_app(qapp_themed, qtbot, tmp_path: Path, recording_backend
         made.append(h)
         if start:
             shell.start(show_window=show_window)
-            if controller.pipeline is not None:
-                qtbot.waitUntil(lambda: controller.pipeline is None
-                                or controller.pipeline.output_count > 3, timeout=WAIT_MS)
+            if controller.session.pipeline is not None:
+                qtbot.waitUntil(lambda: controller.session.pipeline is None
+                                or controller.session.pipeline.output_count > 3, timeout=WAIT_MS)
         return h
 
     yield make
     for h in made:
         h.shell.quit()
-        assert h.controller.pipeline is None
+        assert h.controller.session.pipeline is None
 

@@ -18,7 +18,7 @@ from vbg.errors import CameraError, VbgError
 
 
 def _frames_after(controller, n: int = 3):
-    pipe = controller.pipeline
+    pipe = controller.session.pipeline
     start = pipe.output_count
     return lambda: pipe.output_count >= start + n
 
@@ -27,20 +27,21 @@ def test_starts_and_sends_frames_to_the_virtual_camera(make_app, qtbot, recordin
                                                        ) -> None:
     h = make_app()
     c = h.controller
-    assert c.running and c.pipeline is not None
+    assert c.session.running and c.session.pipeline is not None
     assert recording_backend.last().frames_sent > 0
-    qtbot.waitUntil(lambda: (c.poll_stats() or True) and c.vcam_device == "vbg-recording",
+    qtbot.waitUntil(lambda: (c.session.poll_stats() or True)
+                    and c.session.vcam_device == "vbg-recording",
                     timeout=WAIT_MS)
-    seq, frame = c.latest_frame()
+    seq, frame = c.session.latest_frame()
     assert seq != 0 and frame is not None and frame.shape == (240, 320, 3)
 
 
 def test_change_applies_live_and_is_saved(make_app, qtbot, tmp_path: Path) -> None:
     h = make_app()
     c = h.controller
-    assert c.change(background="color:#FF0000", mirror=True)
-    assert c.pipeline.config.background.color == (0, 0, 255)
-    assert c.pipeline.config.output.mirror
+    assert c.session.change(background="color:#FF0000", mirror=True)
+    assert c.session.pipeline.config.background.color == (0, 0, 255)
+    assert c.session.pipeline.config.output.mirror
     saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
     assert saved["background"] == "color:#FF0000" and saved["mirror"] is True
 
@@ -50,9 +51,9 @@ def test_command_line_options_win_but_are_not_saved(make_app, tmp_path: Path) ->
     text = json.dumps({"camera": "demo", "background": "color:#010203", "threads": 1})
     h = make_app(settings_text=text)  # small_config says source=synthetic, 320x240
     c = h.controller
-    assert c.config().capture.source == "synthetic"
-    assert c.config().background.kind == "color"  # "blur" is the CLI default: setting wins
-    c.change(mirror=True)
+    assert c.session.config().capture.source == "synthetic"
+    assert c.session.config().background.kind == "color"  # "blur" is the CLI default: setting wins
+    c.session.change(mirror=True)
     saved = json.loads(path.read_text())
     assert saved["camera"] == "demo" and saved["width"] == 1280  # override not saved
     assert saved["mirror"] is True
@@ -64,9 +65,9 @@ def test_a_background_that_does_not_load_keeps_the_old_one(make_app, tmp_path: P
     c = h.controller
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"not a picture")
-    assert not c.set_background(f"image:{bad}")
-    assert c.background == "blur:5" and c.settings.background == "blur:5"
-    text, level = c.last_message
+    assert not c.session.set_background(f"image:{bad}")
+    assert c.session.background == "blur:5" and c.session.settings.background == "blur:5"
+    text, level = c.session.last_message
     assert level == "error" and text  # the engine's sentence, shown
     assert h.window.message_label.text() == text
 
@@ -75,19 +76,19 @@ def test_saved_background_that_vanished_falls_back_to_default(make_app) -> None:
     text = json.dumps({"background": "image:/nowhere/gone.png"})
     h = make_app(settings_text=text)
     c = h.controller
-    assert c.pipeline is not None
-    assert c.settings.background == Settings().background
+    assert c.session.pipeline is not None
+    assert c.session.settings.background == Settings().background
     assert "default background" in h.window.message_label.text()
 
 
 def test_worker_errors_are_handled_on_the_qt_thread_and_shown(make_app, qtbot) -> None:
     h = make_app()
     c = h.controller
-    t = threading.Thread(target=c.pipeline.on_error, args=(VbgError("Something to fix."),))
+    t = threading.Thread(target=c.session.pipeline.on_error, args=(VbgError("Something to fix."),))
     t.start()
     t.join()
-    qtbot.waitUntil(lambda: c.last_message is not None
-                    and c.last_message[0] == "Something to fix.", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: c.session.last_message is not None
+                    and c.session.last_message[0] == "Something to fix.", timeout=WAIT_MS)
     assert c.last_error_thread == threading.main_thread().ident
     assert h.window.message_label.text() == "Something to fix."
 
@@ -95,7 +96,7 @@ def test_worker_errors_are_handled_on_the_qt_thread_and_shown(make_app, qtbot) -
 def test_a_bug_in_a_worker_is_one_line_not_a_traceback(make_app, qtbot, caplog) -> None:
     h = make_app()
     c = h.controller
-    threading.Thread(target=c.pipeline.on_error, args=(KeyError("oops"),)).start()
+    threading.Thread(target=c.session.pipeline.on_error, args=(KeyError("oops"),)).start()
     qtbot.waitUntil(lambda: "Unexpected error" in h.window.message_label.text(),
                     timeout=WAIT_MS)
     assert "\n" not in h.window.message_label.text()
@@ -112,14 +113,14 @@ def test_repeated_camera_errors_are_shown_once_and_recovery_is_announced(make_ap
     handled: list[BaseException] = []  # connected after the controller: runs after it
     c.bridge.error.connect(handled.append)
     for _ in range(3):  # the capture thread reports each retry
-        threading.Thread(target=c.pipeline.on_error,
+        threading.Thread(target=c.session.pipeline.on_error,
                          args=(CameraError("Camera 0 stopped delivering frames."),)).start()
     qtbot.waitUntil(lambda: len(handled) == 3, timeout=WAIT_MS)
     assert c.session.camera_watch.is_lost
     assert len([s for s in shown if "stopped delivering" in s]) == 1
     assert "background only" in shown[0]
     now[0] += 5.0  # no error for 5 s and frames flowing (the synthetic source never stopped)
-    c.poll_stats()
+    c.session.poll_stats()
     assert shown[-1] == "The camera is back."
 
 
@@ -129,11 +130,11 @@ def test_camera_missing_at_start_waits_then_the_demo_can_be_picked(make_app, qtb
     cfg = replace(cfg, capture=replace(cfg.capture, source="9"))
     h = make_app(config=cfg)
     c = h.controller
-    assert c.running and c.pipeline is None and c.waiting_for == "camera 9"
+    assert c.session.running and c.session.pipeline is None and c.session.waiting_for == "camera 9"
     assert "Waiting for camera 9" in h.window.preview.placeholder
     assert "keeps looking" in h.window.message_label.text()
-    c.set_camera("synthetic", 320, 240)
-    assert c.pipeline is not None and c.waiting_for is None
+    c.session.set_camera("synthetic", 320, 240)
+    assert c.session.pipeline is not None and c.session.waiting_for is None
     qtbot.waitUntil(_frames_after(c), timeout=WAIT_MS)
 
 
@@ -143,11 +144,11 @@ def test_off_and_on_release_and_reopen_everything(make_app, qtbot, recording_bac
     c = h.controller
     first = recording_backend.last()
     c.set_running(False)
-    assert c.pipeline is None and not c.running
+    assert c.session.pipeline is None and not c.session.running
     qtbot.waitUntil(lambda: first.closed, timeout=WAIT_MS)
-    assert c.latest_frame() == (0, None)
+    assert c.session.latest_frame() == (0, None)
     c.set_running(True)
-    assert c.pipeline is not None
+    assert c.session.pipeline is not None
     qtbot.waitUntil(_frames_after(c), timeout=WAIT_MS)
     assert recording_backend.last() is not first
 
@@ -157,12 +158,12 @@ def test_pause_shows_the_background_only(make_app, qtbot) -> None:
     cfg = replace(cfg, capture=CaptureConfig(source="synthetic", width=320, height=240))
     h = make_app(config=cfg)
     c = h.controller
-    c.set_background("color:#00FF00")
-    c.set_paused(True)
-    assert c.pipeline.paused
-    qtbot.waitUntil(lambda: c.pipeline.stats().state == "paused", timeout=WAIT_MS)
+    c.session.set_background("color:#00FF00")
+    c.session.set_paused(True)
+    assert c.session.pipeline.paused
+    qtbot.waitUntil(lambda: c.session.pipeline.stats().state == "paused", timeout=WAIT_MS)
     qtbot.waitUntil(_frames_after(c), timeout=WAIT_MS)
-    _, frame = c.latest_frame()
+    _, frame = c.session.latest_frame()
     # Background only: the middle of the frame (where the person is) is the green background.
     green = np.array([0, 255, 0])
     assert np.abs(frame[200, 160].astype(int) - green).max() < 40
@@ -173,11 +174,11 @@ def test_import_background_copies_and_selects(make_app, tmp_path: Path) -> None:
     c = h.controller
     src = tmp_path / "holiday.png"
     cv2.imwrite(str(src), np.full((90, 160, 3), (10, 200, 30), np.uint8))
-    assert c.import_background(src)
+    assert c.session.import_background(src)
     copy = tmp_path / "backgrounds" / "holiday.png"
     assert copy.exists()
-    assert c.background == f"image:{copy}"
-    assert any(f.path == copy for f in c.backgrounds)
+    assert c.session.background == f"image:{copy}"
+    assert any(f.path == copy for f in c.session.backgrounds)
 
 
 def test_cameras_are_listed_off_the_qt_thread_and_delivered_to_it(make_app, qtbot) -> None:
@@ -194,11 +195,13 @@ def test_cameras_are_listed_off_the_qt_thread_and_delivered_to_it(make_app, qtbo
     h = make_app(config=cfg, camera_lister=slow_lister)
     c = h.controller
     qtbot.waitUntil(lambda: len(listed_on) >= 1, timeout=WAIT_MS)
-    assert c.waiting_for == "camera 9"
-    assert [cam.label for cam in c.cameras] == ["Demo picture (no camera)"]  # none listed yet
+    assert c.session.waiting_for == "camera 9"
+    # None listed yet:
+    assert [cam.label for cam in c.session.cameras] == ["Demo picture (no camera)"]
     ticks: list[int] = []  # the Qt thread keeps turning while the lister is stuck
     QTimer.singleShot(0, lambda: ticks.append(1))
     qtbot.waitUntil(lambda: bool(ticks), timeout=WAIT_MS)
     release.set()
-    qtbot.waitUntil(lambda: any("Test camera" in cam.label for cam in c.cameras), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: any("Test camera" in cam.label for cam in c.session.cameras),
+                    timeout=WAIT_MS)
     assert threading.main_thread().ident not in listed_on

@@ -30,9 +30,9 @@ def test_settings_dialog_round_trip_and_restart(make_app, qtbot, tmp_path: Path)
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
 
     c = h.controller
-    m = c.pipeline.config.matting
+    m = c.session.pipeline.config.matting
     assert (m.threads, m.smoothing, m.refine, m.model) == (2, False, False, "selfie_landscape")
-    assert c.pipeline.config.output.mirror
+    assert c.session.pipeline.config.output.mirror
     saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
     assert saved["threads"] == 2 and saved["camera"] == "demo" and saved["autostart"] is True
     assert saved["virtual_camera"] == "v4l2"
@@ -46,10 +46,10 @@ def test_settings_dialog_round_trip_and_restart(make_app, qtbot, tmp_path: Path)
     plain = AppConfig(capture=CaptureConfig(source="auto"),
                       output=OutputConfig(vcam_backend="vbg-recording"))
     h2 = make_app(config=plain, start=False)
-    s = h2.controller.settings
+    s = h2.controller.session.settings
     assert (s.threads, s.smoothing, s.mirror, s.camera, s.width, s.autostart) == (
         2, False, True, "demo", 640, True)
-    assert h2.controller.config().capture.source == "demo"
+    assert h2.controller.session.config().capture.source == "demo"
 
     # Turning autostart off removes the entry.
     d2 = h.shell.show_settings()
@@ -64,26 +64,26 @@ def test_the_auto_framing_checkbox_is_saved_and_applied(make_app, tmp_path: Path
     assert not dialog.framing.isChecked() and dialog.framing.toolTip()
     dialog.framing.setChecked(True)
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
-    assert h.controller.pipeline.config.output.framing == "auto"
+    assert h.controller.session.pipeline.config.output.framing == "auto"
     saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
     assert saved["framing"] == "auto"
     d2 = h.shell.show_settings()
     assert d2.framing.isChecked()  # opened again, it shows the choice
     d2.framing.setChecked(False)
     d2.accept()
-    assert h.controller.pipeline.config.output.framing == "off"
+    assert h.controller.session.pipeline.config.output.framing == "off"
 
 
 def test_corrupt_settings_file_at_startup(make_app, tmp_path: Path) -> None:
     h = make_app(settings_text="{ this is not json")
     c = h.controller
-    assert c.running and c.pipeline is not None  # started anyway, with defaults
-    assert c.settings.background == "blur:5"
+    assert c.session.running and c.session.pipeline is not None  # started anyway, with defaults
+    assert c.session.settings.background == "blur:5"
     shown = h.window.message_label.text()
     assert "not valid JSON" in shown and "settings.json.bak" in shown
     bak = tmp_path / "config" / "vbg" / "settings.json.bak"
     assert bak.read_text() == "{ this is not json"
-    c.change(mirror=True)  # the next save writes a fresh file; the .bak stays
+    c.session.change(mirror=True)  # the next save writes a fresh file; the .bak stays
     assert json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())["mirror"]
     assert bak.read_text() == "{ this is not json"
 
@@ -94,7 +94,7 @@ def test_messages_go_to_the_tray_when_the_window_is_hidden(make_app, qtbot
     notes: list[tuple[str, str]] = []
     h.tray.notify = lambda text, level="info": notes.append((text, level))  # type: ignore[method-assign]
     h.window.hide()
-    threading.Thread(target=h.controller.pipeline.on_error,
+    threading.Thread(target=h.controller.session.pipeline.on_error,
                      args=(VbgError("Hidden window problem."),)).start()
     qtbot.waitUntil(lambda: bool(notes), timeout=WAIT_MS)
     assert notes == [("Hidden window problem.", "error")]
@@ -109,7 +109,7 @@ def test_an_autostart_failure_is_shown_and_not_saved(make_app, tmp_path: Path) -
     d.autostart.setChecked(True)
     d.accept()
     assert "starting at login" in h.window.message_label.text()
-    assert not h.controller.settings.autostart
+    assert not h.controller.session.settings.autostart
 
 
 def test_settings_show_the_real_autostart_state(make_app, tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_settings_show_the_real_autostart_state(make_app, tmp_path: Path) -> Non
     assert d.autostart.isChecked()
     d.autostart.setChecked(False)
     d.accept()
-    assert not entry.exists() and not h.controller.settings.autostart
+    assert not entry.exists() and not h.controller.session.settings.autostart
 
 
 def test_settings_fields_of_all_groups_line_up_and_keep_camera_on_is_explained(qtbot) -> None:
@@ -151,11 +151,11 @@ def test_the_low_light_checkbox_is_saved_and_applied(make_app, tmp_path: Path) -
     assert not dialog.light.isChecked() and dialog.light.toolTip()
     dialog.light.setChecked(True)
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
-    assert h.controller.pipeline.config.output.light == "auto"
+    assert h.controller.session.pipeline.config.output.light == "auto"
     saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
     assert saved["light"] == "auto"
     d2 = h.shell.show_settings()
     assert d2.light.isChecked()
     d2.light.setChecked(False)
     d2.accept()
-    assert h.controller.pipeline.config.output.light == "off"
+    assert h.controller.session.pipeline.config.output.light == "off"

@@ -253,14 +253,14 @@ def test_an_added_background_can_be_removed_from_the_picker(make_app, qtbot,
     c, picker = h.controller, h.window.picker
     src = tmp_path / "holiday.png"
     cv2.imwrite(str(src), np.full((36, 64, 3), (40, 160, 90), np.uint8))
-    assert c.import_background(src)
-    added = c.backgrounds_dir / "holiday.png"
+    assert c.session.import_background(src)
+    added = c.session.backgrounds_dir / "holiday.png"
     spec = f"image:{added}"
-    assert c.background == spec
+    assert c.session.background == spec
     qtbot.waitUntil(lambda: any(picker.item(i).data(0x100) == spec
                                 for i in range(picker.count())), timeout=WAIT_MS)
     # Presets, colours, the bundled pictures and "Add…" have no menu; the added one has Remove.
-    bundled = next(f for f in c.backgrounds if f.builtin)
+    bundled = next(f for f in c.session.backgrounds if f.builtin)
     for other in ("none", "blur:5", "color:#3C825A", bundled.spec, "__add__"):
         assert picker.menu_for(picker.tile(other)) is None, other
     menu = picker.menu_for(picker.tile(spec))
@@ -271,15 +271,15 @@ def test_an_added_background_can_be_removed_from_the_picker(make_app, qtbot,
     asked: list[str] = []
     h.shell.confirm = lambda title, text: asked.append(text) or False
     remove.trigger()
-    assert added.is_file() and c.background == spec
-    assert "holiday.png" in asked[0] and str(c.backgrounds_dir) in asked[0]
+    assert added.is_file() and c.session.background == spec
+    assert "holiday.png" in asked[0] and str(c.session.backgrounds_dir) in asked[0]
     # Confirmed: the file goes, its tile goes, and the background in use gives way to the
     # default (also in the saved settings, which must not name a file that is gone).
     h.shell.confirm = lambda title, text: True
     picker.menu_for(picker.tile(spec)).actions()[0].trigger()
     assert not added.exists() and src.is_file()
-    assert c.background == Settings().background
-    assert c.store.load().settings.background == Settings().background
+    assert c.session.background == Settings().background
+    assert c.session.store.load().settings.background == Settings().background
     qtbot.waitUntil(lambda: spec not in [picker.item(i).data(0x100)
                                          for i in range(picker.count())], timeout=WAIT_MS)
     assert "Removed holiday.png" in h.window.message_label.text()
@@ -293,26 +293,26 @@ def test_removing_a_background_not_in_use_keeps_the_one_in_use(make_app, qtbot,
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     cv2.imwrite(str(a), np.full((36, 64, 3), 50, np.uint8))
     cv2.imwrite(str(b), np.full((36, 64, 3), 200, np.uint8))
-    assert c.import_background(a) and c.import_background(b)
+    assert c.session.import_background(a) and c.session.import_background(b)
     h.shell.confirm = lambda title, text: True
-    assert h.shell.remove_background(f"image:{c.backgrounds_dir / 'a.png'}")
-    assert c.background == f"image:{c.backgrounds_dir / 'b.png'}"
-    assert [f.path.name for f in c.backgrounds if not f.builtin] == ["b.png"]
+    assert h.shell.remove_background(f"image:{c.session.backgrounds_dir / 'a.png'}")
+    assert c.session.background == f"image:{c.session.backgrounds_dir / 'b.png'}"
+    assert [f.path.name for f in c.session.backgrounds if not f.builtin] == ["b.png"]
 
 
 # ------------------------------------------------------------------ 9. the blur strength slider
 def test_the_blur_strength_is_a_slider_of_ten_levels(make_app, qtbot) -> None:
     h = make_app()
     w, c = h.window, h.controller
-    assert c.background == "blur:5"
+    assert c.session.background == "blur:5"
     slider = w.blur_slider
     assert slider.isVisible() and (slider.minimum(), slider.maximum()) == (1, 10)
     assert slider.value() == 5 and w.blur_label.text() == "Blur strength 5"
     slider.setValue(8)  # as a release after a drag, or a click on the groove
-    assert c.background == "blur:8"
-    assert c.store.load().settings.background == "blur:8"  # saved as blur:N
+    assert c.session.background == "blur:8"
+    assert c.session.store.load().settings.background == "blur:8"  # saved as blur:N
     assert w.blur_label.text() == "Blur strength 8"
-    assert c.pipeline.config.background.blur_level == 8
+    assert c.session.pipeline.config.background.blur_level == 8
     # The picker marks the nearer blur tile; the menus list the level in use.
     assert [i.data(0x100) for i in w.picker.selectedItems()] == ["blur:10"]
     assert find_action(w.menu("Background"), "Blur (level 8)").isChecked()
@@ -321,20 +321,20 @@ def test_the_blur_strength_is_a_slider_of_ten_levels(make_app, qtbot) -> None:
     assert not slider.isVisible()
     w.picker.chosen.emit("blur:10")
     assert slider.isVisible() and slider.value() == 10
-    assert c.background == "blur:10"
+    assert c.session.background == "blur:10"
 
 
 # ------------------------------------------------------------------ 10. the FPS overlay
 def test_the_fps_overlay_is_off_for_a_new_user(make_app) -> None:
     h = make_app()
-    assert not h.controller.settings.fps_overlay
+    assert not h.controller.session.settings.fps_overlay
     assert not h.window.preview.show_overlay and not h.window.fps_button.isChecked()
     assert not find_action(h.window.menu("View"), "FPS overlay").isChecked()
 
 
 def test_a_user_who_had_it_on_keeps_it(make_app) -> None:
     h = make_app(settings_text='{"version": 1, "fps_overlay": true}')
-    assert h.controller.settings.fps_overlay and h.window.preview.show_overlay
+    assert h.controller.session.settings.fps_overlay and h.window.preview.show_overlay
 
 
 # ------------------------------------------------------------------ 11. the Background menu's keys
@@ -348,7 +348,7 @@ def test_the_background_menu_shows_b_n_p(make_app) -> None:
         action = find_action(menu, text)
         assert action.shortcut().isEmpty()  # a hint: the window owns the live key
     find_action(h.window.menu("Background"), "Next colour").trigger()
-    assert h.controller.background == bgs.next_color("blur:5")
+    assert h.controller.session.background == bgs.next_color("blur:5")
 
 
 def _artifacts() -> Path:

@@ -19,11 +19,11 @@ def test_hiding_the_window_goes_idle_and_showing_it_goes_live(make_app, device, 
     cfg = small_config()
     cfg = replace(cfg, output=replace(cfg.output, vcam_device=str(device)))
     h = make_app(config=cfg, show_window=True)
-    c, pipe = h.controller, h.controller.pipeline
+    c, pipe = h.controller, h.controller.session.pipeline
     assert pipe is not None
 
     def activity(name: str) -> bool:
-        c.poll_stats()  # what the stats timer does once a second
+        c.session.poll_stats()  # what the stats timer does once a second
         return pipe.activity == name
 
     qtbot.waitUntil(lambda: activity("live"), timeout=WAIT_MS)
@@ -43,8 +43,9 @@ def test_keep_camera_on_is_a_setting(make_app, device, qtbot) -> None:
     cfg = replace(cfg, output=replace(cfg.output, vcam_device=str(device)))
     h = make_app(config=cfg, show_window=False)
     c = h.controller
-    qtbot.waitUntil(lambda: (c.poll_stats(), c.pipeline.activity == "idle")[1], timeout=WAIT_MS)
-    assert c.apply_settings(replace(c.settings, keep_camera_on=True))
-    qtbot.waitUntil(lambda: (c.poll_stats(), c.pipeline.activity == "live")[1],
+    qtbot.waitUntil(lambda: (c.session.poll_stats(), c.session.pipeline.activity == "idle")[1],
                     timeout=WAIT_MS)
-    assert c.settings.keep_camera_on and c.store.load().settings.keep_camera_on
+    assert c.session.apply_settings(replace(c.session.settings, keep_camera_on=True))
+    qtbot.waitUntil(lambda: (c.session.poll_stats(), c.session.pipeline.activity == "live")[1],
+                    timeout=WAIT_MS)
+    assert c.session.settings.keep_camera_on and c.session.store.load().settings.keep_camera_on

@@ -139,11 +139,12 @@ def test_camera_menu_and_settings_offer_the_same_sizes(make_app) -> None:
     dialog = h.shell.show_settings()
     in_settings = {tuple(int(v) for v in dialog.frame_size.itemData(i).split("x"))
                    for i in range(dialog.frame_size.count())}
-    state = h.controller.menu_state(preview_visible=True, mask_view=False)
+    state = h.controller.session.menu_state(preview_visible=True, mask_view=False)
     camera_menu = m.find(m.prepare(state), "Camera")
     in_menu = {a.action.arg[1:] for cam in camera_menu.children if cam.is_menu
                for a in cam.children}
-    in_use = {state.size, (h.controller.settings.width, h.controller.settings.height)}
+    saved = h.controller.session.settings
+    in_use = {state.size, (saved.width, saved.height)}
     assert in_menu - in_use == in_settings - in_use  # the size in use is added to both
 
 

@@ -69,7 +69,7 @@ def test_the_app_hands_its_chosen_background_to_a_video(make_app, qtbot, clip, t
     """A video made from the app's cut-out window gets the background chosen in the main
     window (here sage green), not a fixed blur; "None" there still gives a changed video."""
     app = make_app(start=False)
-    assert app.controller.set_background("color:#3C825A")
+    assert app.controller.session.set_background("color:#3C825A")
     win = app.shell.show_stills()
     qtbot.addWidget(win)
     out = tmp_path / "green.mp4"
@@ -81,7 +81,7 @@ def test_the_app_hands_its_chosen_background_to_a_video(make_app, qtbot, clip, t
     sage = np.array([0x5A, 0x82, 0x3C])  # #3C825A as BGR
     assert np.mean(np.abs(corner - sage).max(axis=1) <= 12) > 0.9
     # Later choices in the main window count for the next video.
-    assert app.controller.set_background("none")
+    assert app.controller.session.set_background("none")
     assert win.video_background.kind == "blur"
-    assert app.controller.set_background("color:#3C5A82")
+    assert app.controller.session.set_background("color:#3C5A82")
     assert win.video_background.color == (0x82, 0x5A, 0x3C)

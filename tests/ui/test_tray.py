@@ -48,19 +48,19 @@ def test_menu_shows_the_current_state(app) -> None:
 
 def test_on_off(app, qtbot) -> None:
     trigger(app, "On")
-    assert not app.controller.running and app.controller.pipeline is None
+    assert not app.controller.session.running and app.controller.session.pipeline is None
     assert not find_action(open_menu(app), "On").isChecked()
     assert app.tray.icon.toolTip().startswith("vbg — off")
     trigger(app, "On")
-    assert app.controller.running and app.controller.pipeline is not None
+    assert app.controller.session.running and app.controller.session.pipeline is not None
 
 
 def test_pause(app) -> None:
     trigger(app, "Pause (show background only)")
-    assert app.controller.paused and app.controller.pipeline.paused
+    assert app.controller.session.paused and app.controller.session.pipeline.paused
     assert app.tray.state == "paused"
     trigger(app, "Pause (show background only)")
-    assert not app.controller.paused
+    assert not app.controller.session.paused
 
 
 @pytest.mark.parametrize("title, spec", [
@@ -73,21 +73,22 @@ def test_background_presets(app, title: str, spec: str) -> None:
     if spec == "blur:5":
         trigger(app, "Background", "Blur (strong)")  # so that choosing light is a change
     trigger(app, "Background", title)
-    assert app.controller.background == spec
-    assert app.controller.pipeline.config.background == app.controller.config().background
+    assert app.controller.session.background == spec
+    session = app.controller.session
+    assert session.pipeline.config.background == session.config().background
     assert find_action(open_menu(app), "Background", title).isChecked()
 
 
 def test_background_pictures_from_the_folder_with_thumbnails(app) -> None:
     c = app.controller
-    builtin = [f for f in c.backgrounds if f.builtin]
+    builtin = [f for f in c.session.backgrounds if f.builtin]
     assert builtin
     for f in builtin:
         action = find_action(open_menu(app), "Background", f.title)
         assert not action.icon().isNull()  # the thumbnail
         action.trigger()
-        assert c.background == f.spec
-        assert c.pipeline.config.background.path == str(f.path)
+        assert c.session.background == f.spec
+        assert c.session.pipeline.config.background.path == str(f.path)
 
 
 def test_new_files_in_the_folder_show_up_next_time_the_menu_opens(app, tmp_path: Path
@@ -96,7 +97,7 @@ def test_new_files_in_the_folder_show_up_next_time_the_menu_opens(app, tmp_path:
     folder.mkdir(exist_ok=True)
     cv2.imwrite(str(folder / "lake_view.png"), np.zeros((36, 64, 3), np.uint8))
     trigger(app, "Background", "Lake view")
-    assert app.controller.background == f"image:{folder / 'lake_view.png'}"
+    assert app.controller.session.background == f"image:{folder / 'lake_view.png'}"
 
 
 def test_add_image_or_video(app, tmp_path: Path) -> None:
@@ -104,10 +105,10 @@ def test_add_image_or_video(app, tmp_path: Path) -> None:
     cv2.imwrite(str(src), np.zeros((36, 64, 3), np.uint8))
     app.shell.ask_open_media = lambda: str(src)
     trigger(app, "Background", "Add image or video…")
-    assert app.controller.background == f"image:{tmp_path / 'backgrounds' / 'picked.jpg'}"
+    assert app.controller.session.background == f"image:{tmp_path / 'backgrounds' / 'picked.jpg'}"
     app.shell.ask_open_media = lambda: ""  # cancelled: nothing changes
     trigger(app, "Background", "Add image or video…")
-    assert app.controller.background.endswith("picked.jpg")
+    assert app.controller.session.background.endswith("picked.jpg")
 
 
 def test_open_backgrounds_folder(app, tmp_path: Path) -> None:
@@ -121,21 +122,21 @@ def test_camera_sizes(app, qtbot) -> None:
     menu = open_menu(app)
     assert find_action(menu, "Camera", "Camera 0 (Test cam)", "640 × 480")
     trigger(app, "Camera", "Demo picture (no camera)", "640 × 480")
-    assert c.config().capture.source == "demo"
-    assert (c.config().capture.width, c.config().capture.height) == (640, 480)
-    qtbot.waitUntil(lambda: c.pipeline.stats().source.startswith("demo"), timeout=WAIT_MS)
+    assert c.session.config().capture.source == "demo"
+    assert (c.session.config().capture.width, c.session.config().capture.height) == (640, 480)
+    qtbot.waitUntil(lambda: c.session.pipeline.stats().source.startswith("demo"), timeout=WAIT_MS)
     assert find_action(open_menu(app), "Camera", "Demo picture (no camera)",
                        "640 × 480").isChecked()
-    assert c.settings.camera == "demo"
+    assert c.session.settings.camera == "demo"
 
 
 def test_model(app) -> None:
     c = app.controller
-    landscape = next(m for m in c.models if m.key == "selfie_landscape")
+    landscape = next(m for m in c.session.models if m.key == "selfie_landscape")
     text = landscape.name  # the built-in models' names differ: no key after them
     trigger(app, "Model", text)
-    assert c.settings.model == "selfie_landscape"
-    assert c.pipeline.config.matting.model == "selfie_landscape"
+    assert c.session.settings.model == "selfie_landscape"
+    assert c.session.pipeline.config.matting.model == "selfie_landscape"
     assert find_action(open_menu(app), "Model", text).isChecked()
 
 
@@ -146,18 +147,18 @@ def test_open_models_folder(app, tmp_path: Path) -> None:
 
 def test_mirror(app) -> None:
     trigger(app, "Mirror")
-    assert app.controller.pipeline.config.output.mirror
+    assert app.controller.session.pipeline.config.output.mirror
     assert find_action(open_menu(app), "Mirror").isChecked()
 
 
 def test_auto_framing(app, tmp_path: Path) -> None:
     assert not find_action(open_menu(app), "Auto-framing").isChecked()
     trigger(app, "Auto-framing")
-    assert app.controller.pipeline.config.output.framing == "auto"
+    assert app.controller.session.pipeline.config.output.framing == "auto"
     assert find_action(open_menu(app), "Auto-framing").isChecked()
     assert app.window.framing_button.isChecked()
     trigger(app, "Auto-framing")
-    assert app.controller.pipeline.config.output.framing == "off"
+    assert app.controller.session.pipeline.config.output.framing == "off"
     assert not find_action(open_menu(app), "Auto-framing").isChecked()
 
 
@@ -192,14 +193,14 @@ def test_virtual_camera_help_entry(app, recording_backend) -> None:
 def test_quit(app) -> None:
     trigger(app, "Quit")
     assert app.quit_calls == [1]
-    assert app.controller.pipeline is None and not app.window.isVisible()
+    assert app.controller.session.pipeline is None and not app.window.isVisible()
 
 
 def test_tooltip_shows_camera_fps_and_virtual_camera(app, qtbot) -> None:
     c = app.controller
 
     def tooltip_ready() -> bool:
-        c.poll_stats()
+        c.session.poll_stats()
         return "Virtual camera: on (vbg-recording)" in app.tray.icon.toolTip()
 
     qtbot.waitUntil(tooltip_ready, timeout=WAIT_MS)
@@ -225,8 +226,8 @@ def test_rebuilding_does_not_leak_submenus(app, qtbot) -> None:
 def test_low_light_correction(app, tmp_path: Path) -> None:
     assert not find_action(open_menu(app), "Low-light correction").isChecked()
     trigger(app, "Low-light correction")
-    assert app.controller.pipeline.config.output.light == "auto"
+    assert app.controller.session.pipeline.config.output.light == "auto"
     assert find_action(open_menu(app), "Low-light correction").isChecked()
     trigger(app, "Low-light correction")
-    assert app.controller.pipeline.config.output.light == "off"
+    assert app.controller.session.pipeline.config.output.light == "off"
     assert not find_action(open_menu(app), "Low-light correction").isChecked()

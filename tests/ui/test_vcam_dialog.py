@@ -93,9 +93,9 @@ def test_no_virtual_camera_is_not_a_popup(make_app, qtbot, recording_backend, ma
     assert "Video apps can't see vbg yet: click “Virtual camera off — set up”" in \
         h.window.message_label.text()
     # The preview runs without the virtual camera.
-    assert c.pipeline is not None and not c.pipeline.config.output.vcam
-    seq = c.latest_frame()[0]
-    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)
+    assert c.session.pipeline is not None and not c.session.pipeline.config.output.vcam
+    seq = c.session.latest_frame()[0]
+    qtbot.waitUntil(lambda: c.session.latest_frame()[0] > seq + 3, timeout=WAIT_MS)
     # Retrying and failing again is not said again.
     h.window.show_message("", "info")
     assert not c.retry_vcam()
@@ -107,14 +107,14 @@ def test_a_camera_failing_mid_stream_is_not_a_popup(make_app, qtbot, machine) ->
 
     h = make_app(**machine.seams())
     c = h.controller
-    assert c.vcam_device == "vbg-recording"
-    threading.Thread(target=c.pipeline.on_error,
+    assert c.session.vcam_device == "vbg-recording"
+    threading.Thread(target=c.session.pipeline.on_error,
                      args=(OutputError("The virtual camera vbg-recording stopped."),)).start()
     qtbot.waitUntil(lambda: "can't see vbg" in h.window.message_label.text(), timeout=WAIT_MS)
-    assert h.shell.vcam_dialog is None and not c.pipeline.config.output.vcam
+    assert h.shell.vcam_dialog is None and not c.session.pipeline.config.output.vcam
     assert h.shell.last_vcam_help == "The virtual camera vbg-recording stopped."
-    seq = c.latest_frame()[0]
-    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)  # preview alive
+    seq = c.session.latest_frame()[0]
+    qtbot.waitUntil(lambda: c.session.latest_frame()[0] > seq + 3, timeout=WAIT_MS)  # preview alive
 
 
 def test_the_pill_opens_the_diagnosis(make_app, qtbot, recording_backend, machine) -> None:
@@ -181,7 +181,7 @@ def test_one_click_setup_then_the_camera_opens(make_app, qtbot, recording_backen
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
     assert machine.runner_calls == [["pkexec", vcam_setup.HELPER]]
     c = h.controller
-    assert c.vcam_device == "vbg-recording" and c.pipeline.config.output.vcam
+    assert c.session.vcam_device == "vbg-recording" and c.session.pipeline.config.output.vcam
     qtbot.waitUntil(lambda: recording_backend.last().frames_sent > 3, timeout=WAIT_MS)
     assert "Virtual camera on" in h.window.message_label.text()
     assert "vbg-recording" in h.window.vcam_pill.text()
@@ -204,7 +204,7 @@ def test_setup_refused_keeps_the_commands(make_app, qtbot, recording_backend, ma
                     and dialog.check_button.isEnabled(), timeout=WAIT_MS)
     assert words in dialog.outcome.text() and "commands" in dialog.outcome.text()
     assert dialog.isVisible() and dialog.command_blocks  # the commands are still there
-    assert h.controller.vcam_device is None
+    assert h.controller.session.vcam_device is None
 
 
 def test_check_again_after_fixing_by_hand(make_app, qtbot, recording_backend, machine) -> None:
@@ -219,7 +219,7 @@ def test_check_again_after_fixing_by_hand(make_app, qtbot, recording_backend, ma
     recording_backend.fail_with = None  # the user ran the commands
     dialog.check_button.click()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
-    assert h.controller.vcam_device == "vbg-recording"
+    assert h.controller.session.vcam_device == "vbg-recording"
 
 
 # ----------------------------------------------------------------------------- --tray
@@ -230,11 +230,11 @@ def test_start_in_the_tray_shows_no_window_and_runs(make_app, qtbot, machine) ->
     h.shell.tray_available = True
     h.shell.start(in_tray=True)
     c = h.controller
-    qtbot.waitUntil(lambda: c.pipeline is not None and c.pipeline.output_count > 3,
+    qtbot.waitUntil(lambda: c.session.pipeline is not None and c.session.pipeline.output_count > 3,
                     timeout=WAIT_MS)
     assert not h.window.isVisible() and h.tray.visible
-    seq = c.latest_frame()[0]
-    qtbot.waitUntil(lambda: c.latest_frame()[0] > seq + 3, timeout=WAIT_MS)  # keeps running
+    seq = c.session.latest_frame()[0]
+    qtbot.waitUntil(lambda: c.session.latest_frame()[0] > seq + 3, timeout=WAIT_MS)  # keeps running
     assert not h.window.isVisible()
 
 

@@ -33,43 +33,44 @@ def test_b_cycles_the_colour_palette(app, qtbot) -> None:
     c = app.controller
     colors = bgs.color_specs()
     press(qtbot, app.window, Qt.Key.Key_B)
-    assert c.background == colors[0]
+    assert c.session.background == colors[0]
     press(qtbot, app.window.picker, Qt.Key.Key_B)  # focus elsewhere: still the window's key
-    assert c.background == colors[1]
-    assert c.pipeline.config.background.color == c.config().background.color
+    assert c.session.background == colors[1]
+    assert c.session.pipeline.config.background.color == c.session.config().background.color
 
 
 def test_n_and_p_step_through_the_picker_order(app, qtbot) -> None:
     c = app.controller
-    order = bgs.choices(c.backgrounds)
-    start = order.index(c.background)
+    order = bgs.choices(c.session.backgrounds)
+    start = order.index(c.session.background)
     press(qtbot, app.window, Qt.Key.Key_N)
-    assert c.background == order[start + 1]
+    assert c.session.background == order[start + 1]
     press(qtbot, app.window, Qt.Key.Key_P)
     press(qtbot, app.window, Qt.Key.Key_P)
-    assert c.background == order[start - 1]
-    assert app.window.picker.currentItem().data(Qt.ItemDataRole.UserRole) == c.background
+    assert c.session.background == order[start - 1]
+    assert app.window.picker.currentItem().data(Qt.ItemDataRole.UserRole) == c.session.background
 
 
 def test_m_toggles_mirror(app, qtbot) -> None:
     c = app.controller
     press(qtbot, app.window, Qt.Key.Key_M)
-    assert c.config().output.mirror and c.pipeline.config.output.mirror
+    assert c.session.config().output.mirror and c.session.pipeline.config.output.mirror
     assert app.window.mirror_button.isChecked()
     press(qtbot, app.window, Qt.Key.Key_M)
-    assert not c.config().output.mirror
+    assert not c.session.config().output.mirror
 
 
 def test_a_toggles_auto_framing(app, qtbot, tmp_path: Path) -> None:
     c, w = app.controller, app.window
     settings_file = tmp_path / "config" / "vbg" / "settings.json"
-    assert c.config().output.framing == "off" and not w.framing_button.isChecked()
+    assert c.session.config().output.framing == "off" and not w.framing_button.isChecked()
     press(qtbot, w.picker, Qt.Key.Key_A)  # focus elsewhere: still the window's key
-    assert c.config().output.framing == "auto" and c.pipeline.config.output.framing == "auto"
+    assert c.session.config().output.framing == "auto"
+    assert c.session.pipeline.config.output.framing == "auto"
     assert w.framing_button.isChecked()
     assert json.loads(settings_file.read_text())["framing"] == "auto"
     press(qtbot, w, Qt.Key.Key_A)
-    assert c.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
+    assert c.session.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
     assert json.loads(settings_file.read_text())["framing"] == "off"
 
 
@@ -82,32 +83,32 @@ def test_the_framing_button_sits_beside_mirror_and_toggles(app) -> None:
     assert w.framing_button.toolTip() == "Keep you framed: follow and zoom calmly (a)"
     assert not w.framing_button.icon().isNull()
     w.framing_button.click()
-    assert c.pipeline.config.output.framing == "auto" and w.framing_button.isChecked()
+    assert c.session.pipeline.config.output.framing == "auto" and w.framing_button.isChecked()
     w.framing_button.click()
-    assert c.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
+    assert c.session.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
 
 
 def test_space_pauses_and_resumes(app, qtbot) -> None:
     c = app.controller
     press(qtbot, app.window, Qt.Key.Key_Space)
-    assert c.paused and c.pipeline.paused
+    assert c.session.paused and c.session.pipeline.paused
     assert app.window.preview.badge and "background only" in app.window.preview.badge
     assert app.window.pause_button.isChecked()
     press(qtbot, app.window, Qt.Key.Key_Space)
-    assert not c.paused and app.window.preview.badge is None
+    assert not c.session.paused and app.window.preview.badge is None
 
 
 def test_f_toggles_the_fps_overlay(app, qtbot) -> None:
     w = app.window
     # Off at first (issue 22, 10: it covered the picture of every new user).
     assert not w.preview.show_overlay and not w.fps_button.isChecked()
-    assert not app.controller.settings.fps_overlay
+    assert not app.controller.session.settings.fps_overlay
     press(qtbot, w, Qt.Key.Key_F)
-    assert w.preview.show_overlay and app.controller.settings.fps_overlay
+    assert w.preview.show_overlay and app.controller.session.settings.fps_overlay
     qtbot.waitUntil(lambda: bool(w.preview.overlay_lines), timeout=WAIT_MS)
     assert "fps out" in w.preview.overlay_lines[0]
     press(qtbot, w, Qt.Key.Key_F)
-    assert not w.preview.show_overlay and not app.controller.settings.fps_overlay
+    assert not w.preview.show_overlay and not app.controller.session.settings.fps_overlay
 
 
 def _qimage_array(image) -> np.ndarray:
@@ -122,10 +123,10 @@ def test_preview_draws_exactly_what_the_virtual_camera_got(app, qtbot, recording
                                                            ) -> None:
     w, c = app.window, app.controller
     # A still output (solid colour, paused): then "the same frame" is checkable exactly.
-    c.set_background("color:#FF0000")
-    c.set_paused(True)
+    c.session.set_background("color:#FF0000")
+    c.session.set_paused(True)
     red = np.array([0, 0, 255])
-    pipe = c.pipeline
+    pipe = c.session.pipeline
     # Composites sent before the pause took effect can be red in the middle too (the person
     # moves): wait for paused frames, then compare with what was really sent.
     qtbot.waitUntil(lambda: pipe.stats().state == "paused", timeout=WAIT_MS)
@@ -148,7 +149,7 @@ def test_preview_stops_drawing_while_hidden(app, qtbot) -> None:
     w.hide()
     assert not w.preview.drawing
     drawn = w.preview.frames_drawn
-    pipe = app.controller.pipeline
+    pipe = app.controller.session.pipeline
     sent = pipe.output_count
     qtbot.waitUntil(lambda: pipe.output_count >= sent + 5, timeout=WAIT_MS)  # new frames came
     assert w.preview.frames_drawn == drawn
@@ -159,7 +160,7 @@ def test_preview_stops_drawing_while_hidden(app, qtbot) -> None:
 def test_mask_view_shows_the_alpha(app, qtbot) -> None:
     w = app.window
     w.mask_button.click()
-    assert w.mask_view and app.controller.latest_mask()[1] is not None
+    assert w.mask_view and app.controller.session.latest_mask()[1] is not None
     qtbot.waitUntil(lambda: w.preview.current_image() is not None
                     and w.preview.current_image().isGrayscale(), timeout=WAIT_MS)
     w.mask_button.click()
@@ -170,20 +171,20 @@ def test_mask_view_shows_the_alpha(app, qtbot) -> None:
 def test_buttons(app, qtbot) -> None:
     w, c = app.window, app.controller
     w.mirror_button.click()
-    assert c.config().output.mirror
+    assert c.session.config().output.mirror
     w.pause_button.click()
-    assert c.paused
+    assert c.session.paused
     w.fps_button.click()
-    assert c.settings.fps_overlay  # off by default: the button turns it on
+    assert c.session.settings.fps_overlay  # off by default: the button turns it on
     w.on_button.click()
-    assert not c.running and c.pipeline is None
+    assert not c.session.running and c.session.pipeline is None
     assert "Off" in w.preview.placeholder and not w.pause_button.isEnabled()
     # It names what is on screen: the button now reads "Off", and the window's menu has On.
     assert w.on_button.text() == "Off" and "On button" not in w.preview.placeholder
     vbg_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&vbg")
     assert "vbg ▸ On" in w.preview.placeholder and "On" in [a.text() for a in vbg_menu.actions()]
     w.on_button.click()
-    assert c.running and c.pipeline is not None
+    assert c.session.running and c.session.pipeline is not None
 
 
 def test_picker_click_sets_the_background(app, qtbot) -> None:
@@ -192,10 +193,10 @@ def test_picker_click_sets_the_background(app, qtbot) -> None:
     item = w.picker.tile(spec)
     rect = w.picker.visualItemRect(item)
     qtbot.mouseClick(w.picker.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert c.background == spec
-    builtin = next(f for f in c.backgrounds if f.builtin)
+    assert c.session.background == spec
+    builtin = next(f for f in c.session.backgrounds if f.builtin)
     w.picker.itemClicked.emit(w.picker.tile(builtin.spec))
-    assert c.background == builtin.spec
+    assert c.session.background == builtin.spec
 
 
 def test_picker_add_tile_asks_for_a_file(app, qtbot, tmp_path: Path) -> None:
@@ -203,7 +204,7 @@ def test_picker_add_tile_asks_for_a_file(app, qtbot, tmp_path: Path) -> None:
     cv2.imwrite(str(src), np.zeros((36, 64, 3), np.uint8))
     app.shell.ask_open_media = lambda: str(src)
     app.window.picker.itemClicked.emit(app.window.picker.tile("__add__"))
-    assert app.controller.background == f"image:{tmp_path / 'backgrounds' / 'chosen.jpg'}"
+    assert app.controller.session.background == f"image:{tmp_path / 'backgrounds' / 'chosen.jpg'}"
 
 
 def _drop(widget, paths: list[Path]) -> tuple[bool, bool]:
@@ -226,8 +227,8 @@ def test_dropping_an_image_makes_it_the_background(app, tmp_path: Path) -> None:
     assert entered and dropped
     copy = tmp_path / "backgrounds" / "dropped.png"
     assert copy.read_bytes() == src.read_bytes()
-    assert app.controller.background == f"image:{copy}"
-    assert app.controller.pipeline.config.background.path == str(copy)
+    assert app.controller.session.background == f"image:{copy}"
+    assert app.controller.session.pipeline.config.background.path == str(copy)
     assert not app.window.preview.drop_hint
     assert "dropped.png" in app.window.message_label.text()
 
@@ -239,16 +240,16 @@ def test_dropping_a_video_makes_it_the_background(app, tmp_path: Path) -> None:
         writer.write(np.full((36, 64, 3), i * 40, np.uint8))
     writer.release()
     _drop(app.window, [src])
-    assert app.controller.background == f"video:{tmp_path / 'backgrounds' / 'waves.avi'}"
+    assert app.controller.session.background == f"video:{tmp_path / 'backgrounds' / 'waves.avi'}"
 
 
 def test_dropping_something_else_is_refused(app, tmp_path: Path) -> None:
     txt = tmp_path / "notes.txt"
     txt.write_text("x")
-    before = app.controller.background
+    before = app.controller.session.background
     entered, dropped = _drop(app.window, [txt])
     assert not entered and not dropped
-    assert app.controller.background == before
+    assert app.controller.session.background == before
 
 
 def test_menubar_carries_the_controls(app, qtbot) -> None:
@@ -256,28 +257,28 @@ def test_menubar_carries_the_controls(app, qtbot) -> None:
 
     w, c = app.window, app.controller
     find_action(w.menu("Background"), "Blur (strong)").trigger()
-    assert c.background == "blur:10"
+    assert c.session.background == "blur:10"
     find_action(w.menu("View"), "Mask view").trigger()
     assert w.mask_view
     assert not find_action(w.menu("View"), "Auto-framing").isChecked()
     find_action(w.menu("View"), "Auto-framing").trigger()
-    assert c.pipeline.config.output.framing == "auto"
+    assert c.session.pipeline.config.output.framing == "auto"
     assert find_action(w.menu("View"), "Auto-framing").isChecked() and w.framing_button.isChecked()
     find_action(w.menu("vbg"), "On").trigger()
-    assert not c.running
+    assert not c.session.running
     assert not find_action(w.menu("vbg"), "On").isChecked()
 
 
 def test_closing_without_a_tray_quits(app) -> None:
     app.window.close()
-    assert app.quit_calls == [1] and app.controller.pipeline is None
+    assert app.quit_calls == [1] and app.controller.session.pipeline is None
 
 
 def test_closing_with_a_tray_hides(make_app) -> None:
     h = make_app()
     h.window.quit_on_close = False  # as when a tray is available
     h.window.close()
-    assert h.quit_calls == [] and h.controller.running
+    assert h.quit_calls == [] and h.controller.session.running
     assert not h.window.isVisible()
 
 
@@ -309,12 +310,12 @@ def test_keys_still_work_after_a_menu_bar_menu_was_opened(app, qtbot) -> None:
     qtbot.keyClick(view, Qt.Key.Key_Escape)  # closes the menu; the bar keeps the focus
     qtbot.waitUntil(lambda: not view.isVisible(), timeout=WAIT_MS)
     press(qtbot, QApplication.focusWidget() or w, Qt.Key.Key_M)
-    assert c.config().output.mirror
+    assert c.session.config().output.mirror
     press(qtbot, QApplication.focusWidget() or w, Qt.Key.Key_Space)
-    assert c.paused
-    overlay = c.settings.fps_overlay
+    assert c.session.paused
+    overlay = c.session.settings.fps_overlay
     press(qtbot, QApplication.focusWidget() or w, Qt.Key.Key_F)
-    assert c.settings.fps_overlay is not overlay
+    assert c.session.settings.fps_overlay is not overlay
 
 
 def test_ctrl_q_quits_from_the_window(app, qtbot) -> None:

@@ -392,6 +392,23 @@ class Session:
             return True
         return False
 
+    def remove_background(self, spec: str) -> bool:
+        """Delete an added background's file (the picker's "Remove"; the policy is
+        :func:`vbg.app.backgrounds.remove_background`). The one in use gives way to the default
+        background first, so neither the picture nor the saved settings point at a file that
+        is gone."""
+        try:
+            removed = bgs.remove_background(spec, self.backgrounds_dir)
+        except VbgError as exc:
+            self.report(str(exc), "error")
+            return False
+        if bgs.normalise(self.background) == bgs.normalise(spec):
+            self.set_background(Settings().background)
+        self.refresh_backgrounds()
+        self.events.changed()
+        self.report(f"Removed {removed.name} from your backgrounds.", "info")
+        return True
+
     def retry_vcam(self) -> bool:
         """Try the virtual camera again on the running pipeline (the help dialog's Retry).
         True when it opened; else ``vcam_problem`` is sent again with the current reason.

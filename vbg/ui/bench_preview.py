@@ -52,10 +52,10 @@ def run_preview_bench(config: AppConfig, seconds: float, preview: bool = True) -
     window = MainWindow(controller, lambda action: None)
     if preview:
         window.show()
-    if not controller.start() or controller.pipeline is None:
+    if not controller.start() or controller.session.pipeline is None:
         window.close()
         raise RuntimeError("; ".join(errors) or "the pipeline did not start")
-    pipe = controller.pipeline
+    pipe = controller.session.pipeline
     # Rates are sampled twice a second over the whole run and averaged (the pipeline's own
     # rates cover only its last 60 frames).
     samples: dict[str, list[float]] = {"process": [], "capture": []}

@@ -5,6 +5,8 @@ The policy (start with fallbacks, change and roll back, error routing) lives in 
 Qt: the session's events become signals (``changed``, ``message``, ``vcam_problem``,
 ``vcam_ok``) that the windows and the tray listen to; it owns the timers (stats once a second,
 looking for a missing camera every ``START_RETRY_MS``) and the backgrounds folder watcher.
+Everything else (settings, changes, the state the windows show) is the session's own: callers
+use ``controller.session`` directly; the controller adds only what needs Qt.
 
 Threads: the pipeline reports errors on its worker threads; they reach the session through a
 :class:`~vbg.ui.bridge.MainThreadBridge`, i.e. always on the Qt thread. Cameras are listed on a
@@ -20,19 +22,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from vbg.app import backgrounds as bgs
 from vbg.app import session as sessions
-from vbg.app.menu import CameraChoice, MenuState, ModelChoice
-from vbg.app.session import CameraList, Level, PipelineFactory, Session, SessionEvents
-from vbg.app.settings import Settings, SettingsStore
-from vbg.app.status import AppStatus
+from vbg.app.menu import ModelChoice
+from vbg.app.session import CameraList, PipelineFactory, Session, SessionEvents
+from vbg.app.settings import SettingsStore
 from vbg.config import AppConfig
-from vbg.errors import VbgError
 from vbg.pipeline import Pipeline
 from vbg.ui.bridge import MainThreadBridge
 
@@ -83,7 +80,6 @@ class AppController(QObject):
         self._retry.timeout.connect(lambda: self._list_cameras(then=self._retry_start))
         self._poll = QTimer(self)
         self._poll.setInterval(STATS_MS)
-        self._poll.timeout.connect(self.poll_stats)
 
         events = SessionEvents(
             changed=self.changed.emit,
@@ -95,6 +91,7 @@ class AppController(QObject):
         self.session = Session(base, store, backgrounds_dir, deliver_error=self.bridge.post_error,
                                events=events, pipeline_factory=pipeline_factory,
                                model_lister=model_lister, clock=clock)
+        self._poll.timeout.connect(self.session.poll_stats)
 
         # Pictures copied into the backgrounds folder by hand show up without a restart.
         self._watcher = QFileSystemWatcher(self)
@@ -146,10 +143,6 @@ class AppController(QObject):
             self.session.vcam_wanted = True
             return self.start() and self.session.vcam_device is not None
         return self.session.retry_vcam()
-
-    def poll_stats(self) -> None:
-        """Refresh the stats (1 Hz): tooltip, status, camera-back detection."""
-        self.session.poll_stats()
 
     # ----------------------------------------------------------------- threads
     def _on_worker_error(self, exc: BaseException) -> None:
@@ -203,138 +196,3 @@ class AppController(QObject):
     def _backgrounds_changed(self, _path: str) -> None:
         self.session.refresh_backgrounds()
         self.changed.emit()
-
-    # ----------------------------------------------------------------- the session's API
-    # The windows and the tray call these; they are the session's, unchanged.
-    def config(self) -> AppConfig:
-        return self.session.config()
-
-    def change(self, **fields: Any) -> bool:
-        return self.session.change(**fields)
-
-    def apply_settings(self, new: Settings) -> bool:
-        return self.session.apply_settings(new)
-
-    def set_paused(self, paused: bool) -> None:
-        self.session.set_paused(paused)
-
-    def set_local_viewer(self, visible: bool) -> None:
-        self.session.set_local_viewer(visible)
-
-    def set_background(self, spec: str) -> bool:
-        return self.session.set_background(spec)
-
-    def cycle_color(self) -> bool:
-        return self.session.cycle_color()
-
-    def step_background(self, delta: int) -> bool:
-        return self.session.step_background(delta)
-
-    def set_mirror(self, mirror: bool) -> bool:
-        return self.session.set_mirror(mirror)
-
-    def set_framing(self, on: bool) -> bool:
-        return self.session.set_framing(on)
-
-    def set_light(self, on: bool) -> bool:
-        return self.session.set_light(on)
-
-    def set_camera(self, source: str, width: int, height: int) -> bool:
-        return self.session.set_camera(source, width, height)
-
-    def set_model(self, model: str) -> bool:
-        return self.session.set_model(model)
-
-    def import_background(self, path: str | Path) -> bool:
-        return self.session.import_background(path)
-
-    def remove_background(self, spec: str) -> bool:
-        """Delete an added background's file (the picker's "Remove"; the policy is
-        :func:`vbg.app.backgrounds.remove_background`). The one in use gives way to the default
-        background first, so neither the picture nor the saved settings point at a file that
-        is gone."""
-        try:
-            removed = bgs.remove_background(spec, self.backgrounds_dir)
-        except VbgError as exc:
-            self.session.report(str(exc), "error")
-            return False
-        if bgs.normalise(self.background) == bgs.normalise(spec):
-            self.set_background(Settings().background)
-        self.refresh_backgrounds()
-        self.changed.emit()
-        self.session.report(f"Removed {removed.name} from your backgrounds.", "info")
-        return True
-
-    def refresh_backgrounds(self) -> None:
-        self.session.refresh_backgrounds()
-
-    def refresh_models(self) -> None:
-        self.session.refresh_models()
-
-    def latest_frame(self) -> tuple[int, np.ndarray | None]:
-        return self.session.latest_frame()
-
-    def latest_mask(self) -> tuple[int, np.ndarray | None]:
-        return self.session.latest_mask()
-
-    def status(self) -> AppStatus:
-        return self.session.status()
-
-    def menu_state(self, **ui: Any) -> MenuState:
-        return self.session.menu_state(**ui)
-
-    @property
-    def store(self) -> SettingsStore:
-        return self.session.store
-
-    @property
-    def backgrounds_dir(self) -> Path:
-        return self.session.backgrounds_dir
-
-    @property
-    def settings(self) -> Settings:
-        return self.session.settings
-
-    @property
-    def load_warning(self) -> str | None:
-        return self.session.load_warning
-
-    @property
-    def pipeline(self) -> Pipeline | None:
-        return self.session.pipeline
-
-    @property
-    def running(self) -> bool:
-        return self.session.running
-
-    @property
-    def paused(self) -> bool:
-        return self.session.paused
-
-    @property
-    def waiting_for(self) -> str | None:
-        return self.session.waiting_for
-
-    @property
-    def last_message(self) -> tuple[str, Level] | None:
-        return self.session.last_message
-
-    @property
-    def background(self) -> str:
-        return self.session.background
-
-    @property
-    def vcam_device(self) -> str | None:
-        return self.session.vcam_device
-
-    @property
-    def models(self) -> list[ModelChoice]:
-        return self.session.models
-
-    @property
-    def backgrounds(self) -> list[bgs.BackgroundFile]:
-        return self.session.backgrounds
-
-    @property
-    def cameras(self) -> tuple[CameraChoice, ...]:
-        return self.session.cameras

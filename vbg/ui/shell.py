@@ -70,7 +70,7 @@ class AppShell(QObject):
         self._autostart_entry = autostart_entry
         self._on_quit = on_quit or (lambda: QApplication.instance().quit())  # type: ignore[union-attr]
         self._stills_factory = stills_factory or (
-            lambda: StillsWindow(model=controller.settings.model))
+            lambda: StillsWindow(model=controller.session.settings.model))
         self.ask_open_media: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
             self.window, "Add a background", str(pictures_dir()), MEDIA_FILTER)[0]
         # Asks before a file is deleted (a seam: tests answer it).
@@ -101,21 +101,21 @@ class AppShell(QObject):
         controller.vcam_ok.connect(self._vcam_ok)
         self._handlers: dict[str, Callable[[object], object]] = {
             menu.RUNNING: lambda on: controller.set_running(bool(on)),
-            menu.PAUSE: lambda on: controller.set_paused(bool(on)),
-            menu.BACKGROUND: lambda spec: controller.set_background(str(spec)),
+            menu.PAUSE: lambda on: controller.session.set_paused(bool(on)),
+            menu.BACKGROUND: lambda spec: controller.session.set_background(str(spec)),
             menu.ADD_BACKGROUND: lambda _: self.add_background(),
-            menu.IMPORT_BACKGROUND: lambda path: controller.import_background(str(path)),
+            menu.IMPORT_BACKGROUND: lambda path: controller.session.import_background(str(path)),
             menu.REMOVE_BACKGROUND: lambda spec: self.remove_background(str(spec)),
-            menu.OPEN_BACKGROUNDS: lambda _: self.open_folder(controller.backgrounds_dir),
-            menu.CAMERA: lambda arg: controller.set_camera(*arg),  # type: ignore[misc]
-            menu.MODEL: lambda key: controller.set_model(str(key)),
+            menu.OPEN_BACKGROUNDS: lambda _: self.open_folder(controller.session.backgrounds_dir),
+            menu.CAMERA: lambda arg: controller.session.set_camera(*arg),  # type: ignore[misc]
+            menu.MODEL: lambda key: controller.session.set_model(str(key)),
             menu.OPEN_MODELS: lambda _: self.open_models_folder(),
-            menu.MIRROR: lambda on: controller.set_mirror(bool(on)),
-            menu.FRAMING: lambda on: controller.set_framing(bool(on)),
-            menu.LIGHT: lambda on: controller.set_light(bool(on)),
+            menu.MIRROR: lambda on: controller.session.set_mirror(bool(on)),
+            menu.FRAMING: lambda on: controller.session.set_framing(bool(on)),
+            menu.LIGHT: lambda on: controller.session.set_light(bool(on)),
             menu.PREVIEW: lambda on: self.set_preview_visible(bool(on)),
             menu.MASK_VIEW: lambda on: self.window.set_mask_view(bool(on)),
-            menu.FPS_OVERLAY: lambda on: controller.change(fps_overlay=bool(on)),
+            menu.FPS_OVERLAY: lambda on: controller.session.change(fps_overlay=bool(on)),
             menu.STILLS: lambda _: self.show_stills(),
             menu.SETTINGS: lambda _: self.show_settings(),
             menu.VCAM_HELP: lambda _: self.show_vcam_help(None),
@@ -138,11 +138,12 @@ class AppShell(QObject):
         if self.tray_available:
             self.tray.show()
         if show_window is None:
-            show_window = not (self.tray_available and self.controller.settings.start_hidden)
+            show_window = not (self.tray_available
+                               and self.controller.session.settings.start_hidden)
         if show_window:
             self.window.show()
-        if self.controller.load_warning:
-            self._notify(self.controller.load_warning, "warning")
+        if self.controller.session.load_warning:
+            self._notify(self.controller.session.load_warning, "warning")
         self.controller.start()
 
     def _wait_for_tray(self, seconds: float) -> None:
@@ -194,7 +195,7 @@ class AppShell(QObject):
     def add_background(self) -> None:
         path = self.ask_open_media()
         if path:
-            self.controller.import_background(path)
+            self.controller.session.import_background(path)
 
     def remove_background(self, spec: str) -> bool:
         """The picker's "Remove": ask, then delete the added file (the controller's job)."""
@@ -203,7 +204,7 @@ class AppShell(QObject):
                             f"Remove “{path.name}” from your backgrounds?\n\nThe file is "
                             f"deleted from {path.parent}."):
             return False
-        return self.controller.remove_background(spec)
+        return self.controller.session.remove_background(spec)
 
     def _ask_yes_no(self, title: str, text: str) -> bool:
         box = QMessageBox(QMessageBox.Icon.Question, title, text,
@@ -238,16 +239,16 @@ class AppShell(QObject):
     def _chosen_background(self) -> BackgroundConfig:
         """The main window's background, for videos made in the cut-out window."""
         try:
-            return BackgroundConfig.parse(self.controller.background)
+            return BackgroundConfig.parse(self.controller.session.background)
         except ValueError:
             return BackgroundConfig()
 
     def show_settings(self) -> SettingsDialog:
         """Open the settings dialog; OK applies (and saves) what changed."""
-        c = self.controller
+        s = self.controller.session
         # Show whether start-at-login is really in place (the user may have removed it).
-        shown = replace(c.settings, autostart=self._autostart_in_place(c.settings.autostart))
-        dialog = SettingsDialog(shown, c.cameras, c.models, c.store.path, self.window)
+        shown = replace(s.settings, autostart=self._autostart_in_place(s.settings.autostart))
+        dialog = SettingsDialog(shown, s.cameras, s.models, s.store.path, self.window)
         self.settings_dialog = dialog
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
         dialog.open()
@@ -262,14 +263,14 @@ class AppShell(QObject):
     def apply_settings(self, new: Settings) -> None:
         """Apply the dialog's settings; start-at-login is switched here (it is not the
         engine's business), and stays as it was when switching fails."""
-        old_autostart = self._autostart_in_place(self.controller.settings.autostart)
+        old_autostart = self._autostart_in_place(self.controller.session.settings.autostart)
         if new.autostart != old_autostart:
             try:
                 autostart.set_autostart(new.autostart, self._autostart_entry())
             except VbgError as exc:
                 self._notify(str(exc), "error")
                 new = replace(new, autostart=old_autostart)
-        self.controller.apply_settings(new)
+        self.controller.session.apply_settings(new)
 
     def show_vcam_help(self, text: str | None = None) -> VcamDialog:
         """Open the virtual-camera dialog (the pill in the status bar, the tray menu) and run
@@ -281,7 +282,7 @@ class AppShell(QObject):
             self.vcam_dialog.check_requested.connect(self.check_vcam_again)
             self.vcam_dialog.setup_requested.connect(self.set_up_vcam)
         self.vcam_dialog.set_app_error(self.last_vcam_help
-                                       if self.controller.vcam_device is None else None)
+                                       if self.controller.session.vcam_device is None else None)
         self.vcam_dialog.show()
         self.vcam_dialog.raise_()
         self.vcam_dialog.activateWindow()
@@ -292,7 +293,7 @@ class AppShell(QObject):
     def check_vcam_again(self) -> None:
         """The dialog's "Check again": open the virtual camera again (a success closes the
         dialog) and, if that fails, show the new diagnosis."""
-        if self.controller.vcam_device is None and self.controller.retry_vcam():
+        if self.controller.session.vcam_device is None and self.controller.retry_vcam():
             return
         if self.vcam_dialog is not None and self.doctor.check(self._load_error):
             self.vcam_dialog.set_busy("Checking the virtual camera…")

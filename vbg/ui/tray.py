@@ -49,20 +49,20 @@ class Tray(QObject):
     def rebuild(self) -> None:
         """Build the menu from the current state (on every ``aboutToShow``)."""
         c = self.controller
-        c.refresh_backgrounds()
+        c.session.refresh_backgrounds()
         c.refresh_cameras()
-        state = c.menu_state(preview_visible=self._preview_visible())
+        state = c.session.menu_state(preview_visible=self._preview_visible())
         populate(self.menu, prepare(state), self._perform)
 
     def refresh(self) -> None:
         """Icon and tooltip for the current state (on every ``changed``)."""
-        c = self.controller
-        state = icon_state(c.status())
+        s = self.controller.session
+        state = icon_state(s.status())
         if state != self.state:  # some trays flicker when the icon is set again
             self.state = state
             self.icon.setIcon(app_icon(state))
             log.info("tray icon: %s", state)
-        text = tooltip(c.status())
+        text = tooltip(s.status())
         if text != self.icon.toolTip():
             self.icon.setToolTip(text)
 

@@ -138,13 +138,13 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon("on"))
         self.setAcceptDrops(True)
 
-        self.preview = PreviewView(controller.latest_frame)
+        self.preview = PreviewView(controller.session.latest_frame)
         self.picker = BackgroundPicker()
         self.picker.chosen.connect(lambda spec: self._perform(Action(BACKGROUND, spec)))
         self.picker.add_requested.connect(
             lambda: self._perform(Action(ADD_BACKGROUND)))
         self.picker.can_remove = lambda spec: bgs.removable(
-            spec, controller.backgrounds_dir) is not None
+            spec, controller.session.backgrounds_dir) is not None
         self.picker.remove_requested.connect(
             lambda spec: self._perform(Action(REMOVE_BACKGROUND, spec)))
 
@@ -281,15 +281,15 @@ class MainWindow(QMainWindow):
 
     def _rebuild_menu(self, index: int, menu: QMenu) -> None:
         if index == 1:
-            self.controller.refresh_backgrounds()
+            self.controller.session.refresh_backgrounds()
         elif index == 2:
             self.controller.refresh_cameras()
         populate(menu, prepare_menubar(self._menu_state())[index].children, self._perform,
                  key_hints_as_text=True)
 
     def _menu_state(self) -> MenuState:
-        return self.controller.menu_state(preview_visible=self.isVisible(),
-                                          mask_view=self.mask_view)
+        return self.controller.session.menu_state(preview_visible=self.isVisible(),
+                                                  mask_view=self.mask_view)
 
     def menu(self, title: str) -> QMenu:
         """The menu-bar menu called ``title`` (rebuilt first, as when it opens)."""
@@ -323,18 +323,18 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_shortcuts(self) -> None:
-        c = self.controller
+        s = self.controller.session
         self.shortcuts = {
-            "b": self._shortcut("B", lambda: Action(BACKGROUND, bgs.next_color(c.background))),
+            "b": self._shortcut("B", lambda: Action(BACKGROUND, bgs.next_color(s.background))),
             "n": self._shortcut("N", lambda: Action(
-                BACKGROUND, bgs.step(c.background, bgs.choices(c.backgrounds), 1))),
+                BACKGROUND, bgs.step(s.background, bgs.choices(s.backgrounds), 1))),
             "p": self._shortcut("P", lambda: Action(
-                BACKGROUND, bgs.step(c.background, bgs.choices(c.backgrounds), -1))),
-            "m": self._shortcut("M", lambda: Action(MIRROR, not c.config().output.mirror)),
+                BACKGROUND, bgs.step(s.background, bgs.choices(s.backgrounds), -1))),
+            "m": self._shortcut("M", lambda: Action(MIRROR, not s.config().output.mirror)),
             "a": self._shortcut("A", lambda: Action(
-                FRAMING, c.config().output.framing != "auto")),
-            "space": self._shortcut("Space", lambda: Action(PAUSE, not c.paused)),
-            "f": self._shortcut("F", lambda: Action(FPS_OVERLAY, not c.settings.fps_overlay)),
+                FRAMING, s.config().output.framing != "auto")),
+            "space": self._shortcut("Space", lambda: Action(PAUSE, not s.paused)),
+            "f": self._shortcut("F", lambda: Action(FPS_OVERLAY, not s.settings.fps_overlay)),
             # The menu bar shows these keys as hints only (vbg.ui.menus.populate).
             "ctrl+o": self._shortcut("Ctrl+O", lambda: Action(STILLS)),
             "ctrl+,": self._shortcut("Ctrl+,", lambda: Action(SETTINGS)),
@@ -344,18 +344,18 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- state → widgets
     def refresh(self) -> None:
         """Make every control show the controller's state (on ``changed``)."""
-        c = self.controller
-        cfg = c.config()
-        for button, value in ((self.on_button, c.running), (self.pause_button, c.paused),
+        s = self.controller.session
+        cfg = s.config()
+        for button, value in ((self.on_button, s.running), (self.pause_button, s.paused),
                               (self.mirror_button, cfg.output.mirror),
                               (self.framing_button, cfg.output.framing == "auto"),
                               (self.mask_button, self.mask_view),
-                              (self.fps_button, c.settings.fps_overlay)):
+                              (self.fps_button, s.settings.fps_overlay)):
             button.setChecked(value)
-        self.on_button.setText("On" if c.running else "Off")
-        self.pause_button.setEnabled(c.running)
-        self.picker.set_choices(bgs.choices(c.backgrounds), c.background)
-        blur = BackgroundConfig.parse(c.background) if c.background.startswith("blur") else None
+        self.on_button.setText("On" if s.running else "Off")
+        self.pause_button.setEnabled(s.running)
+        self.picker.set_choices(bgs.choices(s.backgrounds), s.background)
+        blur = BackgroundConfig.parse(s.background) if s.background.startswith("blur") else None
         for w in (self.blur_label, self.blur_slider):
             w.setVisible(blur is not None)
         if blur is not None and not self.blur_slider.isSliderDown():
@@ -363,32 +363,32 @@ class MainWindow(QMainWindow):
             self.blur_slider.setValue(blur.blur_level)
             self.blur_slider.blockSignals(False)
             self._show_blur_level(blur.blur_level)
-        self.preview.show_overlay = c.settings.fps_overlay
-        if not c.running:
+        self.preview.show_overlay = s.settings.fps_overlay
+        if not s.running:
             self.preview.badge = None
             # The button reads "Off" now, and there may be no tray: name what is on screen.
             self.preview.placeholder = "Off — click the power button below (or vbg ▸ On) to start"
-        elif c.waiting_for:
+        elif s.waiting_for:
             self.preview.badge = None
-            self.preview.placeholder = f"Waiting for {c.waiting_for}…"
+            self.preview.placeholder = f"Waiting for {s.waiting_for}…"
         else:
-            self.preview.badge = "Paused — showing the background only" if c.paused else None
+            self.preview.badge = "Paused — showing the background only" if s.paused else None
             self.preview.placeholder = "Starting…"
-        self.source_label.setText(status_line(c.status()))
-        on = c.vcam_device is not None
-        self.vcam_pill.setText(f"●  Virtual camera: {c.vcam_device}" if on
+        self.source_label.setText(status_line(s.status()))
+        on = s.vcam_device is not None
+        self.vcam_pill.setText(f"●  Virtual camera: {s.vcam_device}" if on
                                else "●  Virtual camera off — set up")
         self.vcam_pill.setProperty("state", "on" if on else "off")
         self.vcam_pill.style().unpolish(self.vcam_pill)
         self.vcam_pill.style().polish(self.vcam_pill)
-        state = icon_state(c.status())
+        state = icon_state(s.status())
         if state != self._icon_state:
             self._icon_state = state
             self.setWindowIcon(app_icon(state))
         self.preview.update()
 
     def refresh_overlay(self) -> None:
-        pipe = self.controller.pipeline
+        pipe = self.controller.session.pipeline
         if pipe is None or not self.preview.show_overlay or not self.isVisible():
             return
         self.preview.overlay_lines = overlay_lines(pipe.stats(), self.preview.draw_rate.value())
@@ -396,7 +396,8 @@ class MainWindow(QMainWindow):
     def set_mask_view(self, on: bool) -> None:
         self.mask_view = on
         self.mask_button.setChecked(on)
-        self.preview.set_feed(self.controller.latest_mask if on else self.controller.latest_frame)
+        session = self.controller.session
+        self.preview.set_feed(session.latest_mask if on else session.latest_frame)
 
     def show_message(self, text: str, level: str = "info") -> None:
         """Show a sentence in the status bar (colour by level); it fades after a while. Cut
@@ -442,11 +443,11 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         # A visible preview counts as someone watching (on-demand processing).
-        self.controller.set_local_viewer(True)
+        self.controller.session.set_local_viewer(True)
         self.refresh()
         super().showEvent(event)
 
     def hideEvent(self, event: QHideEvent) -> None:  # Qt override
-        self.controller.set_local_viewer(False)
+        self.controller.session.set_local_viewer(False)
         super().hideEvent(event)
 
