@@ -17,24 +17,18 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import (
     QCloseEvent,
-    QColor,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
     QImage,
     QKeySequence,
-    QPainter,
-    QPixmap,
-    QResizeEvent,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -42,24 +36,23 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QSizePolicy,
     QSlider,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from vbg import imaging
-from vbg.config import DEFAULT_MODEL, BackgroundConfig, MattingConfig
+from vbg.app import cutout as cut
+from vbg.config import DEFAULT_MODEL, BackgroundConfig
 from vbg.errors import VbgError, clause
 from vbg.imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_av
 from vbg.stills import Cutout, StillCutter, read_image_alpha, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.files import pictures_dir
-from vbg.ui.icons import app_icon, bgr_to_qimage, line_icon
+from vbg.ui.icons import app_icon, bgr_to_qimage
+from vbg.ui.image_pane import ImagePane
 from vbg.ui.theme import MUTED, WARN
-from vbg.video import PreparedJob, VideoJob, VideoResult, prepare, run_video
+from vbg.ui.video_run import VideoRun, tool_button
+from vbg.video import VideoResult, prepare
 
 log = logging.getLogger(__name__)
 
@@ -69,63 +62,9 @@ IMAGE_FILTER = ("Photos and videos (" + " ".join(
 PICTURE_FILTER = "Pictures (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ")"
 WINDOW_SIZE = QSize(980, 620)  # the size it opens at, where the screen has room
 TITLE_BAR_PX = 40  # the window manager's title bar, outside our geometry but on the screen
-PREVIEW_EVERY_S = 0.25  # how often a running video job shows its latest frame
 VIDEO_SAVE_FILTER = ("MP4 video, background replaced (*.mp4);;"
                      "WebM with transparent background (*.webm);;"
                      "ProRes 4444 with transparent background (*.mov)")
-
-
-def checkerboard(size: QSize, cell: int = 12) -> QPixmap:
-    """The usual grey checkerboard that shows transparency."""
-    pix = QPixmap(size)
-    pix.fill(QColor("#3a3f48"))
-    p = QPainter(pix)
-    for y in range(0, size.height(), cell):
-        for x in range((y // cell % 2) * cell, size.width(), 2 * cell):
-            p.fillRect(x, y, cell, cell, QColor("#2c3038"))
-    p.end()
-    return pix
-
-
-class ImagePane(QLabel):
-    """Shows a QImage scaled to fit, optionally over a checkerboard."""
-
-    def __init__(self, caption: str, checker: bool = False) -> None:
-        super().__init__()
-        self._image: QImage | None = None
-        self._checker = checker
-        self._caption = caption
-        self.setMinimumSize(320, 320)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setStyleSheet("background: #15171b; border-radius: 10px; color: #9aa3b2;")
-        self.setText(caption)
-
-    def set_image(self, image: QImage | None, caption: str | None = None) -> None:
-        self._image = image
-        if caption is not None:
-            self._caption = caption
-        self._render()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
-        super().resizeEvent(event)
-        self._render()
-
-    def _render(self) -> None:
-        if self._image is None:
-            self.setPixmap(QPixmap())
-            self.setText(self._caption)
-            return
-        scaled = self._image.scaled(self.size() - QSize(16, 16),
-                                    Qt.AspectRatioMode.KeepAspectRatio,
-                                    Qt.TransformationMode.SmoothTransformation)
-        pix = checkerboard(scaled.size()) if self._checker else QPixmap(scaled.size())
-        if not self._checker:
-            pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
-        p.drawImage(0, 0, scaled)
-        p.end()
-        self.setPixmap(pix)
 
 
 class StillsWindow(QWidget):
@@ -147,8 +86,7 @@ class StillsWindow(QWidget):
         self.source_path: Path | None = None
         self.image: np.ndarray | None = None
         self.cutout: Cutout | None = None
-        self.background: np.ndarray | None = None  # picture to put the person over (BGR)
-        self._composite: tuple[Cutout, str, np.ndarray] | None = None
+        self.composites = cut.Composites()  # the picture to put the person over, and the result
         self.busy = False
         self.ask_open: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
             self, "Open a photo or video", str(pictures_dir()), IMAGE_FILTER)[0]
@@ -165,15 +103,9 @@ class StillsWindow(QWidget):
         # the background chosen in the main window (AppShell.show_stills); on its own, blur.
         self.video_background_of: Callable[[], BackgroundConfig] = lambda: BackgroundConfig()
         self.video_result: VideoResult | None = None  # the last finished video's result
-        self._video_cancel: threading.Event | None = None
-
-        def tool(icon: str, text: str, slot: Callable[[], object]) -> QToolButton:
-            b = QToolButton()
-            b.setIcon(line_icon(icon))
-            b.setText(text)
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            b.clicked.connect(lambda _=False: slot())
-            return b
+        self.video = VideoRun(self, self.bridge, self._show_pair, self._video_done,
+                              self.cancel_video)
+        tool = tool_button
 
         self.open_button = tool("open", "Open photo or video…", self.choose_image)
         self.save_button = tool("save", "Save cut-out (PNG)…", self.choose_save_cutout)
@@ -234,12 +166,7 @@ class StillsWindow(QWidget):
         # Wrapped: a long sentence (two paths) must not widen the window past the screen.
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m frames")
-        self.progress.setMinimumWidth(240)
-        self.progress.setVisible(False)
-        self.cancel_button = tool("quit", "Cancel", self.cancel_video)
-        self.cancel_button.setVisible(False)
+        self.progress, self.cancel_button = self.video.progress, self.video.cancel_button
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.progress)
@@ -313,9 +240,8 @@ class StillsWindow(QWidget):
                 if self._cutter is None:
                     self._cutter = self._factory()
                 result: Cutout | BaseException = self._cutter(image)
-            if own_alpha is not None and isinstance(result, Cutout):
-                # The input's own transparency is kept: never more opaque than the input.
-                result = Cutout(result.image, cv2.min(result.alpha, own_alpha), result.fg)
+            if isinstance(result, Cutout):
+                result = cut.keep_own_alpha(result, own_alpha)
         except Exception as exc:  # delivered to the Qt thread and shown there
             result = exc
         self.bridge.call(lambda: self._done(result, generation))
@@ -331,20 +257,14 @@ class StillsWindow(QWidget):
             self.result.set_image(None, "No cut-out")
         else:
             self.cutout = result
-            name = self.source_path.name if self.source_path else "photo"
-            self._say(f"{name}: {result.image.shape[1]}×{result.image.shape[0]}. "
-                      "Save the cut-out as a transparent PNG, or the mask.")
+            self._say(cut.cut_sentence(self.source_path, result))
             self._update_result()
         self._sync_buttons()
 
     # ----------------------------------------------------------------- showing
     def chosen_mask(self) -> np.ndarray | None:
         """The mask as chosen (soft alpha or thresholded), or None before a cut."""
-        if self.cutout is None:
-            return None
-        if self.mask_kind.currentData() == "binary":
-            return self.cutout.binary(self.threshold.value() / 100)
-        return self.cutout.alpha
+        return cut.chosen_mask(self.cutout, self.mask_kind.currentData(), self.threshold.value())
 
     def _update_result(self) -> None:
         binary = self.mask_kind.currentData() == "binary"
@@ -373,47 +293,30 @@ class StillsWindow(QWidget):
         """Use the picture at ``path`` behind the person (alpha blend unless Poisson is
         chosen); False (message shown) when it is not a readable image."""
         try:
-            self.background = read_image_alpha(path)[0]
+            self.composites.set_background(read_image_alpha(path)[0])
         except VbgError as exc:
             self._say(str(exc), error=True)
             return False
-        self._composite = None
-        if self.blend.currentData() == "none":
-            self.blend.setCurrentIndex(self.blend.findData("alpha"))
+        blend = cut.blend_for_background(self.blend.currentData())
+        self.blend.setCurrentIndex(self.blend.findData(blend))
         self._update_result()
-        self._say(f"The person goes over {Path(path).name}; \"Save cut-out\" writes that "
-                  "picture (choose Transparent for the PNG with alpha).")
+        self._say(cut.background_sentence(Path(path)))
         return True
 
     def composite(self) -> np.ndarray | None:
         """The person over the background picture (BGR) as chosen, or None (transparent cut-out
-        wanted, no picture, no cut yet). Cached per cut-out and blend: Poisson takes a moment."""
-        blend = self.blend.currentData()
-        if self.cutout is None or self.background is None or blend == "none":
-            return None
-        c = self._composite
-        if c is None or c[0] is not self.cutout or c[1] != blend:
-            h, w = self.cutout.image.shape[:2]
-            bg = imaging.cover_fit(self.background, (w, h))
-            c = self._composite = (self.cutout, blend, self.cutout.over(bg, blend))
-        return c[2]
+        wanted, no picture, no cut yet)."""
+        return self.composites.composite(self.cutout, self.blend.currentData())
 
     # ----------------------------------------------------------------- saving
-    def _suggest(self, suffix: str) -> str:
-        if self.source_path is None:
-            return str(pictures_dir() / f"cutout{suffix}.png")
-        return str(self.source_path.with_name(f"{self.source_path.stem}{suffix}.png"))
-
-    # The suggested names are the ones `vbg image` writes (NAME_foreground.png,
-    # NAME_mask_soft.png / NAME_mask_binary.png), so the window and the CLI agree.
     def choose_save_cutout(self) -> None:
-        path = self.ask_save("Save the cut-out", self._suggest("_foreground"))
+        path = self.ask_save("Save the cut-out", cut.cutout_name(self.source_path, pictures_dir()))
         if path:
             self.save_cutout(path)
 
     def choose_save_mask(self) -> None:
-        kind = "binary" if self.mask_kind.currentData() == "binary" else "soft"
-        path = self.ask_save("Save the mask", self._suggest(f"_mask_{kind}"))
+        name = cut.mask_name(self.source_path, self.mask_kind.currentData(), pictures_dir())
+        path = self.ask_save("Save the mask", name)
         if path:
             self.save_mask(path)
 
@@ -422,9 +325,8 @@ class StillsWindow(QWidget):
         background picture when one is chosen."""
         if self.cutout is None:
             return False
-        composite = self.composite()
-        image = composite if composite is not None else self.cutout.foreground()
-        return self._write(Path(path), image)
+        return self._write(Path(path),
+                           self.composites.saved_picture(self.cutout, self.blend.currentData()))
 
     def save_mask(self, path: str | Path) -> bool:
         """Write the mask (soft or binary, as chosen) as a greyscale PNG."""
@@ -432,9 +334,7 @@ class StillsWindow(QWidget):
         return mask is not None and self._write(Path(path), mask)
 
     def _write(self, path: Path, image: np.ndarray) -> bool:
-        if path.suffix.lower() != ".png":
-            path = path.with_suffix(path.suffix + ".png") if path.suffix else \
-                path.with_suffix(".png")
+        path = cut.png_path(path)
         try:
             write_png_atomic(path, image)
         except VbgError as exc:
@@ -449,7 +349,7 @@ class StillsWindow(QWidget):
         self.status.setStyleSheet(f"color: {color};")
 
     def _sync_buttons(self) -> None:
-        ready = self.cutout is not None and not self.busy
+        ready = cut.can_save(self.cutout, self.busy)
         self.save_button.setEnabled(ready)
         self.save_mask_button.setEnabled(ready)
 
@@ -487,14 +387,13 @@ class StillsWindow(QWidget):
     def video_background(self) -> BackgroundConfig:
         """The background an MP4 gets: the provider's, with "none" (the camera as is, which
         would save the video unchanged) replaced by blur."""
-        bg = self.video_background_of()
-        return bg if bg.kind != "none" else BackgroundConfig()
+        return cut.video_background(self.video_background_of())
 
     def open_video(self, path: str | Path) -> bool:
         """Check that PyAV is there, ask where to save, check input and output, then process
         the whole video on a worker thread; False (message shown) when it can't start or the
         user cancelled the dialog."""
-        if self._video_cancel is not None:
+        if self.video.running:
             self._say("A video is already being processed; wait or cancel it first.", error=True)
             return False
         try:
@@ -503,78 +402,40 @@ class StillsWindow(QWidget):
             self._say(str(exc), error=True)
             return False
         src = Path(path)
-        out = self.ask_save_video(str(src.with_name(f"{src.stem}_vbg.mp4")))
+        out = self.ask_save_video(cut.video_output_name(src))
         if not out:
             return False
-        job = VideoJob(src, Path(out), matting=MattingConfig(model=self.video_model),
-                       background=self.video_background, force=True)
         try:
-            prepared = prepare(job)
+            prepared = prepare(cut.video_job(src, Path(out), self.video_model,
+                                             self.video_background_of()))
         except VbgError as exc:
             self._say(str(exc), error=True)
             return False
-        self._video_cancel = threading.Event()
         # The panes show the video from now on: the photo's cut-out (and a cut still running)
         # is not what the window shows any more, so "Save cut-out" must not offer it.
         self._generation += 1
-        self.source_path, self.image, self.cutout, self._composite = src, None, None, None
+        self.source_path, self.image, self.cutout = src, None, None
+        self.composites.forget()
         self.busy = False
         self._sync_buttons()
-        total = prepared.info.frames
-        self.progress.setRange(0, max(total, 1) if total else 0)  # 0..0: busy indicator
-        self.progress.setValue(0)
-        self.progress.setVisible(True)
-        self.cancel_button.setVisible(True)
         self.open_button.setEnabled(False)
         self.original.set_image(None, src.name)
         self.result.set_image(None, "Processing the video…")
         self._say(f"Processing {src.name} → {Path(out).name}…")
-        threading.Thread(target=self._video_work, args=(prepared, self._video_cancel),
-                         name="vbg-video", daemon=True).start()
+        self.video.start(prepared)
         return True
 
     def cancel_video(self) -> None:
         """Stop the running video job; its partial output is removed."""
-        if self._video_cancel is not None:
-            self._video_cancel.set()
+        if self.video.cancel():
             self._say("Cancelling…")
 
-    def _video_work(self, prepared: PreparedJob, cancel: threading.Event) -> None:
-        shown = [-1]
-        next_preview = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            # At most ~100 hand-offs to the Qt thread per video, not one per frame.
-            step = max(1, (total or 100) // 100)
-            if done - shown[0] >= step or done == total:
-                shown[0] = done
-                self.bridge.call(lambda: self.progress.setValue(done))
-
-        def preview(image: np.ndarray, out: np.ndarray) -> None:
-            now = time.monotonic()
-            if now < next_preview[0]:
-                return
-            next_preview[0] = now + PREVIEW_EVERY_S
-            before, after = bgr_to_qimage(image), _to_qimage(out)  # copies, made here
-
-            def show() -> None:
-                self.original.set_image(before)
-                self.result.set_image(after)
-
-            self.bridge.call(show)
-
-        try:
-            result: VideoResult | BaseException = run_video(
-                prepared, progress, cancel=cancel, keep_partial=False, preview=preview)
-        except Exception as exc:  # delivered to the Qt thread and shown there
-            result = exc
-        self.bridge.call(lambda: self._video_done(result))
+    def _show_pair(self, before: QImage, after: QImage) -> None:
+        self.original.set_image(before)
+        self.result.set_image(after)
 
     def _video_done(self, result: VideoResult | BaseException) -> None:
         """On the Qt thread: show how the job ended (saved, cancelled or the error)."""
-        self._video_cancel = None
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
         self.open_button.setEnabled(True)
         if isinstance(result, BaseException):
             if not isinstance(result, VbgError):
@@ -583,25 +444,11 @@ class StillsWindow(QWidget):
             self.result.set_image(None, "No video written")
             return
         self.video_result = result
-        if result.cancelled:
-            self._say("Cancelled; nothing was saved.")
-            self.result.set_image(None, "Cancelled")
-            return
-        if result.ended_early:  # the same sentence as `vbg video`'s
-            self._say(result.ended_early_sentence(self.source_path or "The video"),
-                      warning=True)
-            return
-        self._say(f"Saved {result.out} ({result.frames} frames, {result.fps:.1f} fps).")
+        outcome = cut.video_outcome(result, self.source_path)
+        self._say(outcome.text, warning=outcome.tone == "warning")
+        if outcome.caption is not None:
+            self.result.set_image(None, outcome.caption)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override: no job left running unseen
         self.cancel_video()
         super().closeEvent(event)
-
-
-def _to_qimage(image: np.ndarray) -> QImage:
-    """A QImage owning a copy of a BGR or BGRA (transparent) uint8 frame."""
-    if image.shape[2] == 3:
-        return bgr_to_qimage(image)
-    bgra = np.ascontiguousarray(image)
-    return QImage(bgra.data, bgra.shape[1], bgra.shape[0], bgra.strides[0],
-                  QImage.Format.Format_ARGB32).copy()  # BGRA bytes = ARGB32 (little-endian)
