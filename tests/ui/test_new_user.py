@@ -122,7 +122,10 @@ def test_after_a_video_save_cut_out_does_not_offer_the_earlier_photo(qtbot, tmp_
     # ... nor once it is done: the panes show the video, and there is no cut-out to save.
     assert not win.save_button.isEnabled() and not win.save_mask_button.isEnabled()
     assert not win.save_cutout(tmp_path / "stale.png") and not (tmp_path / "stale.png").exists()
-    assert win._suggest("_foreground").startswith(str(clip.with_name("short")))
+    offered: list[str] = []
+    win.ask_save = lambda title, name: offered.append(name) or ""
+    win.choose_save_cutout()  # the name offered is the video's, not the photo's
+    assert offered[0].startswith(str(clip.with_name("short")))
     # A photo opened after the video is on offer again.
     assert win.open_image(photo)
     qtbot.waitUntil(lambda: win.save_button.isEnabled(), timeout=WAIT_MS)
