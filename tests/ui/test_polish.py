@@ -104,7 +104,7 @@ def test_file_dialogs_start_in_pictures(make_app, qtbot, monkeypatch: pytest.Mon
     stills = StillsWindow(cutter_factory=lambda: fake_cut)
     qtbot.addWidget(stills)
     stills.ask_open()
-    stills.ask_save("Save the cut-out", stills._suggest("_foreground"))
+    stills.choose_save_cutout()  # nothing opened from a file: the suggestion is in Pictures
     assert asked[0] == str(pictures) and asked[1] == str(pictures)
     assert Path(asked[2]).parent == pictures
     assert Path.cwd() != pictures  # the old start folder ("") would be the working directory
