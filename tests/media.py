@@ -98,6 +98,27 @@ def make_clip(path: Path, frames: int = 24, fps: int = 24, size: tuple[int, int]
     return images
 
 
+def write_clip(path: Path, frames: list[np.ndarray], fps: int = 30, crf: int = 10) -> None:
+    """``frames`` (BGR, one size, even sides) as a silent H.264 file at ``fps``."""
+    out = av.open(str(path), "w")
+    stream = out.add_stream("libx264", rate=fps, options={"crf": str(crf), "preset": "ultrafast"})
+    stream.height, stream.width = frames[0].shape[:2]
+    stream.pix_fmt = "yuv420p"
+    for i, f in enumerate(frames):
+        image = av.VideoFrame.from_ndarray(f, format="bgr24")
+        image.pts = i
+        for packet in stream.encode(image):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+
+
+# A dim room, as issue 24 darkens the clips (ffmpeg eq=gamma=0.55:contrast=0.85, measured on
+# office_desk: 60 -> 14, 100 -> 43, 150 -> 84, 200 -> 137), without the noise.
+DARKEN = np.round(255 * 0.85 * (np.arange(256) / 255.0) ** (1 / 0.55)).astype(np.uint8)
+
+
 def decode_video(path: Path, fmt: str = "bgr24", codec: str | None = None) -> list[np.ndarray]:
     """Every frame of the first video stream (``codec``: force a decoder, e.g. libvpx-vp9 to
     get VP9's alpha)."""

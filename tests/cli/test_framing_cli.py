@@ -10,32 +10,16 @@ import pytest
 
 from tests.cli.console import one_sentence, run
 from tests.conftest import require_shared
-from tests.media import decode_video
+from tests.media import decode_video, write_clip
 from vbg.framing.measure import box_of
 
 
 @pytest.fixture(scope="module")
 def seated(tmp_path_factory) -> Path:
     """The first 45 frames of a real clip where the person sits off the middle."""
-    import av
-
-    src = av.open(str(require_shared("video", "outdoor_seated.mp4")))
+    frames = decode_video(require_shared("video", "outdoor_seated.mp4"))[:45]
     path = tmp_path_factory.mktemp("framing") / "seated.mp4"
-    out = av.open(str(path), "w")
-    stream = out.add_stream("libx264", rate=30, options={"crf": "12", "preset": "ultrafast"})
-    for i, frame in enumerate(src.decode(video=0)):
-        if i == 45:
-            break
-        if i == 0:
-            stream.width, stream.height, stream.pix_fmt = frame.width, frame.height, "yuv420p"
-        image = av.VideoFrame.from_ndarray(frame.to_ndarray(format="bgr24"), format="bgr24")
-        image.pts = i
-        for packet in stream.encode(image):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
-    out.close()
-    src.close()
+    write_clip(path, frames, crf=12)
     return path
 
 

@@ -14,41 +14,20 @@ import pytest
 import vbg.video
 from tests.cli.console import one_sentence, run
 from tests.conftest import require_shared
+from tests.media import DARKEN, decode_video, write_clip
 
 FRAMES = 20
-# A dim room, as the issue darkens the clips (ffmpeg eq=gamma=0.55:contrast=0.85, measured on
-# office_desk: 60 -> 14, 100 -> 43, 150 -> 84, 200 -> 137), without the noise.
-DARKEN = np.round(255 * 0.85 * (np.arange(256) / 255.0) ** (1 / 0.55)).astype(np.uint8)
-
-
-def _write(path: Path, frames: list[np.ndarray]) -> None:
-    import av
-
-    out = av.open(str(path), "w")
-    stream = out.add_stream("libx264", rate=30, options={"crf": "10", "preset": "ultrafast"})
-    stream.height, stream.width = frames[0].shape[:2]
-    stream.pix_fmt = "yuv420p"
-    for i, f in enumerate(frames):
-        image = av.VideoFrame.from_ndarray(f, format="bgr24")
-        image.pts = i
-        for packet in stream.encode(image):
-            out.mux(packet)
-    for packet in stream.encode(None):
-        out.mux(packet)
-    out.close()
 
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory) -> tuple[Path, Path]:
     """The first frames of a real clip at half size, and the same darkened."""
-    from tests.media import decode_video
-
     frames = decode_video(require_shared("video", "office_desk.mp4"))[:FRAMES]
     frames = [cv2.resize(f, (f.shape[1] // 2 // 2 * 2, f.shape[0] // 2 // 2 * 2),
                          interpolation=cv2.INTER_AREA) for f in frames]
     d = tmp_path_factory.mktemp("light")
-    _write(d / "lit.mp4", frames)
-    _write(d / "dark.mp4", [cv2.LUT(f, DARKEN) for f in frames])
+    write_clip(d / "lit.mp4", frames)
+    write_clip(d / "dark.mp4", [cv2.LUT(f, DARKEN) for f in frames])
     return d / "lit.mp4", d / "dark.mp4"
 
 

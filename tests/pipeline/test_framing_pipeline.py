@@ -9,12 +9,11 @@ from dataclasses import replace
 import numpy as np
 
 from tests.conftest import require_shared
+from tests.pipeline.composites import GREEN, record_composites
 from tests.waiting import WAIT_S, until
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
 from vbg.framing.measure import box_of
 from vbg.pipeline import Pipeline
-
-GREEN = (0, 255, 0)
 
 
 def config(framing: str) -> AppConfig:
@@ -33,17 +32,7 @@ def centre_offsets(frames: list[np.ndarray]) -> np.ndarray:
 
 
 def record(recording_backend, framing: str, frames: int = 45) -> list[np.ndarray]:
-    errors: list[Exception] = []
-    pipe = Pipeline(config(framing), on_error=errors.append, max_frames=frames)
-    pipe.start()
-    try:
-        assert pipe.wait(60), "the pipeline did not produce the frames in time"
-    finally:
-        pipe.stop()
-    assert not errors
-    recorded, _ = recording_backend.last().recorded()
-    # Composites only: the still sent before the first one is all background.
-    return [f for f in recorded if not np.all(f == GREEN)]
+    return record_composites(recording_backend, config(framing), frames)
 
 
 def test_framed_she_sits_near_the_middle_of_what_apps_receive(recording_backend):

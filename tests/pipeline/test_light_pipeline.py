@@ -13,21 +13,19 @@ import numpy as np
 import pytest
 
 import vbg.pipeline.process_stage
-from tests.cli.test_light_cli import DARKEN, _write
 from tests.conftest import require_shared
-from tests.media import decode_video
+from tests.media import DARKEN, decode_video, write_clip
+from tests.pipeline.composites import GREEN, record_composites
 from tests.waiting import WAIT_S, until
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
 from vbg.pipeline import Pipeline
-
-GREEN = (0, 255, 0)
 
 
 @pytest.fixture(scope="module")
 def dark_clip(tmp_path_factory) -> Path:
     frames = decode_video(require_shared("video", "office_desk.mp4"))[:40]
     path = tmp_path_factory.mktemp("light_pipe") / "dark.mp4"
-    _write(path, [cv2.LUT(cv2.resize(f, (640, 360), interpolation=cv2.INTER_AREA), DARKEN)
+    write_clip(path, [cv2.LUT(cv2.resize(f, (640, 360), interpolation=cv2.INTER_AREA), DARKEN)
                   for f in frames])
     return path
 
@@ -50,16 +48,7 @@ def person_luma(frames: list[np.ndarray]) -> list[float]:
 
 
 def record(recording_backend, clip: Path, light: str, frames: int = 25) -> list[np.ndarray]:
-    errors: list[Exception] = []
-    pipe = Pipeline(config(clip, light), on_error=errors.append, max_frames=frames)
-    pipe.start()
-    try:
-        assert pipe.wait(60), "the pipeline did not produce the frames in time"
-    finally:
-        pipe.stop()
-    assert not errors
-    recorded, _ = recording_backend.last().recorded()
-    return [f for f in recorded if not np.all(f == GREEN)]
+    return record_composites(recording_backend, config(clip, light), frames)
 
 
 def test_light_auto_brightens_the_person_apps_receive(recording_backend, dark_clip,
