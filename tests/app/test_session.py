@@ -241,49 +241,28 @@ def test_stop_releases_everything(make_session, recording_backend) -> None:
     assert replace(h.session.status(), stats=None).running is False
 
 
-def test_set_framing_is_saved_and_reaches_the_running_pipeline_cheaply(make_session,
-                                                                       recording_backend
-                                                                       ) -> None:
+@pytest.mark.parametrize("name", ["framing", "light"])
+def test_a_per_frame_feature_is_saved_and_reaches_the_running_pipeline_cheaply(
+        make_session, recording_backend, name) -> None:
+    """Auto-framing and low-light correction: switched in the session, saved, and taken up by
+    the running pipeline without reopening the camera or the outputs or rebuilding anything."""
     from vbg.pipeline import plan_apply
 
     h = make_session()
+    switch = getattr(h.session, f"set_{name}")
     h.session.start()
     cam = recording_backend.last()
     before = h.session.pipeline.config
-    assert h.session.set_framing(True)
+    assert switch(True)
     after = h.session.pipeline.config
-    assert after.output.framing == "auto" and h.session.menu_state().framing
-    assert json.loads(h.settings_file.read_text())["framing"] == "auto"
-    # Neither the camera nor the outputs are reopened for it, nor is anything rebuilt.
+    assert getattr(after.output, name) == "auto" and getattr(h.session.menu_state(), name)
+    assert json.loads(h.settings_file.read_text())[name] == "auto"
     plan = plan_apply(before, after)
     assert not (plan.reopen_capture or plan.restart_output or plan.load_model
                 or plan.configure_matting or plan.rebuild_compositor)
     h.wait_for_frames()
     assert recording_backend.last() is cam and cam.close_calls == 0
-    assert h.session.set_framing(False)
-    assert h.session.pipeline.config.output.framing == "off"
-    assert not h.session.menu_state().framing
-    assert json.loads(h.settings_file.read_text())["framing"] == "off"
-
-
-def test_set_light_is_saved_and_reaches_the_running_pipeline_cheaply(make_session,
-                                                                     recording_backend
-                                                                     ) -> None:
-    from vbg.pipeline import plan_apply
-
-    h = make_session()
-    h.session.start()
-    cam = recording_backend.last()
-    before = h.session.pipeline.config
-    assert h.session.set_light(True)
-    after = h.session.pipeline.config
-    assert after.output.light == "auto" and h.session.menu_state().light
-    assert json.loads(h.settings_file.read_text())["light"] == "auto"
-    plan = plan_apply(before, after)
-    assert not (plan.reopen_capture or plan.restart_output or plan.load_model
-                or plan.configure_matting or plan.rebuild_compositor)
-    h.wait_for_frames()
-    assert recording_backend.last() is cam and cam.close_calls == 0
-    assert h.session.set_light(False)
-    assert h.session.pipeline.config.output.light == "off"
-    assert json.loads(h.settings_file.read_text())["light"] == "off"
+    assert switch(False)
+    assert getattr(h.session.pipeline.config.output, name) == "off"
+    assert not getattr(h.session.menu_state(), name)
+    assert json.loads(h.settings_file.read_text())[name] == "off"
