@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.waiting import WAIT_S, until
-from vbg.app.session import LISTING_CAMERAS, Session, SessionEvents
+from vbg.app.session import Session, SessionEvents
+from vbg.app.session_cameras import LISTING_CAMERAS
 from vbg.app.settings import Settings, SettingsStore
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
 from vbg.errors import CameraError, VbgError

@@ -67,7 +67,7 @@ def test_a_background_that_does_not_load_keeps_the_old_one(make_app, tmp_path: P
     bad.write_bytes(b"not a picture")
     assert not c.session.set_background(f"image:{bad}")
     assert c.session.background == "blur:5" and c.session.settings.background == "blur:5"
-    text, level = c.session.last_message
+    text, level = c.session.report.last
     assert level == "error" and text  # the engine's sentence, shown
     assert h.window.message_label.text() == text
 
@@ -87,8 +87,8 @@ def test_worker_errors_are_handled_on_the_qt_thread_and_shown(make_app, qtbot) -
     t = threading.Thread(target=c.session.pipeline.on_error, args=(VbgError("Something to fix."),))
     t.start()
     t.join()
-    qtbot.waitUntil(lambda: c.session.last_message is not None
-                    and c.session.last_message[0] == "Something to fix.", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: c.session.report.last is not None
+                    and c.session.report.last[0] == "Something to fix.", timeout=WAIT_MS)
     assert c.last_error_thread == threading.main_thread().ident
     assert h.window.message_label.text() == "Something to fix."
 
@@ -116,7 +116,7 @@ def test_repeated_camera_errors_are_shown_once_and_recovery_is_announced(make_ap
         threading.Thread(target=c.session.pipeline.on_error,
                          args=(CameraError("Camera 0 stopped delivering frames."),)).start()
     qtbot.waitUntil(lambda: len(handled) == 3, timeout=WAIT_MS)
-    assert c.session.camera_watch.is_lost
+    assert c.session.camera.watch.is_lost
     assert len([s for s in shown if "stopped delivering" in s]) == 1
     assert "background only" in shown[0]
     now[0] += 5.0  # no error for 5 s and frames flowing (the synthetic source never stopped)
@@ -174,7 +174,7 @@ def test_import_background_copies_and_selects(make_app, tmp_path: Path) -> None:
     c = h.controller
     src = tmp_path / "holiday.png"
     cv2.imwrite(str(src), np.full((90, 160, 3), (10, 200, 30), np.uint8))
-    assert c.session.import_background(src)
+    assert c.session.library.import_file(src)
     copy = tmp_path / "backgrounds" / "holiday.png"
     assert copy.exists()
     assert c.session.background == f"image:{copy}"

@@ -256,7 +256,7 @@ def test_an_added_background_can_be_removed_from_the_picker(make_app, qtbot,
     c, picker = h.controller, h.window.picker
     src = tmp_path / "holiday.png"
     cv2.imwrite(str(src), np.full((36, 64, 3), (40, 160, 90), np.uint8))
-    assert c.session.import_background(src)
+    assert c.session.library.import_file(src)
     added = c.session.backgrounds_dir / "holiday.png"
     spec = f"image:{added}"
     assert c.session.background == spec
@@ -282,7 +282,7 @@ def test_an_added_background_can_be_removed_from_the_picker(make_app, qtbot,
     picker.menu_for(picker.tile(spec)).actions()[0].trigger()
     assert not added.exists() and src.is_file()
     assert c.session.background == Settings().background
-    assert c.session.store.load().settings.background == Settings().background
+    assert c.session.in_force.store.load().settings.background == Settings().background
     qtbot.waitUntil(lambda: spec not in [picker.item(i).data(0x100)
                                          for i in range(picker.count())], timeout=WAIT_MS)
     assert "Removed holiday.png" in h.window.message_label.text()
@@ -296,7 +296,7 @@ def test_removing_a_background_not_in_use_keeps_the_one_in_use(make_app, qtbot,
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     cv2.imwrite(str(a), np.full((36, 64, 3), 50, np.uint8))
     cv2.imwrite(str(b), np.full((36, 64, 3), 200, np.uint8))
-    assert c.session.import_background(a) and c.session.import_background(b)
+    assert c.session.library.import_file(a) and c.session.library.import_file(b)
     h.shell.confirm = lambda title, text: True
     assert h.shell.remove_background(f"image:{c.session.backgrounds_dir / 'a.png'}")
     assert c.session.background == f"image:{c.session.backgrounds_dir / 'b.png'}"
@@ -313,7 +313,7 @@ def test_the_blur_strength_is_a_slider_of_ten_levels(make_app, qtbot) -> None:
     assert slider.value() == 5 and w.blur_label.text() == "Blur strength 5"
     slider.setValue(8)  # as a release after a drag, or a click on the groove
     assert c.session.background == "blur:8"
-    assert c.session.store.load().settings.background == "blur:8"  # saved as blur:N
+    assert c.session.in_force.store.load().settings.background == "blur:8"  # saved as blur:N
     assert w.blur_label.text() == "Blur strength 8"
     assert c.session.pipeline.config.background.blur_level == 8
     # The picker marks the nearer blur tile; the menus list the level in use.

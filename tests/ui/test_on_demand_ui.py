@@ -48,4 +48,5 @@ def test_keep_camera_on_is_a_setting(make_app, device, qtbot) -> None:
     assert c.session.apply_settings(replace(c.session.settings, keep_camera_on=True))
     qtbot.waitUntil(lambda: (c.session.poll_stats(), c.session.pipeline.activity == "live")[1],
                     timeout=WAIT_MS)
-    assert c.session.settings.keep_camera_on and c.session.store.load().settings.keep_camera_on
+    assert c.session.settings.keep_camera_on
+    assert c.session.in_force.store.load().settings.keep_camera_on

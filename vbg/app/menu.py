@@ -84,6 +84,10 @@ class MenuItem:
 
 SEPARATOR = MenuItem(separator=True)
 
+# The cameras found, as (index, label, sizes) each (``vbg.capture.list_cameras`` without the
+# probing details).
+CameraList = list[tuple[int, str, tuple[tuple[int, int], ...]]]
+
 
 @dataclass(frozen=True)
 class CameraChoice:
@@ -196,8 +200,7 @@ def _size_text(size: tuple[int, int]) -> str:
 DEMO_SIZES = CAMERA_SIZES  # the demo picture is scaled to any size
 
 
-def camera_choices(cameras: list[tuple[int, str, tuple[tuple[int, int], ...]]]
-                   ) -> tuple[CameraChoice, ...]:
+def camera_choices(cameras: CameraList) -> tuple[CameraChoice, ...]:
     """The Camera menu's entries: each ``(index, label, sizes)`` found (as
     ``vbg.capture.list_cameras`` reports them), then the demo picture, which always works."""
     found = [CameraChoice(str(i), label if label.lower().startswith("camera")

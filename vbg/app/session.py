@@ -7,6 +7,12 @@ settings dialog) goes through one of its methods, which switches the running pip
 owner what happened through :class:`SessionEvents` (plain callables), and the owner
 (``vbg.ui.controller.AppController``) turns them into Qt signals and timers.
 
+The session decides; its parts hold the state and do one job each: the settings in force and
+the config they make (:mod:`vbg.app.session_settings`), the running pipeline, its stats and the
+preview's feed (:mod:`vbg.app.session_pipeline`), waiting for a camera and noticing it back
+(:mod:`vbg.app.session_cameras`), the background files (:mod:`vbg.app.session_backgrounds`),
+and saying a sentence to the user (:class:`vbg.app.messages.Reporter`).
+
 Threads: every method runs on one thread (the UI thread). The pipeline reports errors on its
 worker threads through ``deliver_error``; the owner must hand them back to that one thread and
 call :meth:`Session.on_worker_error` there (the Qt controller does it with a queued signal).
@@ -31,37 +37,28 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vbg.app import backgrounds as bgs
-from vbg.app.menu import CameraChoice, MenuState, ModelChoice, camera_choices
-from vbg.app.messages import Level
-from vbg.app.settings import (
-    LoadResult,
-    Settings,
-    SettingsStore,
-    cli_overrides,
-    effective_config,
-    resolve_source,
-    settings_from_config,
-)
-from vbg.app.status import AppStatus, CameraWatch, MessageThrottle, status_line
+from vbg.app.menu import CameraChoice, CameraList, MenuState, ModelChoice, camera_choices
+from vbg.app.messages import Level, Reporter
+from vbg.app.session_backgrounds import BackgroundLibrary
+from vbg.app.session_cameras import CameraWait
+from vbg.app.session_pipeline import LivePipeline
+from vbg.app.session_settings import SettingsInForce
+from vbg.app.settings import Settings, SettingsStore
+from vbg.app.status import AppStatus, status_line
 from vbg.config import AppConfig
-from vbg.errors import BackgroundError, CameraError, ModelError, OutputError, VbgError
+from vbg.errors import CameraError, OutputError, VbgError
 from vbg.pipeline import Pipeline, summarise
-from vbg.stats import Stats
 
 log = logging.getLogger(__name__)
 
-CameraList = list[tuple[int, str, tuple[tuple[int, int], ...]]]
 PipelineFactory = Callable[..., Pipeline]
-
-# "Waiting for …" while the first camera list is still being made (source "auto").
-LISTING_CAMERAS = "the camera list"
 
 
 def _nothing(*_args: object) -> None:
@@ -128,61 +125,52 @@ class Session:
         model_lister: Callable[[], list[ModelChoice]] = list_models,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.base = base
-        self.store = store
-        self.backgrounds_dir = backgrounds_dir
+        self.in_force = SettingsInForce(base, store)  # settings, overrides, the camera list
         self.events = events or SessionEvents()
         self._deliver_error = deliver_error
         self._factory = pipeline_factory
         self._model_lister = model_lister
         self._clock = clock
-
-        if store.path is None:
-            loaded = LoadResult(settings_from_config(base))
-            self.overrides: dict[str, Any] = {}
-        else:
-            loaded = store.load()
-            self.overrides = cli_overrides(base)
-        self.load_warning = loaded.warning
-        self.settings: Settings = loaded.settings
-        self.pipeline: Pipeline | None = None
+        self.live = LivePipeline()    # the running pipeline, its stats and the preview's feed
         self.running = False          # the user wants it on
-        self.paused = False
-        self.local_viewer = False     # vbg's own preview is visible: it counts as watching
         self.vcam_wanted = base.output.vcam
-        self.waiting_for: str | None = None
-        self.last_message: tuple[str, Level] | None = None
-        self.throttle = MessageThrottle()
-        self.camera_watch = CameraWatch()
-        self._stats = Stats()
-        self._cameras: CameraList | None = None   # None: not listed yet
+        self.report = Reporter(self.events.message, clock)  # report(text, level): to the user
+        self.camera = CameraWait(self.report, self.events.waiting, clock)
         self.models: list[ModelChoice] = []
-        self.backgrounds: list[bgs.BackgroundFile] = []
-        self.refresh_backgrounds()
+        self.library = BackgroundLibrary(backgrounds_dir, current=lambda: self.background,
+                                         switch=self.set_background, report=self.report,
+                                         changed=self.events.changed)
         self.refresh_models()
 
     # ----------------------------------------------------------------- config
     def config(self) -> AppConfig:
-        """The config to run now: settings + command-line overrides, "auto" resolved, the
-        virtual camera on only while wanted."""
-        cfg = effective_config(self.settings, self.overrides, self.base)
-        source = resolve_source(cfg.capture.source, [i for i, _, _ in self._cameras or []])
-        return replace(cfg, capture=replace(cfg.capture, source=source),
-                       output=replace(cfg.output, vcam=self.vcam_wanted))
+        """The config to run now (:meth:`SettingsInForce.config`), the virtual camera on only
+        while wanted."""
+        return self.in_force.config(vcam=self.vcam_wanted)
 
-    def needs_camera_list(self) -> bool:
-        """True while the source is "auto" and no camera list has arrived yet: starting now
-        would pick the demo although a camera may be there."""
-        cfg = effective_config(self.settings, self.overrides, self.base)
-        return self._cameras is None and cfg.capture.source.strip().lower() == "auto"
+    @property
+    def settings(self) -> Settings:
+        return self.in_force.settings
 
     @property
     def background(self) -> str:
         return self.config().background.spec
 
     @property
+    def pipeline(self) -> Pipeline | None:
+        return self.live.pipeline
+
+    @property
+    def paused(self) -> bool:
+        return self.live.paused
+
+    @property
     def vcam_device(self) -> str | None:
-        return self._stats.vcam_device if self.pipeline is not None else None
+        return self.live.vcam_device
+
+    @property
+    def waiting_for(self) -> str | None:
+        return self.camera.waiting_for
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> bool:
@@ -190,8 +178,8 @@ class Session:
         reported, or (``waiting_for`` set) a camera or the camera list is awaited and
         :meth:`retry_start` will be called."""
         self.running = True
-        if self.needs_camera_list():
-            self.waiting_for = LISTING_CAMERAS
+        if self.in_force.needs_camera_list():
+            self.camera.for_list()
             self.events.changed()
             return False
         ok = self._start_pipeline()
@@ -199,78 +187,48 @@ class Session:
         return ok
 
     def _start_pipeline(self) -> bool:
-        defaults = Settings()
         for _attempt in range(4):  # each failure below changes the config, so this ends
             cfg = self.config()
             pipe = self._factory(cfg, on_error=self._deliver_error)
             try:
                 pipe.start()
-            except OutputError as exc:
-                if not cfg.output.vcam:
-                    self.report(str(exc), "error")
-                    return self._not_started()
-                self.vcam_wanted = False
-                self.events.vcam_problem(str(exc))
-                continue
-            except BackgroundError as exc:
-                if self.settings.background == defaults.background and \
-                        "background" not in self.overrides:
-                    self.report(str(exc), "error")
-                    return self._not_started()
-                self.report(f"{exc} Using the default background instead.", "warning")
-                self._commit(replace(self.settings, background=defaults.background),
-                             drop=("background",))
-                continue
-            except ModelError as exc:
-                if self.settings.model == defaults.model and "model" not in self.overrides:
-                    self.report(str(exc), "error")
-                    return self._not_started()
-                self.report(f"{exc} Using the default model instead.", "warning")
-                self._commit(replace(self.settings, model=defaults.model), drop=("model",))
-                continue
             except CameraError as exc:
-                self._wait_for_camera(cfg.capture.source, exc)
+                self.camera.missing(cfg.capture.source, exc)
+                self.events.changed()
                 return False
             except VbgError as exc:
-                self.report(str(exc), "error")
-                return self._not_started()
+                what = self.in_force.fall_back(exc, cfg)
+                if what is None:
+                    self.report(str(exc), "error")
+                    return self._not_started()
+                if what == "vcam":
+                    self.vcam_wanted = False
+                    self.events.vcam_problem(str(exc))
+                else:
+                    self.report(f"{exc} Using the default {what} instead.", "warning")
+                    self.in_force.reset(what)
+                    self._save()
+                continue
             log.info("running: %s", summarise(cfg))
-            self.pipeline = pipe
-            if self.waiting_for is not None:
-                self.waiting_for = None
-                self.events.waiting(False)
-            self.camera_watch.reset()
-            pipe.set_paused(self.paused)
-            pipe.set_local_viewer(self.local_viewer)
-            self._stats = pipe.stats()
-            if cfg.output.vcam and self._stats.vcam_device:
-                self.events.vcam_ok(self._stats.vcam_device)
+            stats = self.live.adopt(pipe)
+            self.camera.started()
+            if cfg.output.vcam and stats.vcam_device:
+                self.events.vcam_ok(stats.vcam_device)
             return True
         return self._not_started()
 
     def _not_started(self) -> bool:
         self.running = False
-        if self.waiting_for is not None:
-            self.waiting_for = None
-            self.events.waiting(False)
+        self.camera.done()
         self.events.changed()
         return False
-
-    def _wait_for_camera(self, source: str, exc: CameraError) -> None:
-        first = self.waiting_for in (None, LISTING_CAMERAS)
-        self.waiting_for = f"camera {source}" if source.isdigit() else source
-        self.report(f"{exc} vbg keeps looking for it; pick the demo picture in the Camera "
-                    "menu to go on without one.", "warning")
-        if first:
-            self.events.waiting(True)
-        self.events.changed()
 
     def retry_start(self) -> bool:
         """Try to start again while waiting for a camera (call it after fresh
         :meth:`set_cameras`). True when the pipeline runs now."""
         if not self.running or self.pipeline is not None:
             return self.pipeline is not None
-        announce = self.waiting_for not in (None, LISTING_CAMERAS)
+        announce = self.camera.for_camera
         if not self._start_pipeline():
             return False
         if announce:
@@ -281,28 +239,19 @@ class Session:
     def stop(self) -> None:
         """Turn off: release camera and virtual camera (the pipeline stops in < 1 s)."""
         self.running = False
-        if self.waiting_for is not None:
-            self.waiting_for = None
-            self.events.waiting(False)
-        pipe, self.pipeline = self.pipeline, None
-        if pipe is not None:
-            pipe.stop()
-        self._stats = Stats()
+        self.camera.done()
+        self.live.release()
         self.events.changed()
 
     def set_paused(self, paused: bool) -> None:
         """Privacy pause: the output (and preview) show the background only."""
-        self.paused = paused
-        if self.pipeline is not None:
-            self.pipeline.set_paused(paused)
+        self.live.set_paused(paused)
         self.events.changed()
 
     def set_local_viewer(self, visible: bool) -> None:
         """vbg's preview window became visible or hidden: while visible it counts as someone
         watching, so the camera and model run (on-demand processing, Linux)."""
-        self.local_viewer = visible
-        if self.pipeline is not None:
-            self.pipeline.set_local_viewer(visible)
+        self.live.set_local_viewer(visible)
 
     # ----------------------------------------------------------------- changes
     def change(self, **fields: Any) -> bool:
@@ -310,18 +259,15 @@ class Session:
         pipeline and save. On a bad value or a VbgError (a background file or model that
         won't load) the old settings stay, the error is shown, and False is returned."""
         try:
-            new = replace(self.settings, **fields).validate()
+            undo = self.in_force.change(fields)
         except (ValueError, TypeError) as exc:
             self.report(str(exc), "error")
             return False
-        old_settings, old_overrides = self.settings, dict(self.overrides)
-        self.settings = new
-        self.overrides = {k: v for k, v in self.overrides.items() if k not in fields}
         if self.pipeline is not None:
             try:
                 self.pipeline.apply(self.config())
             except VbgError as exc:
-                self.settings, self.overrides = old_settings, old_overrides
+                undo()
                 self.report(str(exc), "error")
                 self.events.changed()
                 return False
@@ -331,34 +277,19 @@ class Session:
         self.events.changed()
         return True
 
-    def _commit(self, settings: Settings, drop: tuple[str, ...] = ()) -> None:
-        self.settings = settings
-        self.overrides = {k: v for k, v in self.overrides.items() if k not in drop}
-        self._save()
-
     def apply_settings(self, new: Settings) -> bool:
         """Take every field of ``new`` that differs (the settings dialog's OK)."""
-        fields = {f: getattr(new, f) for f in new.__dataclass_fields__
-                  if getattr(new, f) != getattr(self.settings, f)}
+        fields = self.in_force.differences(new)
         return self.change(**fields) if fields else True
 
     def _save(self) -> None:
         try:
-            self.store.save(self.settings)
+            self.in_force.save()
         except VbgError as exc:
             self.report(str(exc), "warning")
 
     def set_background(self, spec: str) -> bool:
         return self.change(background=bgs.normalise(spec))
-
-    def cycle_color(self) -> bool:
-        """The b key: the next palette colour."""
-        return self.set_background(bgs.next_color(self.background))
-
-    def step_background(self, delta: int) -> bool:
-        """The n / p keys: the next / previous background in picker order."""
-        options = bgs.choices(self.backgrounds)
-        return self.set_background(bgs.step(self.background, options, delta))
 
     def set_mirror(self, mirror: bool) -> bool:
         return self.change(mirror=mirror)
@@ -378,37 +309,6 @@ class Session:
     def set_model(self, model: str) -> bool:
         return self.change(model=model)
 
-    def import_background(self, path: str | Path) -> bool:
-        """Copy a dropped/chosen file into the backgrounds folder and use it."""
-        try:
-            copied = bgs.import_background(path, self.backgrounds_dir)
-        except VbgError as exc:
-            self.report(str(exc), "error")
-            return False
-        self.refresh_backgrounds()
-        kind = bgs.kind_of(copied)
-        if self.set_background(f"{kind}:{copied}"):
-            self.report(f"Background set to {copied.name} (copied to {copied.parent}).", "info")
-            return True
-        return False
-
-    def remove_background(self, spec: str) -> bool:
-        """Delete an added background's file (the picker's "Remove"; the policy is
-        :func:`vbg.app.backgrounds.remove_background`). The one in use gives way to the default
-        background first, so neither the picture nor the saved settings point at a file that
-        is gone."""
-        try:
-            removed = bgs.remove_background(spec, self.backgrounds_dir)
-        except VbgError as exc:
-            self.report(str(exc), "error")
-            return False
-        if bgs.normalise(self.background) == bgs.normalise(spec):
-            self.set_background(Settings().background)
-        self.refresh_backgrounds()
-        self.events.changed()
-        self.report(f"Removed {removed.name} from your backgrounds.", "info")
-        return True
-
     def retry_vcam(self) -> bool:
         """Try the virtual camera again on the running pipeline (the help dialog's Retry).
         True when it opened; else ``vcam_problem`` is sent again with the current reason.
@@ -422,9 +322,9 @@ class Session:
             self.vcam_wanted = False
             self.events.vcam_problem(str(exc))
             return False
-        self._stats = self.pipeline.stats()
-        if self._stats.vcam_device:
-            self.events.vcam_ok(self._stats.vcam_device)
+        device = self.live.poll().vcam_device
+        if device:
+            self.events.vcam_ok(device)
             self.events.changed()
             return True
         return False
@@ -433,100 +333,62 @@ class Session:
     def on_worker_error(self, exc: BaseException) -> None:
         """An error from the pipeline's threads, handed over to the session's thread."""
         now = self._clock()
-        if isinstance(exc, OutputError):
-            if self.vcam_wanted:
-                # The virtual camera failed to open (Retry) or stopped mid-stream: carry on
-                # with the preview only and say how to fix it.
-                self.vcam_wanted = False
-                if self.pipeline is not None:
-                    try:
-                        self.pipeline.apply(self.config())
-                    except VbgError as again:
-                        log.warning("%s", again)
-                self.events.vcam_problem(str(exc))
-                self.events.changed()
-                return
-            self.report(str(exc), "error", now)
+        if isinstance(exc, OutputError) and self.vcam_wanted:
+            # The virtual camera failed to open (Retry) or stopped mid-stream: carry on with
+            # the preview only and say how to fix it.
+            self.vcam_wanted = False
+            if self.pipeline is not None:
+                try:
+                    self.pipeline.apply(self.config())
+                except VbgError as again:
+                    log.warning("%s", again)
+            self.events.vcam_problem(str(exc))
         elif isinstance(exc, CameraError):
-            self.camera_watch.lost(now)
-            self.report(f"{exc} Meanwhile the virtual camera shows the background only; vbg "
-                        "picks the camera up again when it is back.", "warning", now)
-        elif isinstance(exc, VbgError):
-            self.report(str(exc), "error", now)
-        else:  # a bug: keep the traceback for the log, give the user one line
-            log.error("unexpected error in the pipeline", exc_info=exc)
-            self.report(f"Unexpected error: {type(exc).__name__}: {exc} (details in the log).",
-                        "error", now)
+            self.camera.lost(exc, now)
+        else:  # a sentence, or a bug: its traceback for the log, one line for the user
+            self.report.error(exc, now)
         self.events.changed()
-
-    def report(self, text: str, level: Level, now: float | None = None) -> None:
-        """Tell the user ``text`` (logged too), unless the same text was said just now."""
-        if not self.throttle.allow(text, self._clock() if now is None else now):
-            return
-        (log.warning if level != "info" else log.info)("%s", text)
-        self.last_message = (text, level)
-        self.events.message(text, level)
 
     # ----------------------------------------------------------------- stats
     def poll_stats(self) -> None:
         """Refresh the stats (call it about once a second): tooltip, status, camera back."""
-        pipe = self.pipeline
-        if pipe is None:
+        if self.pipeline is None:
             return
-        self._stats = pipe.stats()
-        if self.camera_watch.observe(self._stats.capture_fps, self._clock()):
-            self.throttle.forget()
-            self.report("The camera is back.", "info")
+        self.camera.observe(self.live.poll().capture_fps)
         self.events.changed()
 
-    @property
-    def stats(self) -> Stats:
-        return self._stats
-
     def status(self) -> AppStatus:
-        return AppStatus(running=self.running, paused=self.paused, stats=self._stats,
+        return AppStatus(running=self.running, paused=self.paused, stats=self.live.stats,
                          vcam_device=self.vcam_device, waiting_for=self.waiting_for)
 
     def latest_frame(self) -> tuple[int, np.ndarray | None]:
-        """(key, the frame the virtual camera got last): the preview's feed. The key changes
-        when the picture does (a composite's sequence number, kept while it is re-sent to keep
-        the output rate steady; minus the send number for a still or paused picture); 0 with
-        no frame."""
-        sent = self.pipeline.latest_sent() if self.pipeline is not None else None
-        if sent is None:
-            return 0, None
-        if sent.composite is not None:
-            return sent.composite, sent.image
-        return -sent.seq, sent.image
+        return self.live.latest_frame()  # the preview's feed; see LivePipeline
 
     def latest_mask(self) -> tuple[int, np.ndarray | None]:
-        """(sequence, alpha of the newest composite): the output's own mask (mirrored with the
-        output, since the pipeline mirrors the camera frame before the mask)."""
-        pipe = self.pipeline
-        comp = pipe.latest_composite() if pipe is not None else None
-        if comp is None or comp.alpha is None:
-            return 0, None
-        return comp.seq, comp.alpha
+        return self.live.latest_mask()
 
     # ----------------------------------------------------------------- lists
+    @property
+    def backgrounds_dir(self) -> Path:
+        return self.library.folder
+
+    @property
+    def backgrounds(self) -> list[bgs.BackgroundFile]:
+        return self.library.files
+
     def refresh_backgrounds(self) -> None:
-        self.backgrounds = bgs.list_backgrounds(bgs.default_folders(self.backgrounds_dir))
+        self.library.refresh()
 
     def refresh_models(self) -> None:
         self.models = self._model_lister()
 
-    def set_cameras(self, cameras: Sequence[tuple[int, str, tuple[tuple[int, int], ...]]]
-                    ) -> None:
+    def set_cameras(self, cameras: Sequence[tuple[int, str, tuple[tuple[int, int], ...]]]) -> None:
         """A fresh camera list (made off the UI thread by the owner)."""
-        self._cameras = list(cameras)
-
-    @property
-    def cameras_listed(self) -> bool:
-        return self._cameras is not None
+        self.in_force.cameras = list(cameras)
 
     @property
     def cameras(self) -> tuple[CameraChoice, ...]:
-        return camera_choices(self._cameras or [])
+        return camera_choices(self.in_force.cameras or [])
 
     def menu_state(self, **ui: Any) -> MenuState:
         """A snapshot for ``vbg.app.menu.prepare``; ``ui``: preview_visible, mask_view,

@@ -26,8 +26,9 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from vbg.app import session as sessions
-from vbg.app.menu import ModelChoice
-from vbg.app.session import CameraList, PipelineFactory, Session, SessionEvents
+from vbg.app.menu import CameraList, ModelChoice
+from vbg.app.session import PipelineFactory, Session, SessionEvents
+from vbg.app.session_cameras import LISTING_CAMERAS
 from vbg.app.settings import SettingsStore
 from vbg.config import AppConfig
 from vbg.pipeline import Pipeline
@@ -177,7 +178,7 @@ class AppController(QObject):
         self._cameras_listed_at = self._clock()
         self.session.set_cameras(cams)
         waiting, self._after_listing = self._after_listing, []
-        if self.session.waiting_for == sessions.LISTING_CAMERAS:
+        if self.session.waiting_for == LISTING_CAMERAS:
             self._retry_start()  # the app was started before the first list was ready
         for fn in waiting:
             fn()

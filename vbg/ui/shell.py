@@ -104,7 +104,7 @@ class AppShell(QObject):
             menu.PAUSE: lambda on: controller.session.set_paused(bool(on)),
             menu.BACKGROUND: lambda spec: controller.session.set_background(str(spec)),
             menu.ADD_BACKGROUND: lambda _: self.add_background(),
-            menu.IMPORT_BACKGROUND: lambda path: controller.session.import_background(str(path)),
+            menu.IMPORT_BACKGROUND: lambda path: controller.session.library.import_file(str(path)),
             menu.REMOVE_BACKGROUND: lambda spec: self.remove_background(str(spec)),
             menu.OPEN_BACKGROUNDS: lambda _: self.open_folder(controller.session.backgrounds_dir),
             menu.CAMERA: lambda arg: controller.session.set_camera(*arg),  # type: ignore[misc]
@@ -142,8 +142,8 @@ class AppShell(QObject):
                                and self.controller.session.settings.start_hidden)
         if show_window:
             self.window.show()
-        if self.controller.session.load_warning:
-            self._notify(self.controller.session.load_warning, "warning")
+        if self.controller.session.in_force.load_warning:
+            self._notify(self.controller.session.in_force.load_warning, "warning")
         self.controller.start()
 
     def _wait_for_tray(self, seconds: float) -> None:
@@ -195,7 +195,7 @@ class AppShell(QObject):
     def add_background(self) -> None:
         path = self.ask_open_media()
         if path:
-            self.controller.session.import_background(path)
+            self.controller.session.library.import_file(path)
 
     def remove_background(self, spec: str) -> bool:
         """The picker's "Remove": ask, then delete the added file (the controller's job)."""
@@ -204,7 +204,7 @@ class AppShell(QObject):
                             f"Remove “{path.name}” from your backgrounds?\n\nThe file is "
                             f"deleted from {path.parent}."):
             return False
-        return self.controller.session.remove_background(spec)
+        return self.controller.session.library.remove(spec)
 
     def _ask_yes_no(self, title: str, text: str) -> bool:
         box = QMessageBox(QMessageBox.Icon.Question, title, text,
@@ -248,7 +248,7 @@ class AppShell(QObject):
         s = self.controller.session
         # Show whether start-at-login is really in place (the user may have removed it).
         shown = replace(s.settings, autostart=self._autostart_in_place(s.settings.autostart))
-        dialog = SettingsDialog(shown, s.cameras, s.models, s.store.path, self.window)
+        dialog = SettingsDialog(shown, s.cameras, s.models, s.in_force.store.path, self.window)
         self.settings_dialog = dialog
         dialog.accepted.connect(lambda: self.apply_settings(dialog.result_settings()))
         dialog.open()
