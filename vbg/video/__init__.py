@@ -10,12 +10,12 @@ heavy) and then :func:`run_video`. Errors are :class:`~vbg.errors.VbgError` sent
 are written under temporary names and renamed only when complete (see
 :mod:`vbg.sinks.media`); a cancelled job either removes them or, with ``keep_partial``, keeps
 what was written as playable files named ``NAME.partial.EXT``, never under the final name.
+The decoder and encoder threads and the buffer ring live in :mod:`vbg.video.flow`.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -40,11 +40,10 @@ from vbg.matting.engine import MaskEngine
 from vbg.matting.registry import load_model
 from vbg.sinks.file import check_destination
 from vbg.sinks.media import MASK_EXTENSIONS, MediaWriter, finish_together, output_kind
+from vbg.video.flow import QUEUE_DEPTH, Encoded, Flow, Ring
 
 log = logging.getLogger(__name__)
 
-QUEUE_DEPTH = 4   # frames in flight between decoder, engine and encoder
-JOIN_S = 2.0      # how long the decoder thread gets to notice a stop
 
 ProgressCallback = Callable[[int, int], None]
 """Called after each frame with (frames done, expected total; 0 = unknown)."""
@@ -168,7 +167,7 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
     cancel = cancel or threading.Event()
     writers: list[MediaWriter] = []
     compositor: Compositor | None = None
-    flow: _Flow | None = None
+    flow: Flow | None = None
     reference: VideoFrames | None = None
     try:
         framer = Framer() if job.framing == "auto" else None
@@ -198,10 +197,10 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
         audio = _audio_mode(main, info, kind)
         if audio == "dropped":
             log.warning("%s has sound, but a PNG folder holds pictures only.", job.source)
-        flow = _Flow(reader, main, mask)
+        flow = Flow(reader, main, mask)
         frames, t0 = 0, time.perf_counter()
         bgra: np.ndarray | None = None
-        ring = _Ring(QUEUE_DEPTH + 2)
+        ring = Ring(QUEUE_DEPTH + 2)
         try:
             while not cancel.is_set():
                 item = flow.next_input()
@@ -265,7 +264,7 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                 alpha_out = None
                 if mask is not None and alpha is not None:
                     alpha_out = ring.copy("mask", alpha, mirror=job.mirror)
-                flow.output(_Encoded(out, alpha_out, item.pts))
+                flow.output(Encoded(out, alpha_out, item.pts))
                 ring.advance()
                 if preview is not None:
                     preview(source, out)
@@ -311,150 +310,6 @@ def _scene(lighting: Lighting, compositor: Compositor | None,
         return None
     return lighting.scene(background.spec, compositor.backdrop.sample,
                           moving=background.kind == "video")
-
-
-@dataclass(frozen=True, slots=True)
-class _Encoded:
-    """A finished frame on its way to the writer thread."""
-
-    image: np.ndarray
-    alpha: np.ndarray | None
-    pts: int | None
-
-
-_END = object()
-
-
-class _Ring:
-    """``size`` reusable buffers per name, handed out in turn: a buffer comes round again
-    only after ``size - 1`` others, by which time the writer is done with it (the queue holds
-    at most QUEUE_DEPTH items and the writer one more)."""
-
-    def __init__(self, size: int) -> None:
-        self._size, self._i = size, 0
-        self._bufs: dict[str, list[np.ndarray]] = {}
-
-    def copy(self, name: str, src: np.ndarray, mirror: bool = False) -> np.ndarray:
-        """``src`` copied (flipped left-right with ``mirror``) into the next buffer."""
-        bufs = self._bufs.setdefault(name, [])
-        if len(bufs) < self._size:
-            bufs.append(np.empty_like(src))
-        buf = bufs[self._i]
-        if buf.shape != src.shape:
-            buf = bufs[self._i] = np.empty_like(src)
-        if mirror:
-            cv2.flip(src, 1, dst=buf)
-        else:
-            np.copyto(buf, src)
-        return buf
-
-    def advance(self) -> None:
-        self._i = (self._i + 1) % self._size
-
-
-class _Flow:
-    """Decoding and encoding on their own threads, so they overlap the engine's work.
-
-    Unlike the live pipeline's latest-wins slots, these are bounded FIFO queues: a file job
-    must keep every frame, so a fast stage waits for a slow one instead of dropping. Errors of
-    either thread end the flow and are raised from :meth:`next_input` / :meth:`output` /
-    :meth:`close` on the caller's thread. The writers are used by the writer thread only.
-    """
-
-    def __init__(self, reader: MediaReader, main: MediaWriter, mask: MediaWriter | None) -> None:
-        self._reader, self._main, self._mask = reader, main, mask
-        self._in: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
-        self._out: queue.Queue[object] = queue.Queue(QUEUE_DEPTH)
-        self._stop = threading.Event()
-        self._killed = threading.Event()
-        self._errors: list[BaseException] = []
-        self._threads = [threading.Thread(target=self._decode, name="vbg-video-decode",
-                                          daemon=True),
-                         threading.Thread(target=self._encode, name="vbg-video-encode",
-                                          daemon=True)]
-        for t in self._threads:
-            t.start()
-
-    def _put(self, q: queue.Queue[object], item: object) -> bool:
-        while not self._stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _decode(self) -> None:
-        try:
-            for item in self._reader.items():
-                if not self._put(self._in, item):
-                    return
-        except BaseException as exc:  # delivered to the caller's thread
-            self._errors.append(exc)
-        self._put(self._in, _END)
-
-    def _encode(self) -> None:
-        try:
-            while True:
-                try:
-                    item = self._out.get(timeout=0.1)
-                except queue.Empty:
-                    if self._killed.is_set():
-                        return
-                    continue
-                if item is _END or self._killed.is_set():
-                    return
-                if isinstance(item, _Encoded):
-                    self._main.write(item.image, item.pts)
-                    if self._mask is not None and item.alpha is not None:
-                        self._mask.write(item.alpha, item.pts)
-                else:
-                    self._main.write_audio(item)
-        except BaseException as exc:
-            self._errors.append(exc)
-            self._stop.set()
-
-    def _raise(self) -> None:
-        if self._errors:
-            raise self._errors[0]
-
-    def next_input(self) -> object | None:
-        """The next decoded frame or sound packet; None at the end of the file."""
-        while True:
-            self._raise()
-            try:
-                item = self._in.get(timeout=0.1)
-            except queue.Empty:
-                if self._stop.is_set():
-                    self._raise()
-                    return None
-                continue
-            if item is _END:
-                self._raise()
-                return None
-            return item
-
-    def output(self, item: object) -> None:
-        """Queue a finished frame or a sound packet for the writer thread."""
-        if not self._put(self._out, item):
-            self._raise()
-
-    def close(self) -> None:
-        """Let the writer finish what is queued, stop the decoder, join; raise a thread's
-        error if one happened."""
-        self._put(self._out, _END)
-        self._threads[1].join()
-        self._stop.set()
-        self._threads[0].join(JOIN_S)
-        self._raise()
-
-    def kill(self) -> None:
-        """Stop both threads without finishing the queue (the job failed or was interrupted);
-        the writers are then the caller's alone, to abort."""
-        self._killed.set()
-        self._stop.set()
-        for t in self._threads:
-            t.join(JOIN_S)
 
 
 def _audio_mode(writer: MediaWriter, info: MediaInfo, kind: str) -> str:
