@@ -327,7 +327,7 @@ def test_ctrl_q_quits_from_the_window(app, qtbot) -> None:
 def test_the_window_opens_no_larger_than_the_screen(app, qtbot) -> None:
     # The offscreen screen is 800 px high: 800 px of window plus a title bar would hide the
     # status bar (and its "Virtual camera off — set up" pill) below the screen's edge.
-    from vbg.ui.window import TITLE_BAR_PX
+    from vbg.ui.widgets import TITLE_BAR_PX
 
     w = app.window
     free = w.screen().availableGeometry()

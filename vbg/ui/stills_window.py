@@ -10,7 +10,8 @@ alpha- or Poisson-blended ("Over a picture…"); the saved cut-out is then that 
 The cut runs on a worker thread (the model's full-quality still pass takes a moment) and comes
 back through the bridge; opening another photo meanwhile makes the older result stale, and it
 is dropped rather than shown (napari's "cancel stale work"). The model is loaded once, on first
-use.
+use. The widgets and their layout are :mod:`vbg.ui.stills_view`'s (kept here as attributes);
+the Qt-free choices (names, masks, composites, sentences) :mod:`vbg.app.cutout`'s.
 """
 
 from __future__ import annotations
@@ -31,15 +32,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QShortcut,
 )
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QSlider,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from vbg.app import cutout as cut
 from vbg.config import DEFAULT_MODEL, BackgroundConfig
@@ -47,11 +40,12 @@ from vbg.errors import VbgError, clause
 from vbg.imaging import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, load_av
 from vbg.stills import Cutout, StillCutter, read_image_alpha, write_png_atomic
 from vbg.ui.bridge import MainThreadBridge
+from vbg.ui.drops import dropped_photo_or_video
 from vbg.ui.files import pictures_dir
 from vbg.ui.icons import app_icon, bgr_to_qimage
-from vbg.ui.image_pane import ImagePane
-from vbg.ui.theme import MUTED, WARN
-from vbg.ui.video_run import VideoRun, tool_button
+from vbg.ui.stills_view import StillsView
+from vbg.ui.video_run import VideoRun
+from vbg.ui.widgets import fit_to_screen
 from vbg.video import VideoResult, prepare
 
 log = logging.getLogger(__name__)
@@ -61,7 +55,6 @@ IMAGE_FILTER = ("Photos and videos (" + " ".join(
     f"*{e}" for e in sorted(IMAGE_EXTENSIONS | VIDEO_EXTENSIONS)) + ")")
 PICTURE_FILTER = "Pictures (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ")"
 WINDOW_SIZE = QSize(980, 620)  # the size it opens at, where the screen has room
-TITLE_BAR_PX = 40  # the window manager's title bar, outside our geometry but on the screen
 VIDEO_SAVE_FILTER = ("MP4 video, background replaced (*.mp4);;"
                      "WebM with transparent background (*.webm);;"
                      "ProRes 4444 with transparent background (*.mov)")
@@ -105,100 +98,22 @@ class StillsWindow(QWidget):
         self.video_result: VideoResult | None = None  # the last finished video's result
         self.video = VideoRun(self, self.bridge, self._show_pair, self._video_done,
                               self.cancel_video)
-        tool = tool_button
-
-        self.open_button = tool("open", "Open photo or video…", self.choose_image)
-        self.save_button = tool("save", "Save cut-out (PNG)…", self.choose_save_cutout)
-        self.save_mask_button = tool("mask", "Save mask…", self.choose_save_mask)
-        self.mask_kind = QComboBox()
-        self.mask_kind.addItem("Soft mask", "soft")
-        self.mask_kind.addItem("Binary mask", "binary")
-        self.mask_kind.currentIndexChanged.connect(self._update_result)
-        self.threshold = QSlider(Qt.Orientation.Horizontal)
-        self.threshold.setRange(5, 95)
-        self.threshold.setValue(50)
-        self.threshold.setFixedWidth(120)
-        self.threshold.setToolTip("Threshold of the binary mask: how sure the model must be "
-                                  "that a pixel is the person")
-        self.threshold.setAccessibleName("Threshold")
-        self.threshold.valueChanged.connect(self._update_result)
-        self.threshold_label = QLabel()
-        self.threshold_label.setBuddy(self.threshold)
-        self.threshold.valueChanged.connect(self._show_threshold)
-        self._show_threshold(self.threshold.value())
-        self.view = QComboBox()
-        self.view.addItem("Show cut-out", "cutout")
-        self.view.addItem("Show mask", "mask")
-        self.view.currentIndexChanged.connect(self._update_result)
-        self.background_button = tool("image", "Over a picture…", self.choose_background)
-        self.blend = QComboBox()
-        self.blend.addItem("Transparent", "none")
-        self.blend.addItem("Alpha blend", "alpha")
-        self.blend.addItem("Poisson blend", "poisson")
-        self.blend.setToolTip("Poisson: the person takes on the picture's light (it can shift "
-                              "skin colour on strong backgrounds)")
-        self.blend.currentIndexChanged.connect(self._update_result)
-
-        # Two rows, so the window fits a small screen (in one row the controls alone were
-        # wider than a 1280-px screen): the files and what is shown; the picture behind the
-        # person and the kind of mask.
-        row = QHBoxLayout()
-        for w in (self.open_button, self.save_button, self.save_mask_button):
-            row.addWidget(w)
-        row.addStretch(1)
-        row.addWidget(self.view)
-        row2 = QHBoxLayout()
-        row2.addWidget(self.background_button)
-        row2.addWidget(self.blend)
-        row2.addStretch(1)
-        row2.addWidget(self.mask_kind)
-        row2.addWidget(self.threshold_label)
-        row2.addWidget(self.threshold)
-
-        self.original = ImagePane("Open a photo or a video, or drop one here")
-        self.result = ImagePane("The cut-out appears here", checker=True)
-        panes = QHBoxLayout()
-        panes.setSpacing(12)
-        panes.addWidget(self.original)
-        panes.addWidget(self.result)
-        self.status = QLabel("")
-        self.status.setStyleSheet("color: #9aa3b2;")
-        # Wrapped: a long sentence (two paths) must not widen the window past the screen.
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress, self.cancel_button = self.video.progress, self.video.cancel_button
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status, 1)
-        status_row.addWidget(self.progress)
-        status_row.addWidget(self.cancel_button)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.setSpacing(10)
-        layout.addLayout(row)
-        layout.addLayout(row2)
-        layout.addLayout(panes, 1)
-        layout.addLayout(status_row)
+        self.ui = v = StillsView(self, self.progress, self.cancel_button,
+                                 open_file=self.choose_image, save_cutout=self.choose_save_cutout,
+                                 save_mask=self.choose_save_mask,
+                                 choose_background=self.choose_background,
+                                 changed=self._update_result)
+        self.open_button, self.save_button = v.open_button, v.save_button
+        self.save_mask_button, self.background_button = v.save_mask_button, v.background_button
+        self.view, self.blend, self.mask_kind = v.view, v.blend, v.mask_kind
+        self.threshold, self.threshold_label = v.threshold, v.threshold_label
+        self.original, self.result, self.status = v.original, v.result, v.status
         # A tool window: Esc or Ctrl+W (Cmd+W) closes it, as users expect.
         for key in ("Esc", "Ctrl+W"):  # Ctrl is Cmd on macOS
             QShortcut(QKeySequence(key), self, self.close)
         self._sync_buttons()
-        self.fit_to_screen()
-
-    def fit_to_screen(self) -> None:
-        """Open at :data:`WINDOW_SIZE`, but no larger than the screen's free area (less a title
-        bar): on a small screen the window must not run past its edges."""
-        screen = self.screen()
-        free = screen.availableGeometry() if screen is not None else None
-        if free is None or free.isEmpty():
-            self.resize(WINDOW_SIZE)
-            return
-        least = self.minimumSizeHint()
-        self.resize(max(least.width(), min(WINDOW_SIZE.width(), free.width())),
-                    max(least.height(), min(WINDOW_SIZE.height(), free.height() - TITLE_BAR_PX)))
-
-    def _show_threshold(self, value: int) -> None:
-        self.threshold_label.setText(f"Threshold {value} %")
+        fit_to_screen(self, WINDOW_SIZE)
 
     # ----------------------------------------------------------------- opening
     def choose_image(self) -> None:
@@ -218,7 +133,7 @@ class StillsWindow(QWidget):
         try:
             image, own_alpha = read_image_alpha(path)
         except VbgError as exc:
-            self._say(str(exc), error=True)
+            self.ui.say(str(exc), error=True)
             return False
         self.source_path = Path(path)
         self.image, self.cutout = image, None
@@ -228,7 +143,7 @@ class StillsWindow(QWidget):
         generation = self._generation
         self.busy = True
         self._sync_buttons()
-        self._say(f"Cutting out {self.source_path.name}…")
+        self.ui.say(f"Cutting out {self.source_path.name}…")
         threading.Thread(target=self._work, args=(image, generation, own_alpha),
                          name="vbg-still", daemon=True).start()
         return True
@@ -253,11 +168,11 @@ class StillsWindow(QWidget):
         if isinstance(result, BaseException):
             if not isinstance(result, VbgError):
                 log.error("cutting out failed", exc_info=result)
-            self._say(f"Could not cut out the photo: {clause(result)}", error=True)
+            self.ui.say(f"Could not cut out the photo: {clause(result)}", error=True)
             self.result.set_image(None, "No cut-out")
         else:
             self.cutout = result
-            self._say(cut.cut_sentence(self.source_path, result))
+            self.ui.say(cut.cut_sentence(self.source_path, result))
             self._update_result()
         self._sync_buttons()
 
@@ -267,9 +182,7 @@ class StillsWindow(QWidget):
         return cut.chosen_mask(self.cutout, self.mask_kind.currentData(), self.threshold.value())
 
     def _update_result(self) -> None:
-        binary = self.mask_kind.currentData() == "binary"
-        self.threshold.setEnabled(binary)
-        self.threshold_label.setEnabled(binary)
+        self.ui.show_mask_kind()
         if self.cutout is None:
             return
         if self.view.currentData() == "mask":
@@ -295,12 +208,12 @@ class StillsWindow(QWidget):
         try:
             self.composites.set_background(read_image_alpha(path)[0])
         except VbgError as exc:
-            self._say(str(exc), error=True)
+            self.ui.say(str(exc), error=True)
             return False
         blend = cut.blend_for_background(self.blend.currentData())
         self.blend.setCurrentIndex(self.blend.findData(blend))
         self._update_result()
-        self._say(cut.background_sentence(Path(path)))
+        self.ui.say(cut.background_sentence(Path(path)))
         return True
 
     def composite(self) -> np.ndarray | None:
@@ -338,15 +251,10 @@ class StillsWindow(QWidget):
         try:
             write_png_atomic(path, image)
         except VbgError as exc:
-            self._say(str(exc), error=True)
+            self.ui.say(str(exc), error=True)
             return False
-        self._say(f"Saved {path}.")
+        self.ui.say(f"Saved {path}.")
         return True
-
-    def _say(self, text: str, error: bool = False, warning: bool = False) -> None:
-        self.status.setText(text)
-        color = "#ff6b6b" if error else WARN if warning else MUTED
-        self.status.setStyleSheet(f"color: {color};")
 
     def _sync_buttons(self) -> None:
         ready = cut.can_save(self.cutout, self.busy)
@@ -355,7 +263,7 @@ class StillsWindow(QWidget):
 
     # ----------------------------------------------------------------- drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
-        if self._dropped(event) is not None:
+        if dropped_photo_or_video(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -364,23 +272,12 @@ class StillsWindow(QWidget):
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # Qt override
-        path = self._dropped(event)
+        path = dropped_photo_or_video(event.mimeData())
         if path is None:
             event.ignore()
             return
         event.acceptProposedAction()
         self.open_path(path)
-
-    @staticmethod
-    def _dropped(event: QDragEnterEvent | QDropEvent) -> Path | None:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            suffix = Path(url.toLocalFile()).suffix.lower()
-            if url.isLocalFile() and suffix in IMAGE_EXTENSIONS | VIDEO_EXTENSIONS:
-                return Path(url.toLocalFile())
-        return None
 
     # ----------------------------------------------------------------- videos
     @property
@@ -394,12 +291,12 @@ class StillsWindow(QWidget):
         the whole video on a worker thread; False (message shown) when it can't start or the
         user cancelled the dialog."""
         if self.video.running:
-            self._say("A video is already being processed; wait or cancel it first.", error=True)
+            self.ui.say("A video is already being processed; wait or cancel it first.", error=True)
             return False
         try:
             load_av()  # before asking where to save: without PyAV there is nothing to save
         except VbgError as exc:
-            self._say(str(exc), error=True)
+            self.ui.say(str(exc), error=True)
             return False
         src = Path(path)
         out = self.ask_save_video(cut.video_output_name(src))
@@ -409,7 +306,7 @@ class StillsWindow(QWidget):
             prepared = prepare(cut.video_job(src, Path(out), self.video_model,
                                              self.video_background_of()))
         except VbgError as exc:
-            self._say(str(exc), error=True)
+            self.ui.say(str(exc), error=True)
             return False
         # The panes show the video from now on: the photo's cut-out (and a cut still running)
         # is not what the window shows any more, so "Save cut-out" must not offer it.
@@ -421,14 +318,14 @@ class StillsWindow(QWidget):
         self.open_button.setEnabled(False)
         self.original.set_image(None, src.name)
         self.result.set_image(None, "Processing the video…")
-        self._say(f"Processing {src.name} → {Path(out).name}…")
+        self.ui.say(f"Processing {src.name} → {Path(out).name}…")
         self.video.start(prepared)
         return True
 
     def cancel_video(self) -> None:
         """Stop the running video job; its partial output is removed."""
         if self.video.cancel():
-            self._say("Cancelling…")
+            self.ui.say("Cancelling…")
 
     def _show_pair(self, before: QImage, after: QImage) -> None:
         self.original.set_image(before)
@@ -440,12 +337,12 @@ class StillsWindow(QWidget):
         if isinstance(result, BaseException):
             if not isinstance(result, VbgError):
                 log.error("processing the video failed", exc_info=result)
-            self._say(f"Could not process the video: {clause(result)}", error=True)
+            self.ui.say(f"Could not process the video: {clause(result)}", error=True)
             self.result.set_image(None, "No video written")
             return
         self.video_result = result
         outcome = cut.video_outcome(result, self.source_path)
-        self._say(outcome.text, warning=outcome.tone == "warning")
+        self.ui.say(outcome.text, warning=outcome.tone == "warning")
         if outcome.caption is not None:
             self.result.set_image(None, outcome.caption)
 

@@ -43,9 +43,9 @@ from vbg.ui.bridge import MainThreadBridge
 from vbg.ui.icons import app_icon, line_icon
 from vbg.ui.theme import MUTED, PANEL, TEXT, WARN
 from vbg.ui.theme import OK as OK_COLOR
+from vbg.ui.widgets import TITLE_BAR_PX
 
 COPIED_MS = 2500
-TITLE_BAR_PX = 40  # the window manager's title bar, before the dialog is mapped
 _MARKS = {OK: ("✓", OK_COLOR), PROBLEM: ("!", WARN), NOTE: ("i", "#7aa7ff")}
 
 

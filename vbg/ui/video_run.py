@@ -10,27 +10,17 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QProgressBar, QToolButton, QWidget
+from PySide6.QtWidgets import QProgressBar, QWidget
 
 from vbg.app import cutout as cut
 from vbg.ui.bridge import MainThreadBridge
-from vbg.ui.icons import bgr_to_qimage, line_icon
+from vbg.ui.icons import bgr_to_qimage
 from vbg.ui.image_pane import to_qimage
+from vbg.ui.widgets import tool_button
 from vbg.video import PreparedJob, VideoResult, run_video
 
 PREVIEW_EVERY_S = 0.25  # how often a running video job shows its latest frame
-
-
-def tool_button(icon: str, text: str, slot: Callable[[], object]) -> QToolButton:
-    """A flat tool button with a line icon and its text beside it."""
-    b = QToolButton()
-    b.setIcon(line_icon(icon))
-    b.setText(text)
-    b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    b.clicked.connect(lambda _=False: slot())
-    return b
 
 
 class VideoRun:
