@@ -424,3 +424,41 @@ def test_an_odd_frame_size_keeps_its_last_row_and_column() -> None:
     opaque = alpha == 255
     assert opaque[-1, -1] and opaque[-1].any() and opaque[:, -1].any()
     assert np.array_equal(out[opaque], frame[opaque])
+
+
+# -- the light's curve applied as the person is blended (vbg.light, person_lut) ---------------
+
+_GAMMA = np.clip(np.round(255 * (np.arange(256) / 255) ** 0.6), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("lut", [_GAMMA.reshape(256, 1),
+                                 np.stack([_GAMMA, _GAMMA // 2, 255 - _GAMMA], 1)
+                                 .reshape(1, 256, 3)], ids=["one table", "three tables"])
+@pytest.mark.parametrize("spec", ["color:#00FF00", "blur", "color:#00FF00 wrap",
+                                  "color:#00FF00 small"])
+def test_the_person_lut_is_the_blend_of_the_frame_looked_up(spec: str, lut: np.ndarray) -> None:
+    # What the compositor shows with the curve must be what it shows of a frame put through
+    # the curve beforehand, whichever blend it takes (banded, plain, wrapped, blur), while
+    # the frame it was given is never written and the room keeps the background.
+    frame, half, alpha = _large_person(np.random.default_rng(6))
+    frame_half = cv2.resize(frame, (640, 360), interpolation=cv2.INTER_AREA)
+    if "small" in spec:  # a person far away: under the banded blend's size
+        alpha = np.zeros_like(alpha)
+        alpha[600:700, 600:680] = cv2.GaussianBlur(np.full((100, 80), 255, np.uint8), (9, 9), 3)
+        half = cv2.resize(alpha, (640, 360), interpolation=cv2.INTER_AREA)
+    cfg = BackgroundConfig.parse(spec.split()[0])
+    if "wrap" in spec:
+        cfg = BackgroundConfig(kind="color", color=cfg.color, light_wrap=0.5)
+    looked_up = cv2.LUT(frame, lut)
+    # The room for blur stays the frame as it came: the hint halves are the unlit frame's.
+    expected = Compositor(cfg).compose(looked_up, alpha, frame_half=frame_half,
+                                       alpha_half=half).copy()
+    given = frame.copy()
+    got = Compositor(cfg).compose(given, alpha, frame_half=frame_half, alpha_half=half,
+                                  person_lut=lut)
+    assert np.array_equal(given, frame)
+    person = alpha > 0
+    assert np.array_equal(got[person], expected[person])
+    room = alpha == 0
+    assert np.array_equal(got[room], expected[room])
+    assert not np.array_equal(got[alpha == 255], frame[alpha == 255])  # it did light them

@@ -157,24 +157,26 @@ def capacity_run(cfg: AppConfig, frames: int, seconds: float | None = None,
             c1, t1 = time.process_time(), time.perf_counter()
             alpha = engine.process(image)
             c2, t2 = time.process_time(), time.perf_counter()
+            person_lut = None
             if lighting is not None:  # as the process thread does; its CPU counts as composite
                 kind = cfg.background.kind
                 scene = (lighting.scene(cfg.background.spec, compositor.backdrop.sample,
                                         moving=kind == "video")
                          if kind in ("image", "video") else None)
-                image = lighting(image, alpha, n / cfg.capture.fps,
-                                 frame_half=engine.frame_half, alpha_half=engine.alpha_half,
-                                 scene=scene, mix="alpha" if kind == "none" else "mask")
+                image, person_lut = lighting.prepare(
+                    image, alpha, n / cfg.capture.fps, blended=kind != "none",
+                    frame_half=engine.frame_half, alpha_half=engine.alpha_half, scene=scene)
                 if n >= warm:
                     stages["light"].append((time.perf_counter() - t2) * 1e3)
             if framer is not None:  # as the pipeline's process thread does
                 out = framer.compose(compositor, image, alpha, n / cfg.capture.fps,
                                      frame_half=engine.frame_half,
                                      alpha_half=engine.alpha_half,
-                                     fixed_background=cfg.background.kind in FIXED).image
+                                     fixed_background=cfg.background.kind in FIXED,
+                                     person_lut=person_lut).image
             else:
                 out = compositor.compose(image, alpha, frame_half=engine.frame_half,
-                                         alpha_half=engine.alpha_half)
+                                         alpha_half=engine.alpha_half, person_lut=person_lut)
             c3, t3 = time.process_time(), time.perf_counter()
             sink.send(out)
             c4, t4 = time.process_time(), time.perf_counter()

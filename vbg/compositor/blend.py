@@ -38,6 +38,10 @@ class Buffers:
         self.tmp = np.empty((*shape, 3), np.uint8)
         self._extra: dict[str, np.ndarray] = {}
 
+    def peek(self, name: str) -> np.ndarray | None:
+        """The optional buffer ``name`` if it has been made, else None (nothing allocated)."""
+        return self._extra.get(name)
+
     def get(self, name: str, channels: int = 3) -> np.ndarray:
         """The optional buffer ``name`` (H×W×3, or H×W with ``channels=1``), kept for reuse."""
         buf = self._extra.get(name)
@@ -73,6 +77,7 @@ def blend(
     bufs: Buffers,
     out: np.ndarray,
     box: tuple[slice, slice] | None = None,
+    lut: np.ndarray | None = None,
 ) -> np.ndarray:
     """``out = (fg·a + bg·(255 − a)) / 255`` in uint8 (each product rounded; error ≤ 1).
 
@@ -81,6 +86,8 @@ def blend(
     With ``box`` (rows, cols) only that part is blended and the rest of ``out`` is left as
     it is: the caller has put the background there already (``bg`` may be ``out`` itself),
     and alpha must be 0 outside the box (see ``person_box``). ``bufs.a3``/``tmp`` are scratch.
+    ``lut`` (optional, cv2.LUT's form): ``fg`` is read through it (the light's curve), in the
+    same pass that scales it by alpha.
     """
     if box is not None:
         rows, cols = box
@@ -91,6 +98,9 @@ def blend(
     else:
         a3, tmp, dst = bufs.a3, bufs.tmp, out
     cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR, dst=a3)
+    if lut is not None:
+        cv2.LUT(fg, lut, dst=tmp)
+        fg = tmp
     cv2.multiply(fg, a3, dst=tmp, scale=1.0 / 255.0)
     cv2.bitwise_not(a3, dst=a3)  # 255 − a
     cv2.multiply(bg, a3, dst=dst, scale=1.0 / 255.0)  # bg may be dst itself: per-pixel, safe
@@ -111,7 +121,9 @@ class BandedBlend:
     there (a 2-grey-level difference at most), and a full-size alpha of 1 whose half-size pixel
     rounded to 0 shows the background: the side that fails closed. A band whose interior is
     not one run (arms apart from the body) is blended whole. For even frame sizes only (an odd
-    last row or column has no half-size pixel): the caller checks.
+    last row or column has no half-size pixel): the caller checks. With ``lut`` the person is
+    read through it (see ``blend``): the interior is looked up instead of copied, so the
+    light's curve costs a lookup over the person's bands and nothing more.
     """
 
     def __init__(self) -> None:
@@ -121,7 +133,7 @@ class BandedBlend:
 
     def __call__(self, fg: np.ndarray, bg: np.ndarray, alpha: np.ndarray,
                  alpha_half: np.ndarray, bufs: Buffers, out: np.ndarray,
-                 box: tuple[slice, slice]) -> np.ndarray:
+                 box: tuple[slice, slice], lut: np.ndarray | None = None) -> np.ndarray:
         if self._ero is None or self._ero.shape != alpha_half.shape:
             self._ero, self._dil = np.empty_like(alpha_half), np.empty_like(alpha_half)
         assert self._dil is not None
@@ -156,11 +168,14 @@ class BandedBlend:
             if not one_run[b] or i1 <= i0:
                 i0 = i1 = x1  # no interior to copy: blend the whole extent
             if i0 > x0:
-                blend(fg, bg, alpha, bufs, out, (slice(r0, r1), slice(x0, i0)))
+                blend(fg, bg, alpha, bufs, out, (slice(r0, r1), slice(x0, i0)), lut)
             if i1 > i0:
-                out[r0:r1, i0:i1] = fg[r0:r1, i0:i1]
+                if lut is None:
+                    out[r0:r1, i0:i1] = fg[r0:r1, i0:i1]
+                else:
+                    cv2.LUT(fg[r0:r1, i0:i1], lut, dst=out[r0:r1, i0:i1])
             if x1 > i1:
-                blend(fg, bg, alpha, bufs, out, (slice(r0, r1), slice(i1, x1)))
+                blend(fg, bg, alpha, bufs, out, (slice(r0, r1), slice(i1, x1)), lut)
         return out
 
 

@@ -118,6 +118,7 @@ class Compositor:
         frame_half: np.ndarray | None = None,
         alpha_half: np.ndarray | None = None,
         out: np.ndarray | None = None,
+        person_lut: np.ndarray | None = None,
     ) -> np.ndarray:
         """Blend the person over the background; see the class doc for who owns the result.
 
@@ -133,6 +134,14 @@ class Compositor:
         composite is written into (and returned) instead of the compositor's own, so a caller
         that keeps several composites (the pipeline's ring) needn't copy each one. Kind
         ``none`` still returns the frame, not ``out``.
+
+        ``person_lut`` (optional): a lookup table in cv2.LUT's form ((256, 1) or (1, 256, 3)),
+        the light step's curve (``vbg.light``), applied to the person's pixels as they are
+        blended, after the foreground estimate: inside the banded blend's own passes for a
+        large person, else over the person's box into a buffer of the compositor's (``frame``
+        is never written). The room is not relit: the blur draws it
+        from the frame as it came, and pixels with alpha 0 show the background. Ignored for
+        kind ``none``, where nothing is blended.
         """
         with self._lock:
             bufs = self._buffers(frame)
@@ -171,15 +180,33 @@ class Compositor:
                     # itself, so its colour in the edge does not glow, and the estimate's cost
                     # is better saved. Only the box: nothing outside it is blended.
                     frame = self._foreground(frame, alpha, bufs.get("foreground"), box)
-            if cfg.light_wrap > 0.0:
-                return self._compose_wrapped(frame, alpha, bufs, size, box, out)
             rows, cols = box
             # Banded only for even sizes: an odd last row or column has no half-size pixel.
-            if (alpha_half is not None and bufs.shape[0] % 2 == 0 and bufs.shape[1] % 2 == 0
-                    and (rows.stop - rows.start) * (cols.stop - cols.start)
-                    >= _BANDED_MIN_PIXELS):
-                return self._banded(frame, out, alpha, alpha_half, bufs, out, box)
+            banded = (cfg.light_wrap == 0.0 and alpha_half is not None
+                      and bufs.shape[0] % 2 == 0 and bufs.shape[1] % 2 == 0
+                      and (rows.stop - rows.start) * (cols.stop - cols.start)
+                      >= _BANDED_MIN_PIXELS)
+            if banded and alpha_half is not None:
+                # The light's curve, if any, is applied in the banded blend's own passes.
+                return self._banded(frame, out, alpha, alpha_half, bufs, out, box, person_lut)
+            if person_lut is not None:
+                frame = self._relit(frame, person_lut, bufs, box)
+            if cfg.light_wrap > 0.0:
+                return self._compose_wrapped(frame, alpha, bufs, size, box, out)
             return blend(frame, out, alpha, bufs, out, box)
+
+    @staticmethod
+    def _relit(frame: np.ndarray, lut: np.ndarray, bufs: Buffers,
+               box: tuple[slice, slice]) -> np.ndarray:
+        """``frame`` with ``lut`` applied inside ``box``: in place when ``frame`` is the
+        foreground estimate (already the compositor's buffer), else into the ``lit`` buffer.
+        Outside the box the result holds whatever was there: the blends read only the box."""
+        rows, cols = box
+        if rows.stop <= rows.start or cols.stop <= cols.start:
+            return frame
+        dst = frame if frame is bufs.peek("foreground") else bufs.get("lit")
+        cv2.LUT(frame[rows, cols], lut, dst=dst[rows, cols])
+        return dst
 
     def _compose_wrapped(
         self,

@@ -33,7 +33,8 @@ class Composes(Protocol):
 
     def compose(self, frame: np.ndarray, alpha: np.ndarray, *,
                 frame_half: np.ndarray | None = None, alpha_half: np.ndarray | None = None,
-                out: np.ndarray | None = None) -> np.ndarray: ...
+                out: np.ndarray | None = None,
+                person_lut: np.ndarray | None = None) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,8 @@ class Framer:
     def compose(self, compositor: Composes, image: np.ndarray, alpha: np.ndarray, t: float, *,
                 frame_half: np.ndarray | None = None, alpha_half: np.ndarray | None = None,
                 out: np.ndarray | None = None,
-                fixed_background: bool = False) -> FramedComposite:
+                fixed_background: bool = False,
+                person_lut: np.ndarray | None = None) -> FramedComposite:
         """Frame and composite one picture (arguments as for :meth:`__call__` and
         ``compositor.compose``). A mirrored picture is mirrored before it comes here (the
         live pipeline's capture stage) or after (``vbg video`` flips the result).
@@ -114,10 +116,12 @@ class Framer:
         crop = self._advance(alpha, t)
         if crop.is_full:
             return FramedComposite(compositor.compose(
-                image, alpha, frame_half=frame_half, alpha_half=alpha_half, out=out), alpha, crop)
+                image, alpha, frame_half=frame_half, alpha_half=alpha_half, out=out,
+                person_lut=person_lut), alpha, crop)
         framed_alpha = self._warp("alpha", alpha)
         if fixed_background:
-            composite = compositor.compose(self._warp("image", image), framed_alpha, out=out)
+            composite = compositor.compose(self._warp("image", image), framed_alpha, out=out,
+                                           person_lut=person_lut)
             return FramedComposite(composite, framed_alpha, crop)
         h, w = alpha.shape
         x0, y0, cw, ch = crop.pixels(w, h)
@@ -131,7 +135,7 @@ class Framer:
             image[rows, cols], alpha[rows, cols],
             frame_half=None if frame_half is None else frame_half[hrows, hcols],
             alpha_half=None if alpha_half is None else alpha_half[hrows, hcols],
-            out=region)
+            out=region, person_lut=person_lut)
         target = out if out is not None else self._buffer("image", image.shape)
         self._scale(blended, x0 - rx, y0 - ry, cw, ch, target)
         return FramedComposite(target, framed_alpha, crop)

@@ -3,8 +3,11 @@ video``, ``vbg bench``), between the mask and the picture.
 
 It owns a :class:`~vbg.light.relight.Relighter` and one reused buffer: the camera frame is
 never written (the live pipeline's output stage may still show it as the room, a video job's
-preview shows it as the input); when the curve changes anything the frame is copied into the
-buffer and corrected there (one 720p copy, ~0.08 ms), otherwise the frame goes on as it is. The
+preview shows it as the input). Over a background (``prepare(blended=True)``) it only decides
+the curve and hands its lookup table to the compositor, which applies it over the person's box
+as it blends: the cheapest place, since the blend reads those pixels anyway. Shown as it is
+(background none) the frame is copied into the buffer and corrected there by alpha when the
+curve changes anything; otherwise the frame goes on as it is. The
 time between frames comes from the frames' own clock (capture time, a video's frame index), so
 the easing follows the picture, not the machine's speed. For matching, the background
 picture's statistics are measured once per picture (``scene``), a video background's again
@@ -71,6 +74,11 @@ class Lighting:
         self._scene_age += 1
         return self._scene if self._scene_key == key else None
 
+    def _dt(self, t: float) -> float:
+        dt = FIRST_DT if self._t is None else min(max(t - self._t, 0.0), MAX_DT)
+        self._t = t
+        return dt
+
     def __call__(self, frame: np.ndarray, alpha: np.ndarray, t: float, *,
                  frame_half: np.ndarray | None = None,
                  alpha_half: np.ndarray | None = None,
@@ -79,9 +87,26 @@ class Lighting:
         nothing changes, else this object's buffer (valid until the next call). ``t``: the
         frame's time in seconds; ``mix``: "mask" when the picture is blended over a
         background next, "alpha" when it is shown as it is (background none)."""
-        dt = FIRST_DT if self._t is None else min(max(t - self._t, 0.0), MAX_DT)
-        self._t = t
+        dt = self._dt(t)
         if self._buf is None or self._buf.shape != frame.shape:
             self._buf = np.empty(frame.shape, np.uint8)
         return self.relighter.relight(frame, alpha, dt, out=self._buf, frame_half=frame_half,
                                       alpha_half=alpha_half, scene=scene, mix=mix)
+
+    def prepare(self, frame: np.ndarray, alpha: np.ndarray, t: float, *, blended: bool,
+                frame_half: np.ndarray | None = None,
+                alpha_half: np.ndarray | None = None,
+                scene: SceneStats | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The light step of one frame, for a frame path: ``(picture, person_lut)``.
+
+        ``blended`` (a background is blended behind the person next): ``frame`` itself and
+        the curve's lookup table for the compositor to apply over the person's box
+        (``Compositor.compose(person_lut=...)``), or None when it changes nothing: no copy of
+        the frame and no pass of its own (the compositor reads the person's pixels anyway).
+        Not ``blended`` (background none: the frame is shown as it is): the picture relit by
+        alpha (see ``__call__``, mix "alpha") and None."""
+        if not blended:
+            return self(frame, alpha, t, frame_half=frame_half, alpha_half=alpha_half,
+                        scene=scene, mix="alpha"), None
+        return frame, self.relighter.decide(frame, alpha, self._dt(t), frame_half=frame_half,
+                                            alpha_half=alpha_half, scene=scene)

@@ -195,12 +195,8 @@ class Relighter:
         ``frame``'s shape) ``frame`` is never written: when the curve changes anything it is
         copied into ``out`` and corrected there, and ``out`` is returned; otherwise (a
         well-lit person, nobody there) ``frame`` itself, with no copy."""
-        _check(frame, alpha, frame_half, alpha_half)
-        matching = scene is not None and self.params.strength > 0.0
-        self.stats = self.measure(frame, alpha, frame_half=frame_half, alpha_half=alpha_half,
-                                  colour=matching)
-        self.curve, self.state = step(self.stats, self.state, dt, self.params, scene)
-        if not self._tables_for(self.curve).changes:
+        if self.decide(frame, alpha, dt, frame_half=frame_half, alpha_half=alpha_half,
+                       scene=scene) is None:
             return frame
         if out is not None:
             if out.shape != frame.shape or out.dtype != np.uint8:
@@ -210,6 +206,23 @@ class Relighter:
             frame = out
         self.apply(frame, alpha, self.curve, boxes=person_bands(alpha, alpha_half), mix=mix)
         return frame
+
+    def decide(self, frame: np.ndarray, alpha: np.ndarray, dt: float, *,
+               frame_half: np.ndarray | None = None,
+               alpha_half: np.ndarray | None = None,
+               scene: SceneStats | None = None) -> np.ndarray | None:
+        """Measure and step (arguments as for ``process``) without applying anything: the
+        lookup table of the curve now in force, in cv2.LUT's form ((256, 1): one table for
+        the three channels; (1, 256, 3): one each), for a caller that applies it itself (the
+        compositor, over the person's box); None when the curve changes nothing (a well-lit
+        person, nobody there). The table is this object's: valid until the curve changes."""
+        _check(frame, alpha, frame_half, alpha_half)
+        matching = scene is not None and self.params.strength > 0.0
+        self.stats = self.measure(frame, alpha, frame_half=frame_half, alpha_half=alpha_half,
+                                  colour=matching)
+        self.curve, self.state = step(self.stats, self.state, dt, self.params, scene)
+        tables = self._tables_for(self.curve)
+        return tables.table if tables.changes else None
 
     def apply(self, frame: np.ndarray, alpha: np.ndarray, curve: Curve, *,
               boxes: Iterable[tuple[slice, slice]] | None = None,

@@ -242,7 +242,7 @@ class ProcessStage:
         cfg = self._config
         if masked.alpha is None:
             return masked.image, None
-        masked = self._relight(masked, t)
+        masked, person_lut = self._relight(masked, t, blended=cfg.background.kind != "none")
         assert masked.alpha is not None  # the light keeps the alpha
         if cfg.background.kind == "none" and not framing:  # the mask was for the light only
             return masked.image, None
@@ -250,23 +250,28 @@ class ProcessStage:
             done = self._framer.compose(
                 self._compositor, masked.image, masked.alpha, t,
                 frame_half=masked.frame_half, alpha_half=masked.alpha_half, out=out,
-                fixed_background=cfg.background.kind in FIXED)
+                fixed_background=cfg.background.kind in FIXED, person_lut=person_lut)
             return done.image, done.alpha
         if self._framer.state.on_air:
             self._framer.reset()  # switched off: next time it frames afresh
         return self._compositor.compose(masked.image, masked.alpha,
                                         frame_half=masked.frame_half,
-                                        alpha_half=masked.alpha_half, out=out), masked.alpha
+                                        alpha_half=masked.alpha_half, out=out,
+                                        person_lut=person_lut), masked.alpha
 
-    def _relight(self, masked: Masked, t: float) -> Masked:
+    def _relight(self, masked: Masked, t: float, blended: bool
+                 ) -> tuple[Masked, np.ndarray | None]:
         """Low-light correction of the person (vbg.light, issue 24), after the mask and before
-        framing and compositing: the frame relit into the Lighting's own buffer (the captured
-        frame is the output stage's room, never written); the half-size copy stays as it was
-        (it draws the blurred room). Off: nothing built, nothing done, the frame as it came."""
+        framing and compositing: ``(masked, person_lut)``. Over a background (``blended``) the
+        curve's table goes to the compositor, which applies it to the person's box as it
+        blends; shown as it is (background none) the frame is relit into the Lighting's own
+        buffer. The captured frame (the output stage's room) is never written, and the
+        half-size copy stays as it was (it draws the blurred room). Off: nothing built,
+        nothing done, the frame as it came."""
         cfg = self._config
         if cfg.output.light != "auto" or masked.alpha is None:
             self._lighting = None  # switched off: next time the light adapts afresh
-            return masked
+            return masked, None
         t0 = time.perf_counter()
         if self._lighting is None:
             self._lighting = Lighting(cfg.output.light_match)
@@ -275,8 +280,8 @@ class ProcessStage:
         kind = cfg.background.kind
         scene = (lighting.scene(cfg.background.spec, self._compositor.backdrop.sample,
                                 moving=kind == "video") if kind in ("image", "video") else None)
-        image = lighting(masked.image, masked.alpha, t, frame_half=masked.frame_half,
-                         alpha_half=masked.alpha_half, scene=scene,
-                         mix="alpha" if kind == "none" else "mask")
+        image, person_lut = lighting.prepare(
+            masked.image, masked.alpha, t, blended=blended, frame_half=masked.frame_half,
+            alpha_half=masked.alpha_half, scene=scene)
         self._ctx.window.add("light", (time.perf_counter() - t0) * 1e3)
-        return Masked(image, masked.alpha, masked.frame_half, masked.alpha_half)
+        return Masked(image, masked.alpha, masked.frame_half, masked.alpha_half), person_lut

@@ -222,28 +222,37 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
                 # The frame's time from its index: the operator's easing follows the video's
                 # clock, not how fast this machine processes it.
                 t = frames / float(info.rate or 30)
+                person_lut = None
                 if alpha is not None and (lighting is not None or light_meter is not None):
                     lit = image
                     if lighting is not None and engine is not None:
                         # Between mask and picture; the decoded frame itself is never written
-                        # (the preview shows it as the input).
-                        image = lighting(image, alpha, t, frame_half=engine.frame_half,
-                                         alpha_half=engine.alpha_half,
-                                         scene=_scene(lighting, compositor, job.background),
-                                         mix="alpha" if kind == "h264"
-                                         and job.background.kind == "none" else "mask")
+                        # (the preview shows it as the input). Blended over a background the
+                        # compositor applies the curve; else the picture is relit here.
+                        scene = _scene(lighting, compositor, job.background)
+                        if kind == "h264":
+                            image, person_lut = lighting.prepare(
+                                image, alpha, t, blended=job.background.kind != "none",
+                                frame_half=engine.frame_half, alpha_half=engine.alpha_half,
+                                scene=scene)
+                        else:  # transparent: the alpha in the file covers the room
+                            image = lighting(image, alpha, t, frame_half=engine.frame_half,
+                                             alpha_half=engine.alpha_half, scene=scene,
+                                             mix="mask")
                     if light_meter is not None:
                         ref = reference.read() if reference is not None else None
-                        light_meter.add(lit, image, alpha, ref)
+                        shown = image if person_lut is None else cv2.LUT(image, person_lut)
+                        light_meter.add(lit, shown, alpha, ref)
                 if kind == "h264":
                     if alpha is None or compositor is None:
                         out = image
                     elif framer is not None:  # framed and blended in one step
                         done = framer.compose(compositor, image, alpha, t,
-                                              fixed_background=job.background.kind in FIXED)
+                                              fixed_background=job.background.kind in FIXED,
+                                              person_lut=person_lut)
                         out, alpha, crop = done.image, done.alpha, done.crop
                     else:
-                        out = compositor.compose(image, alpha)
+                        out = compositor.compose(image, alpha, person_lut=person_lut)
                 else:  # transparent: the person as filmed, the background see-through
                     if framer is not None and alpha is not None:
                         framed = framer(image, alpha, t)
