@@ -84,7 +84,8 @@ def test_the_light_report_measures_against_the_original(capsys, clips, tmp_path)
     assert "lost luminance restored:" in out and "dE" in out
 
 
-@pytest.mark.parametrize("args", [("--light", "bright"), ("--light-match", "2")])
+@pytest.mark.parametrize("args", [("--light", "bright"), ("--light-match", "2"),
+                                  ("--light-match", "-1"), ("--light-match", "nan")])
 def test_a_bad_light_option_is_one_sentence(capsys, clips, tmp_path, args):
     _, dark = clips
     code, _, err = run(capsys, "video", str(dark), *args, "--out", str(tmp_path / "x.mp4"),
@@ -94,8 +95,86 @@ def test_a_bad_light_option_is_one_sentence(capsys, clips, tmp_path, args):
     assert not (tmp_path / "x.mp4").exists()
 
 
+def test_a_light_match_that_is_not_a_number_is_refused_by_the_parser(capsys, clips, tmp_path):
+    _, dark = clips
+    with pytest.raises(SystemExit) as done:
+        run(capsys, "video", str(dark), "--light-match", "abc", "--out", str(tmp_path / "x.mp4"),
+            "--quiet")
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert errors == ["vbg video: error: argument --light-match: invalid float value: 'abc'"]
+    assert not (tmp_path / "x.mp4").exists()
+
+
 def test_run_refuses_an_unknown_light_mode(capsys):
     code, _, err = run(capsys, "run", "--source", "demo", "--no-vcam", "--frames", "1",
                        "--light", "bright")
     assert code == 2
     assert "light" in one_sentence(err).lower()
+
+
+# --- matching to a picture background (--light-match) ----------------------------------------
+
+# Strongly coloured pictures (BGR): a warm orange wall, a cool blue one.
+WALLS = {"orange": (40, 140, 250), "blue": (230, 140, 60)}
+
+
+def _person_colours(out: Path, mask: Path) -> np.ndarray:
+    """Per frame, the mean BGR of the person's inside (alpha 255, eroded: the H.264 colour at
+    the edge is shared with the wall) in the composite ``out``, by the mask ``--mask`` wrote."""
+    frames, alphas = decode_video(out), decode_video(mask, "gray")
+    assert len(frames) == len(alphas) == FRAMES
+    means = []
+    for f, a in zip(frames, alphas, strict=True):
+        inside = cv2.erode((a == 255).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        assert inside.mean() > 0.05
+        means.append(f[inside].astype(np.float64).mean(axis=0))
+    return np.array(means)
+
+
+def _warmth(bgr) -> float:
+    """The warm-cool axis: log2 of red over blue."""
+    return float(np.log2(bgr[2] / bgr[0]))
+
+
+def _match_runs(capsys, dark: Path, folder: Path, wall: str) -> dict[str, np.ndarray]:
+    picture = np.empty((180, 320, 3), np.uint8)
+    picture[:] = WALLS[wall]
+    picture_path = folder / f"{wall}.png"
+    cv2.imwrite(str(picture_path), picture)
+    runs = {}
+    for match in ("0", "1"):
+        out, mask = folder / f"{wall}{match}.mp4", folder / f"{wall}{match}.mkv"
+        code, _, err = run(capsys, "video", str(dark), "--light", "auto", "--light-match", match,
+                           "--background", f"image:{picture_path}", "--mask", str(mask),
+                           "--out", str(out), "--quiet")
+        assert code == 0, err
+        runs[match] = _person_colours(out, mask)
+    return runs
+
+
+@pytest.mark.parametrize("wall", list(WALLS))
+def test_light_match_moves_the_persons_colour_toward_the_picture(capsys, clips, tmp_path, wall):
+    _, dark = clips
+    runs = _match_runs(capsys, dark, tmp_path, wall)
+    # Matching eases in; by the last frames it is well under way.
+    unmatched, matched = runs["0"][-5:].mean(axis=0), runs["1"][-5:].mean(axis=0)
+    target = WALLS[wall]
+    # Only the warm-cool axis is matched: along it the person moves toward the wall's side,
+    # and ends up nearer the wall than without matching.
+    toward = np.sign(_warmth(target) - _warmth(unmatched))
+    assert toward * (_warmth(matched) - _warmth(unmatched)) > 0.05, (unmatched, matched)
+    assert (abs(_warmth(matched) - _warmth(target))
+            < abs(_warmth(unmatched) - _warmth(target))), (unmatched, matched)
+
+
+def test_light_match_is_in_force_from_the_first_frame(capsys, clips, tmp_path):
+    # The first person after a reset is matched at once (vbg.light.adapt), so the background
+    # must be measured before the compositor has drawn it: it once was not, and matching
+    # eased in over ~1.5 s.
+    _, dark = clips
+    runs = _match_runs(capsys, dark, tmp_path, "orange")
+    unmatched, matched = runs["0"][0], runs["1"][0]
+    assert _warmth(matched) - _warmth(unmatched) > 0.05, (unmatched, matched)

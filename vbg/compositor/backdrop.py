@@ -55,8 +55,9 @@ class _ImageBackground:
 
     @property
     def shown(self) -> np.ndarray | None:
-        """The picture the last ``frame()`` returned (None before the first)."""
-        return self._fitted
+        """The picture the last ``frame()`` returned; before the first, the image itself (not
+        yet fitted: the same light), so the first frame can already be matched to it."""
+        return self._fitted if self._fitted is not None else self._image
 
     def soft(self, size: tuple[int, int], blur: SoftBlur) -> np.ndarray:
         fitted = self.frame(size)
@@ -117,8 +118,9 @@ class _VideoBackground:
 
     @property
     def shown(self) -> np.ndarray | None:
-        """The picture the last ``frame()`` returned (None before the first)."""
-        return self._fitted
+        """The picture the last ``frame()`` returned; before the first, the video's first
+        frame as decoded (the one the first ``frame()`` shows, not yet fitted)."""
+        return self._fitted if self._fitted is not None else self._raw
 
     def soft(self, size: tuple[int, int], blur: SoftBlur) -> np.ndarray:
         """The soft copy of the frame returned by the last ``frame()`` call."""
@@ -265,8 +267,8 @@ class Backdrop:
 
     def sample(self, width: int = 320) -> np.ndarray | None:
         """A small copy (``width`` px wide) of the image or video picture the last ``draw()``
-        showed, for measuring its light (vbg.light); None for the other kinds and before the
-        first draw. A video is not advanced."""
+        showed (before the first draw: the one it will show, uncropped), for measuring its
+        light (vbg.light); None for the other kinds. A video is not advanced."""
         with self._lock:
             shown = None if self._source is None else self._source.shown
             if shown is None:
