@@ -120,7 +120,14 @@ class Framer:
                 person_lut=person_lut), alpha, crop)
         framed_alpha = self._warp("alpha", alpha)
         if fixed_background:
-            composite = compositor.compose(self._warp("image", image), framed_alpha, out=out,
+            # The framed alpha's exact 2x area halving lets the compositor take its banded
+            # blend (a large, zoomed-in person: copy the interior, blend the edges).
+            h, w = framed_alpha.shape
+            alpha_half = self._buffer("alpha_half", (h // 2, w // 2))
+            cv2.resize(framed_alpha, (w // 2, h // 2), dst=alpha_half,
+                       interpolation=cv2.INTER_AREA)
+            composite = compositor.compose(self._warp("image", image), framed_alpha,
+                                           alpha_half=alpha_half, out=out,
                                            person_lut=person_lut)
             return FramedComposite(composite, framed_alpha, crop)
         h, w = alpha.shape
