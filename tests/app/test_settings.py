@@ -308,7 +308,11 @@ def test_framing_round_trips_and_reaches_the_output_config(tmp_path: Path) -> No
     loaded = load_settings(path).settings
     assert loaded == Settings(framing="auto", mirror=True)
     assert effective_config(loaded, {}, CLI_DEFAULTS).output.framing == "auto"
-    assert effective_config(Settings(), {}, CLI_DEFAULTS).output.framing == "off"
+    # On by default in the app (issue 21, its numbers met); the command line's default stays
+    # off, so `vbg run` and `vbg video` give the camera's own picture unless asked.
+    assert effective_config(Settings(), {}, CLI_DEFAULTS).output.framing == "auto"
+    assert CLI_DEFAULTS.output.framing == "off"
+    assert effective_config(Settings(framing="off"), {}, CLI_DEFAULTS).output.framing == "off"
 
 
 def test_framing_from_the_command_line_overrides_the_setting_for_the_run() -> None:
@@ -324,14 +328,14 @@ def test_framing_from_the_command_line_overrides_the_setting_for_the_run() -> No
     assert effective_config(Settings(framing="auto"), {}, plain).output.framing == "auto"
 
 
-def test_an_unknown_saved_framing_falls_back_to_off_alone(tmp_path: Path) -> None:
+def test_an_unknown_saved_framing_falls_back_to_the_default_alone(tmp_path: Path) -> None:
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"framing": "zoom", "mirror": True, "threads": 2}))
     result = load_settings(path)
-    assert result.settings == Settings(mirror=True, threads=2)  # framing "off", the rest kept
-    assert "framing ('off')" in (result.warning or "")
+    assert result.settings == Settings(mirror=True, threads=2)  # the default, the rest kept
+    assert "framing ('auto')" in (result.warning or "")
     assert result.backup is not None and json.loads(result.backup.read_text())["framing"] == "zoom"
-    assert json.loads(path.read_text())["framing"] == "off"  # written back with the others
+    assert json.loads(path.read_text())["framing"] == "auto"  # written back with the others
     with pytest.raises(ValueError, match="framing"):
         replace(Settings(), framing="zoom").validate()
 

@@ -61,17 +61,17 @@ def test_settings_dialog_round_trip_and_restart(make_app, qtbot, tmp_path: Path)
 def test_the_auto_framing_checkbox_is_saved_and_applied(make_app, tmp_path: Path) -> None:
     h = make_app()
     dialog = h.shell.show_settings()
-    assert not dialog.framing.isChecked() and dialog.framing.toolTip()
-    dialog.framing.setChecked(True)
+    assert dialog.framing.isChecked() and dialog.framing.toolTip()  # on by default
+    dialog.framing.setChecked(False)
     dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
-    assert h.controller.session.pipeline.config.output.framing == "auto"
-    saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
-    assert saved["framing"] == "auto"
-    d2 = h.shell.show_settings()
-    assert d2.framing.isChecked()  # opened again, it shows the choice
-    d2.framing.setChecked(False)
-    d2.accept()
     assert h.controller.session.pipeline.config.output.framing == "off"
+    saved = json.loads((tmp_path / "config" / "vbg" / "settings.json").read_text())
+    assert saved["framing"] == "off"
+    d2 = h.shell.show_settings()
+    assert not d2.framing.isChecked()  # opened again, it shows the choice
+    d2.framing.setChecked(True)
+    d2.accept()
+    assert h.controller.session.pipeline.config.output.framing == "auto"
 
 
 def test_corrupt_settings_file_at_startup(make_app, tmp_path: Path) -> None:

@@ -152,14 +152,14 @@ def test_mirror(app) -> None:
 
 
 def test_auto_framing(app, tmp_path: Path) -> None:
-    assert not find_action(open_menu(app), "Auto-framing").isChecked()
-    trigger(app, "Auto-framing")
-    assert app.controller.session.pipeline.config.output.framing == "auto"
-    assert find_action(open_menu(app), "Auto-framing").isChecked()
-    assert app.window.framing_button.isChecked()
+    assert find_action(open_menu(app), "Auto-framing").isChecked()  # on by default
     trigger(app, "Auto-framing")
     assert app.controller.session.pipeline.config.output.framing == "off"
     assert not find_action(open_menu(app), "Auto-framing").isChecked()
+    assert not app.window.framing_button.isChecked()
+    trigger(app, "Auto-framing")
+    assert app.controller.session.pipeline.config.output.framing == "auto"
+    assert find_action(open_menu(app), "Auto-framing").isChecked()
 
 
 def test_show_preview(app) -> None:

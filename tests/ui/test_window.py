@@ -63,15 +63,16 @@ def test_m_toggles_mirror(app, qtbot) -> None:
 def test_a_toggles_auto_framing(app, qtbot, tmp_path: Path) -> None:
     c, w = app.controller, app.window
     settings_file = tmp_path / "config" / "vbg" / "settings.json"
-    assert c.session.config().output.framing == "off" and not w.framing_button.isChecked()
+    # On by default in the app (docs/architecture.md, issue 21).
+    assert c.session.config().output.framing == "auto" and w.framing_button.isChecked()
     press(qtbot, w.picker, Qt.Key.Key_A)  # focus elsewhere: still the window's key
-    assert c.session.config().output.framing == "auto"
-    assert c.session.pipeline.config.output.framing == "auto"
-    assert w.framing_button.isChecked()
-    assert json.loads(settings_file.read_text())["framing"] == "auto"
-    press(qtbot, w, Qt.Key.Key_A)
-    assert c.session.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
+    assert c.session.config().output.framing == "off"
+    assert c.session.pipeline.config.output.framing == "off"
+    assert not w.framing_button.isChecked()
     assert json.loads(settings_file.read_text())["framing"] == "off"
+    press(qtbot, w, Qt.Key.Key_A)
+    assert c.session.pipeline.config.output.framing == "auto" and w.framing_button.isChecked()
+    assert json.loads(settings_file.read_text())["framing"] == "auto"
 
 
 def test_the_framing_button_sits_beside_mirror_and_toggles(app) -> None:
@@ -82,10 +83,10 @@ def test_the_framing_button_sits_beside_mirror_and_toggles(app) -> None:
     assert w.framing_button.text() == "Framing"
     assert w.framing_button.toolTip() == "Keep you framed: follow and zoom calmly (a)"
     assert not w.framing_button.icon().isNull()
+    w.framing_button.click()  # on by default: the first click turns it off
+    assert c.session.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
     w.framing_button.click()
     assert c.session.pipeline.config.output.framing == "auto" and w.framing_button.isChecked()
-    w.framing_button.click()
-    assert c.session.pipeline.config.output.framing == "off" and not w.framing_button.isChecked()
 
 
 def test_space_pauses_and_resumes(app, qtbot) -> None:
@@ -260,10 +261,11 @@ def test_menubar_carries_the_controls(app, qtbot) -> None:
     assert c.session.background == "blur:10"
     find_action(w.menu("View"), "Mask view").trigger()
     assert w.mask_view
-    assert not find_action(w.menu("View"), "Auto-framing").isChecked()
+    assert find_action(w.menu("View"), "Auto-framing").isChecked()  # on by default
     find_action(w.menu("View"), "Auto-framing").trigger()
-    assert c.session.pipeline.config.output.framing == "auto"
-    assert find_action(w.menu("View"), "Auto-framing").isChecked() and w.framing_button.isChecked()
+    assert c.session.pipeline.config.output.framing == "off"
+    assert not find_action(w.menu("View"), "Auto-framing").isChecked()
+    assert not w.framing_button.isChecked()
     find_action(w.menu("vbg"), "On").trigger()
     assert not c.session.running
     assert not find_action(w.menu("vbg"), "On").isChecked()

@@ -79,7 +79,9 @@ class Settings:
     fps_overlay: bool = False  # off: it covered the picture (a saved choice is kept)
     keep_camera_on: bool = False
     virtual_camera: str = "auto"
-    framing: str = _D.output.framing
+    # On in the app (issue 21: on by default once its numbers are met, docs/quality.md);
+    # the command line keeps "off", so `vbg run` and `vbg video` give today's output unasked.
+    framing: str = "auto"
     light: str = _D.output.light
     light_match: float = _D.output.light_match
 

@@ -82,7 +82,7 @@ class FramingParams:
     """How the operator behaves (see the module docstring). Shares of the crop unless said."""
 
     head_room: float = 0.10      # box top this far below the crop's top (share of crop height)
-    max_zoom: float = 1.6        # the closest crop: 1/max_zoom of the frame
+    max_zoom: float = 1.75       # the closest crop: 1/max_zoom of the frame
     dead_zone: float = 0.04      # re-aim when the wanted centre moved this far (crop widths)
     dead_zone_zoom: float = 0.08  # ... or the wanted size changed by this share
     settle_s: float = 1.0        # critically damped: about this long to settle on a new aim

@@ -103,7 +103,7 @@ class SettingsDialog(QDialog):
         self.framing = QCheckBox("Auto-framing (follow and zoom to keep you framed)")
         self.framing.setChecked(settings.framing == "auto")
         self.framing.setToolTip("Keep you framed: the picture follows you calmly and zooms in "
-                                "up to 1.6×, never cutting your head (key a)")
+                                "up to 1.75×, never cutting your head (key a)")
         self.light = QCheckBox("Low-light correction (brighten a dim face)")
         self.light.setChecked(settings.light == "auto")
         self.light.setToolTip("In a dim room, bring you up to a good exposure: slowly, only "
