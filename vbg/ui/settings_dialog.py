@@ -107,7 +107,9 @@ class SettingsDialog(QDialog):
         self.light = QCheckBox("Low-light correction (brighten a dim face)")
         self.light.setChecked(settings.light == "auto")
         self.light.setToolTip("In a dim room, bring you up to a good exposure: slowly, only "
-                              "on you, never the room; a well-lit person is left alone")
+                              "on you, never the room. It reads the top of your outline as your "
+                              "face: dark hair, a hat or sunglasses can make a lit face look "
+                              "dim to it")
         self.fps_overlay = QCheckBox("Show FPS and timings on the preview")
         self.fps_overlay.setChecked(settings.fps_overlay)
         self.autostart = QCheckBox("Start vbg when I log in")
