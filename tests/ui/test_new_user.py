@@ -192,7 +192,7 @@ def test_the_virtual_camera_dialog_opens_centred_and_on_screen(
         over = h.window.frameGeometry()
     else:
         h.window.hide()  # from the tray: no window to sit on
-        dialog = h.shell.show_vcam_help(None)
+        dialog = h.shell.vcam.show_vcam_help(None)
         qtbot.waitUntil(lambda: dialog.diagnosis is not None, timeout=WAIT_MS)
         over = dialog.screen().availableGeometry()
     # Fitted to the diagnosis (taller than the "Checking…" it opened with), then placed again.

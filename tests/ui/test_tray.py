@@ -186,8 +186,8 @@ def test_virtual_camera_help_entry(app, recording_backend) -> None:
     assert "Virtual camera off — set up…" not in [a.text() for a in open_menu(app).actions()]
     app.controller.set_running(False)
     trigger(app, "Virtual camera off — set up…")
-    assert app.shell.vcam_dialog is not None and app.shell.vcam_dialog.isVisible()
-    assert not app.shell.vcam_dialog.isModal()
+    assert app.shell.vcam.dialog is not None and app.shell.vcam.dialog.isVisible()
+    assert not app.shell.vcam.dialog.isModal()
 
 
 def test_quit(app) -> None:

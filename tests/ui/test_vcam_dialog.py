@@ -77,7 +77,7 @@ def machine(tmp_path: Path, recording_backend) -> Machine:
 
 def open_dialog(h, qtbot):
     h.window.vcam_pill.click()
-    dialog = h.shell.vcam_dialog
+    dialog = h.shell.vcam.dialog
     assert dialog is not None and dialog.isVisible() and not dialog.isModal()
     qtbot.waitUntil(lambda: dialog.diagnosis is not None and dialog.check_button.isEnabled(),
                     timeout=WAIT_MS)
@@ -88,7 +88,7 @@ def test_no_virtual_camera_is_not_a_popup(make_app, qtbot, recording_backend, ma
     recording_backend.fail_with = NO_DEVICE
     h = make_app(**machine.seams())
     c = h.controller
-    assert h.shell.vcam_dialog is None  # nothing pops up at launch
+    assert h.shell.vcam.dialog is None  # nothing pops up at launch
     assert h.window.vcam_pill.text().endswith("Virtual camera off — set up")
     assert "Video apps can't see vbg yet: click “Virtual camera off — set up”" in \
         h.window.message_label.text()
@@ -99,7 +99,7 @@ def test_no_virtual_camera_is_not_a_popup(make_app, qtbot, recording_backend, ma
     # Retrying and failing again is not said again.
     h.window.show_message("", "info")
     assert not c.retry_vcam()
-    assert h.shell.vcam_dialog is None and h.window.message_label.text() == ""
+    assert h.shell.vcam.dialog is None and h.window.message_label.text() == ""
 
 
 def test_a_camera_failing_mid_stream_is_not_a_popup(make_app, qtbot, machine) -> None:
@@ -111,8 +111,8 @@ def test_a_camera_failing_mid_stream_is_not_a_popup(make_app, qtbot, machine) ->
     threading.Thread(target=c.session.pipeline.on_error,
                      args=(OutputError("The virtual camera vbg-recording stopped."),)).start()
     qtbot.waitUntil(lambda: "can't see vbg" in h.window.message_label.text(), timeout=WAIT_MS)
-    assert h.shell.vcam_dialog is None and not c.session.pipeline.config.output.vcam
-    assert h.shell.last_vcam_help == "The virtual camera vbg-recording stopped."
+    assert h.shell.vcam.dialog is None and not c.session.pipeline.config.output.vcam
+    assert h.shell.vcam.last_vcam_help == "The virtual camera vbg-recording stopped."
     seq = c.session.latest_frame()[0]
     qtbot.waitUntil(lambda: c.session.latest_frame()[0] > seq + 3, timeout=WAIT_MS)  # preview alive
 

@@ -32,7 +32,7 @@ from vbg.ui.messages_dialog import MessagesDialog
 from vbg.ui.settings_dialog import SettingsDialog
 from vbg.ui.stills_window import StillsWindow
 from vbg.ui.tray import Tray
-from vbg.ui.vcam_dialog import DoctorRunner, VcamDialog
+from vbg.ui.vcam_flow import VcamFlow
 from vbg.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,8 @@ class AppShell(QObject):
     ``ask_open_media`` and ``autostart_entry`` are seams for tests (no desktop, no real
     autostart folder). ``on_quit`` is called after everything stopped (the app's event loop
     exit). ``diagnose_vcam(load_error)`` / ``setup_vcam(diagnosis)``: the virtual-camera
-    diagnosis and one-click setup (default: :mod:`vbg.app.vcam.doctor` on this machine; tests
-    pass a fake root and command runner).
+    diagnosis and one-click setup, handed to :class:`~vbg.ui.vcam_flow.VcamFlow` (default:
+    :mod:`vbg.app.vcam.doctor` on this machine; tests pass a fake root and command runner).
     """
 
     TRAY_WAIT_S = 30.0  # at login the panel's tray may appear after vbg starts
@@ -82,23 +82,15 @@ class AppShell(QObject):
         self.tray_available = tray_available
         self.tray_probe: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable
         self.window.quit_on_close = not tray_available
-        self.vcam_dialog: VcamDialog | None = None
-        self.doctor = DoctorRunner(
-            diagnose_vcam or (lambda err: vcam_doctor.diagnose(load_error=err)),
-            setup_vcam or vcam_setup.run_setup, self)
-        self.doctor.diagnosed.connect(self._vcam_diagnosed)
-        self.doctor.setup_finished.connect(self._vcam_setup_finished)
-        self._vcam_off_told = False
-        self._load_error = ""
+        # The virtual-camera dialog and its diagnosis/setup (it listens to the controller).
+        self.vcam = VcamFlow(controller, self.window, self._notify, diagnose_vcam, setup_vcam,
+                             self)
         self.settings_dialog: SettingsDialog | None = None
         self.messages_dialog: MessagesDialog | None = None
         self.messages = MessageLog()  # everything shown, for View → Messages…
         self.stills: StillsWindow | None = None
         self.quitting = False
-        self.last_vcam_help: str | None = None
         controller.message.connect(self._notify)
-        controller.vcam_problem.connect(self._vcam_off)
-        controller.vcam_ok.connect(self._vcam_ok)
         self._handlers: dict[str, Callable[[object], object]] = {
             menu.RUNNING: lambda on: controller.set_running(bool(on)),
             menu.PAUSE: lambda on: controller.session.set_paused(bool(on)),
@@ -118,7 +110,7 @@ class AppShell(QObject):
             menu.FPS_OVERLAY: lambda on: controller.session.change(fps_overlay=bool(on)),
             menu.STILLS: lambda _: self.show_stills(),
             menu.SETTINGS: lambda _: self.show_settings(),
-            menu.VCAM_HELP: lambda _: self.show_vcam_help(None),
+            menu.VCAM_HELP: lambda _: self.vcam.show_vcam_help(None),
             menu.MESSAGES: lambda _: self.show_messages(),
             menu.QUIT: lambda _: self.quit(),
         }
@@ -272,72 +264,6 @@ class AppShell(QObject):
                 new = replace(new, autostart=old_autostart)
         self.controller.session.apply_settings(new)
 
-    def show_vcam_help(self, text: str | None = None) -> VcamDialog:
-        """Open the virtual-camera dialog (the pill in the status bar, the tray menu) and run
-        the diagnosis. ``text``: what vbg's last attempt said (None: keep the last one)."""
-        if text is not None:
-            self.last_vcam_help = text
-        if self.vcam_dialog is None:
-            self.vcam_dialog = VcamDialog(self.window if self.window.isVisible() else None)
-            self.vcam_dialog.check_requested.connect(self.check_vcam_again)
-            self.vcam_dialog.setup_requested.connect(self.set_up_vcam)
-        self.vcam_dialog.set_app_error(self.last_vcam_help
-                                       if self.controller.session.vcam_device is None else None)
-        self.vcam_dialog.show()
-        self.vcam_dialog.raise_()
-        self.vcam_dialog.activateWindow()
-        if self.doctor.check(self._load_error):
-            self.vcam_dialog.set_busy("Checking the virtual camera…")
-        return self.vcam_dialog
-
-    def check_vcam_again(self) -> None:
-        """The dialog's "Check again": open the virtual camera again (a success closes the
-        dialog) and, if that fails, show the new diagnosis."""
-        if self.controller.session.vcam_device is None and self.controller.retry_vcam():
-            return
-        if self.vcam_dialog is not None and self.doctor.check(self._load_error):
-            self.vcam_dialog.set_busy("Checking the virtual camera…")
-
-    def set_up_vcam(self) -> None:
-        dialog = self.vcam_dialog
-        d = dialog.diagnosis if dialog is not None else None
-        if dialog is not None and d is not None and self.doctor.set_up(d):
-            dialog.set_busy("Setting up — type your password in the prompt…")
-
-    def _vcam_diagnosed(self, d: vcam_doctor.Diagnosis) -> None:
-        if self.vcam_dialog is not None:
-            self.vcam_dialog.set_diagnosis(d)
-
-    def _vcam_setup_finished(self, outcome: vcam_setup.SetupOutcome) -> None:
-        self._load_error = "" if outcome.ok else outcome.message
-        if self.vcam_dialog is not None:
-            self.vcam_dialog.set_outcome(outcome)
-        if outcome.ok and self.controller.retry_vcam():
-            return  # vcam_ok closes the dialog and says which camera to pick
-        if self.vcam_dialog is not None and self.doctor.check(self._load_error):
-            self.vcam_dialog.set_busy("Checking the virtual camera…")
-
-    def _vcam_off(self, text: str) -> None:
-        """No virtual camera (at launch, on a retry, or mid-stream): the preview carries on;
-        the pill says "Virtual camera off — set up". Said once per run, never as a popup."""
-        self.last_vcam_help = text
-        if self.vcam_dialog is not None and self.vcam_dialog.isVisible():
-            self.vcam_dialog.set_app_error(text)
-            if self.doctor.check(self._load_error):
-                self.vcam_dialog.set_busy("Checking the virtual camera…")
-            return
-        if not self._vcam_off_told:
-            self._vcam_off_told = True
-            where = ("click “Virtual camera off — set up” at the right"
-                     if self.window.isVisible() else "choose “Virtual camera off — set up…” "
-                     "in vbg's tray menu")
-            self._notify(f"Video apps can't see vbg yet: {where}.", "warning")
-
-    def _vcam_ok(self, device: str) -> None:
-        if self.vcam_dialog is not None and self.vcam_dialog.isVisible():
-            self.vcam_dialog.accept()
-            self._notify(f"Virtual camera on: pick “{device}” in your video app.", "info")
-
     # ----------------------------------------------------------------- messages
     def show_messages(self) -> MessagesDialog:
         """View → Messages… (or a click on the status bar's message): the whole log."""
@@ -363,7 +289,7 @@ class AppShell(QObject):
             return
         self.quitting = True
         self.controller.shutdown()
-        for w in (self.vcam_dialog, self.settings_dialog, self.messages_dialog, self.stills):
+        for w in (self.vcam.dialog, self.settings_dialog, self.messages_dialog, self.stills):
             if w is not None:
                 w.close()
         self.window.quit_on_close = False
