@@ -35,5 +35,10 @@ def test_bench_shares_the_engine_options() -> None:
     assert cfg.background.kind == "color"
 
 
-def test_fresh_settings_mean_the_same_as_no_options() -> None:
-    assert settings_from_config(CLI_DEFAULTS) == Settings()
+def test_fresh_settings_mean_the_same_as_no_options_but_framing() -> None:
+    # One deliberate difference: auto-framing is on in a fresh app and off on the command line
+    # (docs/architecture.md, "Choices made where the issues were silent").
+    from dataclasses import replace
+
+    assert settings_from_config(CLI_DEFAULTS) == replace(Settings(), framing="off")
+    assert (CLI_DEFAULTS.output.framing, Settings().framing) == ("off", "auto")
