@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -12,7 +13,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
-from tests.ui.conftest import WAIT_MS
+from tests.conftest import require_shared
+from tests.ui.conftest import WAIT_MS, small_config
 from vbg.app import backgrounds as bgs
 
 
@@ -167,6 +169,33 @@ def test_mask_view_shows_the_alpha(app, qtbot) -> None:
     w.mask_button.click()
     qtbot.waitUntil(lambda: w.preview.current_image() is not None
                     and not w.preview.current_image().isGrayscale(), timeout=WAIT_MS)
+
+
+def test_mask_view_with_framing_shows_the_crop_on_the_camera_frames_mask(make_app, qtbot
+                                                                         ) -> None:
+    clip = require_shared("video", "outdoor_seated.mp4")
+    base = small_config()
+    cfg = replace(base, capture=replace(base.capture, source=str(clip), width=640, height=360),
+                  output=replace(base.output, framing="auto"))
+    h = make_app(config=cfg)
+    w, session = h.window, h.controller.session
+    assert session.config().output.framing == "auto"
+    w.mask_button.click()
+
+    def framed() -> bool:
+        comp = session.pipeline.latest_composite() if session.pipeline else None
+        return comp is not None and comp.crop is not None and not comp.crop.is_full
+
+    qtbot.waitUntil(framed, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.preview.current_image() is not None
+                    and not w.preview.current_image().isGrayscale(), timeout=WAIT_MS)
+    shown = _qimage_array(w.preview.current_image()).astype(int)
+    assert shown.shape == (360, 640, 3)  # the output's size, like the alpha it replaces
+    b, g, r = shown[..., 0], shown[..., 1], shown[..., 2]
+    outline = (b - r > 100)  # the accent blue, nowhere in a grey mask
+    assert outline.any(axis=0).sum() > 320 and outline.any(axis=1).sum() > 180  # a rectangle
+    grey = (b == g) & (g == r)
+    assert grey.mean() > 0.9 and (shown[grey][:, 0] > 200).mean() > 0.05  # the mask, a person
 
 
 def test_buttons(app, qtbot) -> None:

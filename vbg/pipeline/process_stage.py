@@ -3,12 +3,13 @@
 Per frame: conform the frame to the capture size, the mask (:class:`MaskEngine`; none for
 background "none" unless auto-framing needs it), then the picture
 (:meth:`ProcessStage._compose`: the :class:`Compositor`, or auto-framing's crop with the blend
-inside it) written straight into the next of a ring of preallocated buffers the stage owns. A
-model failure is reported once (until it recovers) and that frame is not composited: the output
-then falls back to the background alone (privacy fails closed). While the demand wants no
-inference (idle, the user's pause) no model runs; back from it, and when the frames' mirroring
-changes (they come mirrored already, from the capture stage), the engine's tracking and
-smoothing and the framing start afresh.
+inside it) written straight into the next of a ring of preallocated buffers the stage owns
+(with auto-framing cropping, also a half-size copy of the whole camera frame's alpha, for the
+mask view). A model failure is reported once (until it recovers) and that frame is not
+composited: the output then falls back to the background alone (privacy fails closed). While
+the demand wants no inference (idle, the user's pause) no model runs; back from it, and when
+the frames' mirroring changes (they come mirrored already, from the capture stage), the
+engine's tracking and smoothing and the framing start afresh.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from vbg.config import AppConfig
 from vbg.errors import ModelError, VbgError
 from vbg.frames import LatestSlot
 from vbg.framing.framer import FIXED, Framer
+from vbg.framing.operator import Crop
 from vbg.light.live import Lighting
 from vbg.matting.engine import MaskEngine
 from vbg.pipeline.capture_stage import Captured
@@ -38,12 +40,21 @@ RING = 4  # composite buffers in rotation (the output thread reads while we writ
 @dataclass(frozen=True, slots=True)
 class Composite:
     """A finished picture: ``image`` (BGR, owned by the pipeline's ring: copy to keep), its
-    ``alpha`` (uint8, same ring rules), and the frame's sequence number and capture time."""
+    ``alpha`` (uint8, same ring rules), and the frame's sequence number and capture time.
+
+    With auto-framing on, ``crop`` is the part of the camera frame the picture shows (full
+    view included); ``None`` with framing off. ``camera_alpha``: while the crop is not the full
+    view, the *whole camera frame's* alpha at half size (H//2 × W//2 uint8, the engine's exact
+    2x shrink or an INTER_AREA halving; same ring rules), which ``alpha`` (the framed
+    picture's) no longer shows: the mask view draws the crop on it. ``None`` otherwise
+    (framing off or the full view: ``alpha`` is the camera frame's alpha then)."""
 
     image: np.ndarray
     alpha: np.ndarray | None
     seq: int
     t_capture: float
+    crop: Crop | None = None
+    camera_alpha: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,25 +101,45 @@ class ProcessChange:
             self.compositor.close()
 
 
+class _Slot:
+    """One composite's buffers: ``image`` (H×W×3) and ``alpha`` (H×W), and the half-size
+    camera alpha, made the first time framing crops (:meth:`half`)."""
+
+    __slots__ = ("image", "alpha", "_half")
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.image = np.empty(shape, np.uint8)
+        self.alpha = np.empty(shape[:2], np.uint8)
+        self._half: np.ndarray | None = None
+
+    def half(self) -> np.ndarray:
+        """The H//2 × W//2 buffer for the camera frame's alpha (kept across frames)."""
+        h, w = self.alpha.shape
+        if self._half is None or self._half.shape != (h // 2, w // 2):
+            self._half = np.empty((h // 2, w // 2), np.uint8)
+        return self._half
+
+
 class _Ring:
-    """:data:`RING` (image, alpha) buffer pairs handed out in turn: the output thread may still
-    be sending the previous composites while the next one is written, so none is copied."""
+    """:data:`RING` buffer slots handed out in turn: the output thread (and the mask view) may
+    still be reading the previous composites while the next one is written, so none is
+    copied."""
 
     def __init__(self) -> None:
-        self._bufs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._slots: list[_Slot] = []
         self._i = 0
 
-    def next(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The next pair for a frame of ``shape`` (reallocated after a size change)."""
-        if len(self._bufs) < RING or self._bufs[self._i][0].shape != shape:
-            buf = (np.empty(shape, np.uint8), np.empty(shape[:2], np.uint8))
-            if len(self._bufs) < RING:
-                self._bufs.append(buf)
+    def next(self, shape: tuple[int, ...]) -> _Slot:
+        """The next slot for a frame of ``shape`` (reallocated after a size change)."""
+        if len(self._slots) < RING or self._slots[self._i].image.shape != shape:
+            slot = _Slot(shape)
+            if len(self._slots) < RING:
+                self._slots.append(slot)
             else:
-                self._bufs[self._i] = buf
-        pair = self._bufs[self._i]
+                self._slots[self._i] = slot
+        slot = self._slots[self._i]
         self._i = (self._i + 1) % RING
-        return pair
+        return slot
 
 
 class ProcessStage:
@@ -207,8 +238,11 @@ class ProcessStage:
                 failing = None
                 t1 = time.perf_counter()
                 masked = Masked(image, alpha, self.engine.frame_half, self.engine.alpha_half)
-                img_buf, alpha_buf = self._ring.next(image.shape)
-                out, alpha = self._compose(masked, img_buf, frame.t_capture, framing)
+                slot = self._ring.next(image.shape)
+                img_buf, alpha_buf = slot.image, slot.alpha
+                out, alpha, crop = self._compose(masked, img_buf, frame.t_capture, framing)
+                camera_alpha = (None if crop is None or crop.is_full
+                                else self._camera_alpha(masked, slot))
                 t2 = time.perf_counter()
                 if out is not img_buf:  # passthrough: the frame itself
                     np.copyto(img_buf, out)
@@ -216,7 +250,8 @@ class ProcessStage:
                     np.copyto(alpha_buf, alpha)
                 else:
                     alpha_buf.fill(255)
-                self._composites.put(Composite(img_buf, alpha_buf, frame.seq, frame.t_capture))
+                self._composites.put(Composite(img_buf, alpha_buf, frame.seq, frame.t_capture,
+                                               crop, camera_alpha))
                 self.count += 1
                 self._rate.tick()
                 for k, v in self.engine.timings.items():
@@ -229,11 +264,28 @@ class ProcessStage:
             self.mailbox.close()  # a compositor handed over too late is closed too
             self._compositor.close()
 
-    def _compose(self, masked: Masked, out: np.ndarray, t: float,
-                 framing: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """The picture and its alpha: the person over the background, written into ``out``
-        when it can be (passthrough without an alpha: the frame itself, mirrored already by
-        the capture stage, like everything here). ``t``: the capture time.
+    @staticmethod
+    def _camera_alpha(masked: Masked, slot: _Slot) -> np.ndarray | None:
+        """The whole camera frame's alpha at half size, in ``slot``'s buffer: a copy of the
+        engine's exact halving when it made one (~5 µs at 640×360), else an INTER_AREA
+        halving of the alpha (~0.03 ms at 1280×720). Only while framing crops (the mask view
+        shows it with the crop drawn on)."""
+        if masked.alpha is None:
+            return None
+        buf = slot.half()
+        if masked.alpha_half is not None and masked.alpha_half.shape == buf.shape:
+            np.copyto(buf, masked.alpha_half)
+        else:
+            cv2.resize(masked.alpha, (buf.shape[1], buf.shape[0]), dst=buf,
+                       interpolation=cv2.INTER_AREA)
+        return buf
+
+    def _compose(self, masked: Masked, out: np.ndarray, t: float, framing: bool
+                 ) -> tuple[np.ndarray, np.ndarray | None, Crop | None]:
+        """The picture, its alpha and, with framing on, the crop shown (else None): the person
+        over the background, written into ``out`` when it can be (passthrough without an
+        alpha: the frame itself, mirrored already by the capture stage, like everything
+        here). ``t``: the capture time.
 
         This is the one place between the mask and the picture. Auto-framing crops the frame
         and its alpha together and blends inside the crop (:meth:`Framer.compose`); the crop
@@ -241,23 +293,23 @@ class ProcessStage:
         framing never moves the box that moves it."""
         cfg = self._config
         if masked.alpha is None:
-            return masked.image, None
+            return masked.image, None, None
         masked, person_lut = self._relight(masked, t, blended=cfg.background.kind != "none")
         assert masked.alpha is not None  # the light keeps the alpha
         if cfg.background.kind == "none" and not framing:  # the mask was for the light only
-            return masked.image, None
+            return masked.image, None, None
         if framing:
             done = self._framer.compose(
                 self._compositor, masked.image, masked.alpha, t,
                 frame_half=masked.frame_half, alpha_half=masked.alpha_half, out=out,
                 fixed_background=cfg.background.kind in FIXED, person_lut=person_lut)
-            return done.image, done.alpha
+            return done.image, done.alpha, done.crop
         if self._framer.state.on_air:
             self._framer.reset()  # switched off: next time it frames afresh
         return self._compositor.compose(masked.image, masked.alpha,
                                         frame_half=masked.frame_half,
                                         alpha_half=masked.alpha_half, out=out,
-                                        person_lut=person_lut), masked.alpha
+                                        person_lut=person_lut), masked.alpha, None
 
     def _relight(self, masked: Masked, t: float, blended: bool
                  ) -> tuple[Masked, np.ndarray | None]:
