@@ -7,6 +7,8 @@ draws one frame and POSTs what it saw back to the server:
     {"label": "vbg", "settings": {...}, "size": [w, h], "meanRGB": [r, g, b],
      "grid": [[[r, g, b] x 8] x 8],            # mean colour of an 8x8 grid of blocks, row major
      "firstFrameMs": ms,                        # getUserMedia called -> first frame painted
+     "trackState": "live", "muted": false,      # the track when the frame was drawn
+     "endedMs": ms, "mutes": n,                 # only if the track ended / was muted
      "attempts": n, "retriedMs": ms, "firstError": "Name: message",
      "devicesBefore": [...], "devicesAfter": [...], "error": "Name: message"}
 
@@ -96,6 +98,10 @@ async function probe() {
     }
     out.retriedMs = Math.round(t0 - tFirst);
     const t = s.getVideoTracks()[0];
+    // What the track went through while it was read: a track that ends shows a 2x2 black
+    // frame in Chromium, so the size alone can't say why a read failed.
+    t.addEventListener('ended', () => { out.endedMs = Math.round(performance.now() - t0); });
+    t.addEventListener('mute', () => { out.mutes = (out.mutes || 0) + 1; });
     out.label = t.label; const st = t.getSettings();
     out.settings = {width: st.width, height: st.height, frameRate: st.frameRate};
     const v = document.getElementById('v');
@@ -106,6 +112,7 @@ async function probe() {
     v.srcObject = s; await v.play();
     out.firstFrameMs = Math.round((await first) - t0);
     await new Promise(r => setTimeout(r, 1500));
+    out.trackState = t.readyState; out.muted = t.muted;
     const c = document.getElementById('c'); const w = v.videoWidth, h = v.videoHeight;
     c.width = w; c.height = h;
     const g = c.getContext('2d', {willReadFrequently: true}); g.drawImage(v, 0, 0);

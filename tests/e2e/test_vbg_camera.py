@@ -131,17 +131,39 @@ def test_chromium_then_firefox_then_chromium_each_read_the_composite(pw_session)
     # wake-up is tested above with a consumer that reads until the person is there.
     v = Vbg(pw_session, "--keep-camera-on")
     try:
+        # vbg warm (the person composited) before the first browser opens it: this test is
+        # about each browser in turn reading the composite. In one CI run (stop 27) the first
+        # Chromium got a track that had ended (2x2, the size Chromium shows for an ended
+        # track) right after vbg started on a loaded machine; the results now say so
+        # (trackState, endedMs) with the browser's log, should it come back.
+        warm = gst_frames(pw_session, v.node, n=60, timeout=30)
+        assert frame_shows_composite(warm[-1]), v.log()
         results = [read_with_chromium(pw_session, "chromium.1"),
                    read_with_firefox(pw_session, "firefox.2"),
                    read_with_chromium(pw_session, "chromium.3")]
+        vbg_log = v.log()
     finally:
         pw_session.stop(v.proc)
     for r in results:
-        assert "error" not in r, r
-        assert r["label"] == "vbg" and r["size"] == [W, H], r
+        why = read_failure(r, vbg_log)
+        assert "error" not in r, why
+        assert r["trackState"] == "live" and "endedMs" not in r, why
+        assert r["label"] == "vbg" and r["size"] == [W, H], why
         grid = r["grid"]
-        assert green(grid[0][7]) and green(grid[1][7]), r   # the wall: green
-        assert grid[2][3][0] > 120 and not green(grid[2][3]), r  # her face: the person
+        assert green(grid[0][7]) and green(grid[1][7]), why   # the wall: green
+        assert grid[2][3][0] > 120 and not green(grid[2][3]), why  # her face: the person
+
+
+def read_failure(result: dict, vbg_log: str) -> str:
+    """Everything a failed browser read leaves to go on: the whole result (which browser,
+    the track's state), the tail of the browser's own log and vbg's log."""
+    import json
+    from pathlib import Path
+
+    log = Path(result.get("log", ""))
+    browser = log.read_text(errors="replace")[-3000:] if log.is_file() else "(no log)"
+    return (f"{json.dumps(result)}\n--- {result.get('tag')} log tail:\n{browser}"
+            f"\n--- vbg log:\n{vbg_log}")
 
 
 def test_doctor_sees_the_daemon_the_node_and_the_portal(pw_session, vbg) -> None:
