@@ -462,3 +462,50 @@ def test_the_person_lut_is_the_blend_of_the_frame_looked_up(spec: str, lut: np.n
     room = alpha == 0
     assert np.array_equal(got[room], expected[room])
     assert not np.array_equal(got[alpha == 255], frame[alpha == 255])  # it did light them
+
+
+class _CountingForeground:
+    """A foreground estimator that brightens the soft band by 40 and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, frame: np.ndarray, alpha: np.ndarray, out: np.ndarray,
+                 box: tuple[slice, slice]) -> np.ndarray:
+        self.calls += 1
+        np.copyto(out[box], frame[box])
+        soft = (alpha > 0) & (alpha < 255)
+        out[soft] = cv2.add(frame[soft], 40).reshape(-1, 3)
+        return out
+
+
+@pytest.mark.parametrize("spec", ["color:#00FF00", "image"])
+def test_a_frame_that_holds_the_estimate_is_not_estimated_again(spec: str,
+                                                                image_path: str) -> None:
+    cfg = (BackgroundConfig(kind="image", path=image_path) if spec == "image"
+           else BackgroundConfig.parse(spec))
+    frame, alpha = _frame(), _soft_mask()
+    estimator = _CountingForeground()
+    comp = Compositor(cfg, foreground=estimator)
+    want = comp.compose(frame, alpha).copy()
+    assert estimator.calls == 1
+    estimate = estimator(frame, alpha, np.empty_like(frame), (slice(0, H), slice(0, W)))
+    got = comp.compose(estimate, alpha, foreground_estimated=True)
+    assert estimator.calls == 2  # only the call above: compose made none
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("spec", ["color:#00FF00", "image"])
+def test_the_frame_is_not_read_outside_the_person_box(spec: str, image_path: str) -> None:
+    # The framer scales up only this box of the camera picture: what lies outside it must not
+    # reach the composite.
+    cfg = (BackgroundConfig(kind="image", path=image_path) if spec == "image"
+           else BackgroundConfig.parse(spec))
+    frame, alpha = _frame(), _soft_mask()
+    comp = Compositor(cfg)
+    rows, cols = comp.person_box(alpha)
+    assert 0 < rows.stop - rows.start < H or 0 < cols.stop - cols.start < W
+    want = comp.compose(frame, alpha).copy()
+    garbage = np.full_like(frame, 255)
+    garbage[rows, cols] = frame[rows, cols]
+    np.testing.assert_array_equal(comp.compose(garbage, alpha), want)

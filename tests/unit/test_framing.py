@@ -293,6 +293,40 @@ def test_blending_inside_the_crop_matches_blending_after_it(background, mirror):
     assert diff.mean() < (1.0 if background.startswith("color") else 4.0)
 
 
+@pytest.mark.parametrize("estimator", [False, True])
+def test_an_image_background_framed_matches_scaling_up_then_blending(tmp_path, estimator):
+    # The framer estimates the person's colour on the camera's own pixels and scales up only
+    # the person's box; the reference scales the whole frame and alpha up first and composes
+    # at full size. Up to resampling the same picture; where nobody is, the picture exactly.
+    from vbg.compositor import Compositor
+    from vbg.config import BackgroundConfig
+    from vbg.matting.foreground import FastForeground
+
+    picture = np.random.default_rng(7).integers(0, 255, (360, 640, 3), np.uint8)
+    path = tmp_path / "bg.png"
+    cv2.imwrite(str(path), picture)
+    image, alpha = _scene()
+    bg = BackgroundConfig.parse(f"image:{path}")
+
+    def compositor():
+        return Compositor(bg, foreground=FastForeground() if estimator else None)
+
+    fast, slow = Framer(), Framer()
+    with_crop, full_size = compositor(), compositor()
+    for t in (0.0, 1 / 30):
+        got = fast.compose(with_crop, image, alpha, t, fixed_background=True)
+        framed = slow(image, alpha, t)
+        want = full_size.compose(framed.image, framed.alpha).copy()
+    assert got.crop == framed.crop and got.crop.size < 1.0
+    np.testing.assert_array_equal(got.alpha, framed.alpha)
+    outside = framed.alpha == 0
+    assert outside.any() and (framed.alpha == 255).any()
+    np.testing.assert_array_equal(got.image[outside], picture[outside])
+    diff = np.abs(got.image.astype(int) - want.astype(int))
+    assert diff[framed.alpha > 0].mean() < 1.5
+    assert diff.max() < 40
+
+
 @pytest.mark.parametrize("background", ["color:#00FF00", "blur:5"])
 def test_a_mirrored_frame_is_framed_as_the_mirror_image(background):
     # The pipeline mirrors the camera frame before the framer sees it (the framer does not

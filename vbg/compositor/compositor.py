@@ -119,6 +119,7 @@ class Compositor:
         alpha_half: np.ndarray | None = None,
         out: np.ndarray | None = None,
         person_lut: np.ndarray | None = None,
+        foreground_estimated: bool = False,
     ) -> np.ndarray:
         """Blend the person over the background; see the class doc for who owns the result.
 
@@ -142,6 +143,11 @@ class Compositor:
         is never written). The room is not relit: the blur draws it
         from the frame as it came, and pixels with alpha 0 show the background. Ignored for
         kind ``none``, where nothing is blended.
+
+        ``foreground_estimated``: ``frame`` already holds the ``foreground`` estimator's output
+        inside :meth:`person_box` (the framer estimates at the camera's own resolution before
+        it scales the picture up): the estimate is not made again. Outside that box ``frame``
+        is never read for colour, image and video backgrounds.
         """
         with self._lock:
             bufs = self._buffers(frame)
@@ -173,9 +179,8 @@ class Compositor:
                 box = person_box(small, factor, bufs.shape)
             else:
                 self._backdrop.draw(size, out=out)
-                small = self._box_pyr.build(alpha, _BOX_HALVINGS, alpha_half)[-1]
-                box = person_box(small, 2**_BOX_HALVINGS, bufs.shape)
-                if self._foreground is not None:
+                box = self._person_box(alpha, alpha_half)
+                if self._foreground is not None and not foreground_estimated:
                     # Not for blur: there the room behind the edge is the (blurred) room
                     # itself, so its colour in the edge does not glow, and the estimate's cost
                     # is better saved. Only the box: nothing outside it is blended.
@@ -194,6 +199,25 @@ class Compositor:
             if cfg.light_wrap > 0.0:
                 return self._compose_wrapped(frame, alpha, bufs, size, box, out)
             return blend(frame, out, alpha, bufs, out, box)
+
+    def _person_box(self, alpha: np.ndarray,
+                    alpha_half: np.ndarray | None) -> tuple[slice, slice]:
+        small = self._box_pyr.build(alpha, _BOX_HALVINGS, alpha_half)[-1]
+        return person_box(small, 2**_BOX_HALVINGS, (alpha.shape[0], alpha.shape[1]))
+
+    def person_box(self, alpha: np.ndarray,
+                   alpha_half: np.ndarray | None = None) -> tuple[slice, slice]:
+        """The rows and columns that :meth:`compose` blends for a colour, image or video
+        background, given the same ``alpha`` and ``alpha_half``: outside them alpha is 0 (see
+        ``vbg.compositor.blend.person_box``) and the frame is not read."""
+        with self._lock:
+            return self._person_box(alpha, alpha_half)
+
+    @property
+    def foreground(self) -> ForegroundFn | None:
+        """The foreground-colour estimator given at construction (None: the frame's own
+        colours are blended)."""
+        return self._foreground
 
     @staticmethod
     def _relit(frame: np.ndarray, lut: np.ndarray, bufs: Buffers,

@@ -2,17 +2,21 @@
 
 :class:`Framer` reads the person's box from the *full* frame's alpha (so the crop never
 changes the box that moves it), asks :func:`~vbg.framing.operator.step` where the crop goes,
-and warps the frame and the alpha into its own buffers at the frame's size. The half-size
-copies the engine made show the uncropped frame, so a cropped frame goes on without them and
-the compositor makes its own (exact halvings: its banded blend relies on that; warping the
-halves would cost as much and only approximate them).
+and scales the crop of the frame and the alpha up to the frame's size, in its own buffers.
+The half-size copies the engine made show the uncropped frame, so a cropped frame goes on
+without them and the compositor makes its own (exact halvings: its banded blend relies on
+that; warping the halves would cost as much and only approximate them).
 
-The compositor then blends as usual: a colour, image or video background fills the output and
-stays put; a blurred background is the cropped room, so it pans with the camera.
+Where the blend happens depends on the background (:meth:`Framer.compose`): a colour or
+blurred one is blended at the crop's own resolution and the composite scaled up once (a
+blurred background is the cropped room, so it pans with the camera); an image or video one
+must stay sharp and put, so the person's colour is estimated at the crop's resolution, only
+the person's box is scaled up, and it is blended over the background at full size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,14 +31,25 @@ FIXED = ("image", "video")
 ROI_STEP = 32  # the blended region's size is a multiple of this: few re-allocations in a zoom
 ROI_MARGIN = 2  # pixels around the crop inside the blended region (bilinear reads a neighbour)
 
+# The compositor's foreground estimator, (frame, alpha, out, box) -> out: vbg.compositor's
+# ForegroundFn, spelled out here because framing and compositing are sibling components.
+Estimator = Callable[[np.ndarray, np.ndarray, np.ndarray, tuple[slice, slice]], np.ndarray]
+
 
 class Composes(Protocol):
     """What :meth:`Framer.compose` needs of a compositor (:class:`vbg.compositor.Compositor`)."""
 
+    @property
+    def foreground(self) -> Estimator | None: ...
+
+    def person_box(self, alpha: np.ndarray,
+                   alpha_half: np.ndarray | None = None) -> tuple[slice, slice]: ...
+
     def compose(self, frame: np.ndarray, alpha: np.ndarray, *,
                 frame_half: np.ndarray | None = None, alpha_half: np.ndarray | None = None,
                 out: np.ndarray | None = None,
-                person_lut: np.ndarray | None = None) -> np.ndarray: ...
+                person_lut: np.ndarray | None = None,
+                foreground_estimated: bool = False) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +125,8 @@ class Framer:
         own resolution, in the part of the frame around the crop, and the finished composite
         is scaled to the frame's size once: at 1.6x that blends 39 % of the pixels, so framing
         costs less than the blend it saves (docs/benchmarks.md). An image or video background
-        (``fixed_background``) must stay sharp and put: the frame and alpha are scaled first
-        and blended over it at full size.
+        (``fixed_background``) must stay sharp and put: the person is scaled up and blended
+        over it at full size (see :meth:`_compose_fixed`).
         """
         crop = self._advance(alpha, t)
         if crop.is_full:
@@ -119,22 +134,16 @@ class Framer:
                 image, alpha, frame_half=frame_half, alpha_half=alpha_half, out=out,
                 person_lut=person_lut), alpha, crop)
         framed_alpha = self._warp("alpha", alpha)
-        if fixed_background:
-            # The framed alpha's exact 2x area halving lets the compositor take its banded
-            # blend (a large, zoomed-in person: copy the interior, blend the edges).
-            h, w = framed_alpha.shape
-            alpha_half = self._buffer("alpha_half", (h // 2, w // 2))
-            cv2.resize(framed_alpha, (w // 2, h // 2), dst=alpha_half,
-                       interpolation=cv2.INTER_AREA)
-            composite = compositor.compose(self._warp("image", image), framed_alpha,
-                                           alpha_half=alpha_half, out=out,
-                                           person_lut=person_lut)
-            return FramedComposite(composite, framed_alpha, crop)
         h, w = alpha.shape
         x0, y0, cw, ch = crop.pixels(w, h)
         rx, rw = _span(x0, cw, w)
         ry, rh = _span(y0, ch, h)
         rows, cols = slice(ry, ry + rh), slice(rx, rx + rw)
+        if fixed_background:
+            composite = self._compose_fixed(compositor, image[rows, cols], alpha[rows, cols],
+                                            (x0 - rx, y0 - ry, cw, ch), framed_alpha, out,
+                                            person_lut)
+            return FramedComposite(composite, framed_alpha, crop)
         # Even-aligned: the halves' slice is exactly the halving of the region.
         hrows, hcols = slice(ry // 2, (ry + rh) // 2), slice(rx // 2, (rx + rw) // 2)
         region = self._buffer("region", (rh, rw, 3))
@@ -147,6 +156,38 @@ class Framer:
         self._scale(blended, x0 - rx, y0 - ry, cw, ch, target)
         return FramedComposite(target, framed_alpha, crop)
 
+    def _compose_fixed(self, compositor: Composes, region: np.ndarray,
+                       region_alpha: np.ndarray, rect: tuple[float, float, float, float],
+                       framed_alpha: np.ndarray, out: np.ndarray | None,
+                       person_lut: np.ndarray | None) -> np.ndarray:
+        """The person in ``region`` (the part of the camera frame around the crop; ``rect``:
+        the crop inside it) scaled up and blended over a fixed background at full size.
+
+        The foreground colour is estimated on the region, at the camera's own resolution (at
+        1.75x a third of the pixels, and the scaled-up picture has no more detail), and only
+        the person's box of the output is scaled up: the compositor reads nothing else, and
+        the background stays as sharp as without framing.
+        """
+        fg = region
+        estimate = compositor.foreground
+        if estimate is not None:
+            rh, rw = region_alpha.shape
+            fg = estimate(region, region_alpha, self._buffer("estimate", (rh, rw, 3)),
+                          (slice(0, rh), slice(0, rw)))
+        # The framed alpha's exact 2x area halving lets the compositor take its banded blend
+        # (a large, zoomed-in person: copy the interior, blend the edges).
+        h, w = framed_alpha.shape
+        alpha_half = self._buffer("alpha_half", (h // 2, w // 2))
+        cv2.resize(framed_alpha, (w // 2, h // 2), dst=alpha_half, interpolation=cv2.INTER_AREA)
+        rows, cols = compositor.person_box(framed_alpha, alpha_half)
+        framed = self._buffer("image", (h, w, 3))
+        if rows.stop > rows.start and cols.stop > cols.start:
+            x0, y0, cw, ch = rect
+            self._scale(fg, x0, y0, cw, ch, framed[rows, cols], (w, h), (cols.start, rows.start))
+        return compositor.compose(framed, framed_alpha, alpha_half=alpha_half, out=out,
+                                  person_lut=person_lut,
+                                  foreground_estimated=estimate is not None)
+
     def _buffer(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         buf = self._bufs.get(name)
         if buf is None or buf.shape != shape:
@@ -155,12 +196,16 @@ class Framer:
 
     @staticmethod
     def _scale(src: np.ndarray, x0: float, y0: float, cw: float, ch: float,
-               dst: np.ndarray) -> None:
-        """The rectangle (x0, y0, cw, ch) of ``src`` scaled to fill ``dst``, sub-pixel (a slow
-        pan glides instead of stepping whole pixels)."""
+               dst: np.ndarray, size: tuple[int, int] | None = None,
+               at: tuple[int, int] = (0, 0)) -> None:
+        """The rectangle (x0, y0, cw, ch) of ``src`` scaled to fill a picture of ``size``
+        (width, height; default ``dst``'s), sub-pixel (a slow pan glides instead of stepping
+        whole pixels). ``dst`` is the part of that picture whose top-left corner is ``at``
+        (x, y): only that part is computed."""
         dh, dw = dst.shape[:2]
-        kx, ky = dw / cw, dh / ch
-        matrix = np.array([[kx, 0.0, -kx * x0], [0.0, ky, -ky * y0]])
+        fw, fh = size if size is not None else (dw, dh)
+        kx, ky = fw / cw, fh / ch
+        matrix = np.array([[kx, 0.0, -kx * x0 - at[0]], [0.0, ky, -ky * y0 - at[1]]])
         cv2.warpAffine(src, matrix, (dw, dh), dst=dst, flags=cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_REPLICATE)
 
