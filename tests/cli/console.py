@@ -18,3 +18,23 @@ def one_sentence(err: str) -> str:
     assert len(lines) == 1, err
     assert "Traceback" not in err
     return lines[0]
+
+
+def parser_error(capsys, *argv: str) -> str:
+    """Run ``vbg ARGV...``, which the argument parser must refuse (exit status 2, no
+    traceback); its one ``error:`` line."""
+    import pytest
+
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1, err
+    return errors[0]
+
+
+# Light options the commands refuse in one sentence (test_light_cli, test_light_image_cli).
+BAD_LIGHT_OPTIONS = [("--light", "bright"), ("--light-match", "2"), ("--light-match", "-1"),
+                     ("--light-match", "nan")]

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from tests.conftest import require_shared
-from tests.pipeline.composites import GREEN, record_composites
+from tests.pipeline.composites import GREEN, record_composites, switch_while_running
 from tests.waiting import WAIT_S, until
 from vbg.app.session_pipeline import LivePipeline
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
@@ -50,22 +50,11 @@ def test_framed_she_sits_near_the_middle_of_what_apps_receive(recording_backend)
 
 
 def test_framing_is_switched_while_running_without_reopening_the_camera(recording_backend):
-    errors: list[Exception] = []
     cfg = config("off")
-    pipe = Pipeline(cfg, on_error=errors.append)
-    pipe.start()
-    try:
-        cam = recording_backend.last()
-        until(lambda: len(cam.recorded()[0]) >= 20, timeout=3 * WAIT_S)
-        pipe.apply(replace(cfg, output=replace(cfg.output, framing="auto")))
-        start = len(cam.recorded()[0])
-        until(lambda: len(cam.recorded()[0]) >= start + 30, timeout=3 * WAIT_S)
-        assert pipe.stage_samples("framing+composite"), "the framing stage never ran"
-        assert cam.close_calls == 0 and recording_backend.last() is cam
-    finally:
-        pipe.stop()
-    assert not errors
-    frames = [f for f in cam.recorded()[0] if not np.all(f == GREEN)]
+    recorded = switch_while_running(recording_backend, cfg,
+                                    replace(cfg, output=replace(cfg.output, framing="auto")),
+                                    "framing+composite", before=20, after=30)
+    frames = [f for f in recorded if not np.all(f == GREEN)]
     before, after = centre_offsets(frames[:15]), centre_offsets(frames[-10:])
     assert np.median(after) < np.median(before)
 

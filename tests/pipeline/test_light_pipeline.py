@@ -16,11 +16,15 @@ import pytest
 import vbg.pipeline.process_stage
 from tests.conftest import require_shared
 from tests.media import BITS, CELL, DARKEN, decode_video, read_stamp, stamp, write_clip
-from tests.pipeline.composites import GREEN, record_composites
-from tests.waiting import WAIT_S, until
+from tests.pipeline.composites import (
+    GREEN,
+    record_composites,
+    run_recorded,
+    switch_while_running,
+)
 from vbg.config import AppConfig, BackgroundConfig, CaptureConfig, OutputConfig
 from vbg.matting.engine import MaskEngine
-from vbg.pipeline import Pipeline, SinkSet
+from vbg.pipeline import SinkSet
 
 
 @pytest.fixture(scope="module")
@@ -74,21 +78,10 @@ def test_light_auto_brightens_the_person_apps_receive(recording_backend, dark_cl
 
 def test_light_is_switched_on_while_running_without_reopening_the_camera(recording_backend,
                                                                         dark_clip):
-    errors: list[Exception] = []
     cfg = config(dark_clip, "off")
-    pipe = Pipeline(cfg, on_error=errors.append)
-    pipe.start()
-    try:
-        cam = recording_backend.last()
-        until(lambda: len(cam.recorded()[0]) >= 10, timeout=3 * WAIT_S)
-        pipe.apply(replace(cfg, output=replace(cfg.output, light="auto")))
-        start = len(cam.recorded()[0])
-        until(lambda: len(cam.recorded()[0]) >= start + 15, timeout=3 * WAIT_S)
-        assert pipe.stage_samples("light"), "the light never ran"
-        assert cam.close_calls == 0 and recording_backend.last() is cam
-    finally:
-        pipe.stop()
-    assert not errors
+    switch_while_running(recording_backend, cfg,
+                         replace(cfg, output=replace(cfg.output, light="auto")), "light",
+                         before=10, after=15)
 
 
 # --- the room is never relit -------------------------------------------------------------------
@@ -143,16 +136,8 @@ def run_noting(recording_backend, cfg: AppConfig, monkeypatch, frames: int = 25)
 
     monkeypatch.setattr(MaskEngine, "process", noting_process)
     monkeypatch.setattr(SinkSet, "send", noting_send)
-    errors: list[Exception] = []
-    pipe = Pipeline(cfg, on_error=errors.append, max_frames=frames)
-    pipe.start()
-    try:
-        assert pipe.wait(60), "the pipeline did not produce the frames in time"
-    finally:
-        pipe.stop()
-    assert not errors
+    received = run_recorded(recording_backend, cfg, frames)
     # What apps received is what was handed to the outputs.
-    received, _ = recording_backend.last().recorded()
     assert len(received) == len(sent)
     assert all(np.array_equal(r, s) for r, (s, _) in zip(received, sent, strict=True))
     return seen, sent
