@@ -124,6 +124,40 @@ def test_the_lift_is_limited() -> None:
     assert out[300, 320] == pytest.approx([4 * 10] * 3, abs=1)
 
 
+def _lit_face_under_dark_hair() -> tuple[np.ndarray, np.ndarray]:
+    """A person of 20 levels (black hair, a hat, a dark coat) whose face, a fifth of the face
+    band, is lit at 150: the meter's key is dim, the band's top is not."""
+    frame, alpha = scene_frame((20, 20, 20))
+    frame[120:150, 300:340] = 150
+    return frame, alpha
+
+
+def test_the_meter_reads_the_top_of_the_face_band() -> None:
+    frame, alpha = _lit_face_under_dark_hair()
+    s = measure_person(frame, alpha)
+    assert s is not None and s.face_top is not None
+    assert s.face_top * 255 == pytest.approx(150, abs=2)
+    assert s.key * 255 < 40  # dim enough to engage the correction
+
+
+def test_a_lit_face_is_lifted_no_higher_than_the_ceiling() -> None:
+    # Black hair or a hat fool the key; the lift then stops where the face band's top (its
+    # brightest tenth: the lit face) reaches the ceiling, a well-lit face's brightness.
+    frame, alpha = _lit_face_under_dark_hair()
+    capped = run(Relighter(), frame, alpha, 4.0)
+    uncapped = run(Relighter(replace(P, ceiling=1.0)), frame, alpha, 4.0)
+    assert uncapped[135, 320, 0] > P.ceiling * 255 + 10  # without it the face washes out
+    assert capped[135, 320, 0] <= round(P.ceiling * 255) + 1
+    assert 20 < capped[300, 320, 0] < uncapped[300, 320, 0]  # a smaller lift, not none
+
+
+def test_a_face_whose_top_is_already_bright_is_not_lifted() -> None:
+    frame, alpha = scene_frame((20, 20, 20))
+    frame[110:150, 295:345] = 200  # the top of the band past the ceiling already
+    out = run(Relighter(), frame, alpha, 4.0)
+    assert np.array_equal(out, frame)
+
+
 def test_a_well_lit_person_is_left_exactly_as_they_are() -> None:
     frame, alpha = scene_frame((120, 110, 100))
     out = run(Relighter(), frame, alpha, 2.0)

@@ -12,8 +12,10 @@ it the correction engages and stays until the key is back above ``release`` (hys
 that hovers at the edge does not switch it on and off). While engaged the aim is the curve
 (vbg.light.curve) whose gamma brings the face's key to ``target``, never lifting it more than
 ``max_lift`` stops, with the highlights stretched so the person's 99th percentile reaches
-``white`` (at most ``max_stretch`` stops). The gamma fit is exact for the key: a power maps a
-log-average to the same power of it.
+``white`` (at most ``max_stretch`` stops), and never so far that the top of the face band
+(its 90th percentile) passes ``ceiling``: a face that is lit while black hair, a hat or
+sunglasses fool the meter gets a small lift, not a washed-out one (docs/quality.md). The gamma
+fit is exact for the key: a power maps a log-average to the same power of it.
 
 **Matching** (``strength`` > 0 and a background picture): the person's colour temperature (the
 log ratio of red to blue, linear light) and brightness (the whole corrected person's key against
@@ -58,6 +60,7 @@ class LightParams:
     engage: float = 40 / 255    # correct only below this key (the dead band's edge) ...
     release: float = 48 / 255   # ... until it is back above this
     max_lift: float = 2.0       # stops at the face's key (4× at most)
+    ceiling: float = 0.70       # the face band's 90th percentile is lifted no higher than this
     white: float = 0.96         # the person's 99th percentile is stretched up to this ...
     max_stretch: float = 0.32   # ... by at most this many stops (white point ≥ 0.8)
     slope: float = 4.0          # the curve is never steeper than this (noise in the shadows)
@@ -80,7 +83,7 @@ class LightParams:
             raise ValueError("settle_s, max_rate and meter_s must be above 0.")
         if (self.max_lift < 0.0 or self.max_stretch < 0.0 or self.dead_zone < 0.0
                 or self.max_warm < 0.0 or self.max_level < 0.0 or self.slope < 1.0
-                or not 0.0 < self.white <= 1.0):
+                or not 0.0 < self.white <= 1.0 or not 0.0 < self.ceiling <= 1.0):
             raise ValueError("light limits out of range.")
 
 
@@ -104,6 +107,7 @@ class LightState:
     level: Axis = Axis()      # log2 of the brightness gain (linear light)
     key: float | None = None  # metered face key, log2 of the share of 255
     high: float | None = None  # metered 99th percentile, log2
+    top: float | None = None   # metered top of the face band (90th percentile), log2
     engaged: bool = False
     on_air: bool = False      # a person was seen since the reset
 
@@ -121,10 +125,15 @@ def _gains(warm: float, level: float) -> tuple[float, float, float]:
     return b / norm, g / norm, r / norm
 
 
-def fit(key: float, high: float, params: LightParams) -> tuple[float, float]:
+def fit(key: float, high: float, params: LightParams,
+        top: float | None = None) -> tuple[float, float]:
     """(lift, stretch) in stops that bring a face of ``key`` to ``params.target`` and the
-    highlights ``high`` to ``params.white``, within the limits."""
+    highlights ``high`` to ``params.white``, within the limits; with the face band's ``top``
+    (90th percentile) known, neither the stretch nor the lift takes that top past
+    ``params.ceiling`` (a top there already: no correction)."""
     white = min(1.0, max(2.0 ** -params.max_stretch, high / params.white))
+    if top is not None:  # the stretch alone must not take the top past the ceiling either
+        white = max(white, min(1.0, top / params.ceiling))
     stretch = -math.log2(white)
     base = math.log(key / white)  # the key after the stretch, log; < 0
     if base >= math.log(params.target):
@@ -133,7 +142,13 @@ def fit(key: float, high: float, params: LightParams) -> tuple[float, float]:
     limit = math.log(key) + params.max_lift * math.log(2.0)  # out ≤ key · 2^max_lift
     if limit < 0.0:
         gamma = max(gamma, limit / base)
-    return -math.log2(gamma), stretch
+    if top is not None:
+        x = min(top / white, 1.0)
+        if x >= params.ceiling:
+            gamma = 1.0
+        elif x > 0.0:
+            gamma = max(gamma, math.log(params.ceiling) / math.log(x))
+    return -math.log2(min(gamma, 1.0)), stretch
 
 
 def _ease(axis: Axis, dt: float, omega: float, vmax: float) -> Axis:
@@ -182,17 +197,20 @@ def step(stats: PersonStats | None, state: LightState, dt: float,
     """
     dt = min(max(dt, 0.0), 0.5)  # a stall (a slow frame, a debugger) is not a long glide
     lift, stretch, warm, level = state.lift, state.stretch, state.warm, state.level
-    key, high, engaged = state.key, state.high, state.engaged
+    key, high, top, engaged = state.key, state.high, state.top, state.engaged
     if stats is not None:
         key = _meter(key, stats.key, dt, params.meter_s)
         high = _meter(high, stats.highlight, dt, params.meter_s)
+        if stats.face_top is not None:
+            top = _meter(top, stats.face_top, dt, params.meter_s)
         if engaged and key > math.log2(params.release):
             engaged = False
         elif not engaged and key < math.log2(params.engage):
             engaged = True
         want_lift = want_stretch = 0.0
         if params.low_light and engaged:
-            want_lift, want_stretch = fit(2.0 ** key, 2.0 ** high, params)
+            want_lift, want_stretch = fit(2.0 ** key, 2.0 ** high, params,
+                                          None if top is None else 2.0 ** top)
         lift = _reaim(lift, want_lift, params.dead_zone)
         stretch = _reaim(stretch, want_stretch, params.dead_zone)
         want_warm = want_level = 0.0
@@ -210,7 +228,7 @@ def step(stats: PersonStats | None, state: LightState, dt: float,
         omega = 5.8 / params.settle_s  # critically damped: within 2 % after 5.8 / omega
         lift, stretch, warm, level = (_ease(a, dt, omega, params.max_rate)
                                       for a in (lift, stretch, warm, level))
-    new = LightState(lift, stretch, warm, level, key, high, engaged,
+    new = LightState(lift, stretch, warm, level, key, high, top, engaged,
                      state.on_air or stats is not None)
     return new.curve(params), new
 

@@ -4,13 +4,15 @@ The person's **exposure** is read on the face, where a viewer looks and where cl
 count: the top of the person's mask, a band as tall as 1.3 head widths (the mean width of the
 mask's top 15 %), at most 40 % of the person's height. Its *log-average* luminance (the key, as
 photographers' meters and Reinhard's tone mapping use it) is what a gamma maps exactly:
-``key(x^g) = key(x)^g``. A figure too small for a face band (under ``MIN_FACE_WEIGHT`` of person
-in it) is metered on the whole person. The **highlights** are the person's 99th percentile of
-luminance; the whole person's key is what matching compares with the background's (like with
-like: a face is darker than most backgrounds); the **colour** is the mean linear-light BGR of
-the person's well-exposed pixels (luma neither near black, where noise rules, nor near
-clipping), so the colour temperature is read from light, not from noise or from a blown-out
-shirt.
+``key(x^g) = key(x)^g``. The band's 90th percentile (its *top*) is the brightest the face
+really is: a face that is lit while hair, a hat or sunglasses darken its band has a bright top,
+a face in a dim room a dim one. A figure too small for a face band (under ``MIN_FACE_WEIGHT``
+of person in it) is metered on the whole person. The **highlights** are the person's 99th
+percentile of luminance; the whole person's key is what matching compares with the background's
+(like with like: a face is darker than most backgrounds); the **colour** is the mean
+linear-light BGR of the person's well-exposed pixels (luma neither near black, where noise
+rules, nor near clipping), so the colour temperature is read from light, not from noise or from
+a blown-out shirt.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class PersonStats:
     highlight: float                         # 99th percentile of the person's luminance
     colour: tuple[float, float, float] | None  # mean linear-light B, G, R (well exposed)
     share: float                             # the person's share of the picture (alpha mean)
+    face_top: float | None = None            # 90th percentile of the face band's luminance
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,12 @@ def face_rows(person: np.ndarray) -> slice | None:
     head = float(top.sum(axis=1).mean())
     band = min(max(1, round(1.3 * head)), max(1, math.ceil(0.4 * height)))
     return slice(y0, y0 + band)
+
+
+def _percentile(luma: np.ndarray, weight: np.ndarray, q: float) -> float:
+    """The weighted ``q`` quantile (0..1) of uint8 ``luma``, as a share of 255."""
+    hist = np.bincount(luma.ravel(), weights=weight.ravel(), minlength=256)
+    return min(float(np.searchsorted(np.cumsum(hist), q * float(hist.sum()))) / 255.0, 1.0)
 
 
 def _key(luma: np.ndarray, weight: np.ndarray) -> float:
@@ -106,14 +115,13 @@ def measure_person(sample: np.ndarray, alpha: np.ndarray, *, colour: bool = True
     key_luma, key_weight = luma, weight
     if face is not None and float(weight[face].sum()) >= MIN_FACE_WEIGHT * 255.0:
         key_luma, key_weight = luma[face], weight[face]
-    hist = np.bincount(luma.ravel(), weights=weight.ravel(), minlength=256)
-    highlight = float(np.searchsorted(np.cumsum(hist), 0.99 * total)) / 255.0
     return PersonStats(
         key=_key(key_luma, key_weight),
         person_key=_key(luma, weight),
-        highlight=min(highlight, 1.0),
+        highlight=_percentile(luma, weight, 0.99),
         colour=_colour(sample, luma, weight) if colour else None,
         share=total / (255.0 * alpha.size),
+        face_top=_percentile(key_luma, key_weight, 0.90),
     )
 
 
