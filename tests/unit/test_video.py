@@ -178,3 +178,23 @@ def test_really_full_disk_removes_everything(clip, tmp_path):
         with pytest.raises(OutputError, match="disk is full"):
             run_video(prepare(VideoJob(clip, disk / "out.mp4")))
         assert [p.name for p in disk.iterdir()] == ["filler"]
+
+
+@pytest.mark.parametrize(("spec", "estimated"), [("color:#00FF00", True), ("blur:5", False)])
+def test_the_soft_edge_gets_the_persons_own_colour_as_live(clip, tmp_path, monkeypatch, spec,
+                                                           estimated):
+    # As the live camera blends it: the room's colour is taken out of the person's soft edge
+    # over a colour, image or video background (not over blur, where the room is the room).
+    from vbg.matting import foreground
+
+    calls: list[tuple[int, int]] = []
+    estimate = foreground.FastForeground.__call__
+
+    def noting(self, frame, alpha, out, box=None):  # noqa: ANN001, ANN202
+        calls.append(frame.shape[:2])
+        return estimate(self, frame, alpha, out, box)
+
+    monkeypatch.setattr(foreground.FastForeground, "__call__", noting)
+    job = VideoJob(clip, tmp_path / "out.mp4", None, background=BackgroundConfig.parse(spec))
+    assert run_video(prepare(job)).frames == FRAMES
+    assert len(calls) == (FRAMES if estimated else 0)

@@ -37,6 +37,7 @@ from vbg.light.live import Lighting
 from vbg.light.measure import SceneStats
 from vbg.light.report import LightMeter, LightSummary
 from vbg.matting.engine import MaskEngine
+from vbg.matting.foreground import FastForeground
 from vbg.matting.registry import load_model
 from vbg.sinks.file import check_destination
 from vbg.sinks.media import MASK_EXTENSIONS, MediaWriter, finish_together, output_kind
@@ -185,7 +186,9 @@ def run_video(prepared: PreparedJob, progress: ProgressCallback | None = None,
             mc = job.matting
             engine = MaskEngine(load_model(mc.model, mc.threads, mc.provider, mc.fit), mc)
         if kind == "h264":
-            compositor = Compositor(job.background)
+            # The person's own colour in the soft edge, as the live camera blends it: without
+            # it the room (a white wall) glows around the shoulders and hair.
+            compositor = Compositor(job.background, foreground=FastForeground())
         main = MediaWriter(job.out, kind, info.width, info.height, info.rate, reader.time_base,
                            audio=reader.audio if kind != "png" else None, color=reader.color)
         writers.append(main)
