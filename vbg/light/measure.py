@@ -46,7 +46,7 @@ class PersonStats:
     highlight: float                         # 99th percentile of the person's luminance
     colour: tuple[float, float, float] | None  # mean linear-light B, G, R (well exposed)
     share: float                             # the person's share of the picture (alpha mean)
-    face_top: float | None = None            # 90th percentile of the face band's luminance
+    face_top: float | None = None            # 90th percentile of the face band's (as the key)
 
 
 @dataclass(frozen=True, slots=True)
