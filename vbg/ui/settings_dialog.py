@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from vbg.app.menu import CameraChoice, ModelChoice
 from vbg.app.settings import Settings
 from vbg.config import CAMERA_SIZES, parse_size
+from vbg.framing.operator import FramingParams
 
 
 def _select(combo: QComboBox, value: object) -> None:
@@ -103,7 +104,8 @@ class SettingsDialog(QDialog):
         self.framing = QCheckBox("Auto-framing (follow and zoom to keep you framed)")
         self.framing.setChecked(settings.framing == "auto")
         self.framing.setToolTip("Keep you framed: the picture follows you calmly and zooms in "
-                                "up to 1.75×, never cutting your head (key a)")
+                                f"up to {FramingParams().max_zoom:g}×, never cutting your head "
+                                "(key a)")
         self.light = QCheckBox("Low-light correction (brighten a dim face)")
         self.light.setChecked(settings.light == "auto")
         self.light.setToolTip("In a dim room, bring you up to a good exposure: slowly, only "
