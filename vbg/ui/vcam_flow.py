@@ -69,8 +69,7 @@ class VcamFlow(QObject):
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
-        if self.doctor.check(self._load_error):
-            self.dialog.set_busy(CHECKING)
+        self._check()
         return self.dialog
 
     def check_vcam_again(self) -> None:
@@ -78,6 +77,10 @@ class VcamFlow(QObject):
         dialog) and, if that fails, show the new diagnosis."""
         if self.controller.session.vcam_device is None and self.controller.retry_vcam():
             return
+        self._check()
+
+    def _check(self) -> None:
+        """Run the diagnosis for the open dialog (it says it is checking), unless one runs."""
         if self.dialog is not None and self.doctor.check(self._load_error):
             self.dialog.set_busy(CHECKING)
 
@@ -97,8 +100,7 @@ class VcamFlow(QObject):
             self.dialog.set_outcome(outcome)
         if outcome.ok and self.controller.retry_vcam():
             return  # vcam_ok closes the dialog and says which camera to pick
-        if self.dialog is not None and self.doctor.check(self._load_error):
-            self.dialog.set_busy(CHECKING)
+        self._check()
 
     def _vcam_off(self, text: str) -> None:
         """No virtual camera (at launch, on a retry, or mid-stream): the preview carries on;
@@ -106,8 +108,7 @@ class VcamFlow(QObject):
         self.last_vcam_help = text
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.set_app_error(text)
-            if self.doctor.check(self._load_error):
-                self.dialog.set_busy(CHECKING)
+            self._check()
             return
         if not self._vcam_off_told:
             self._vcam_off_told = True
