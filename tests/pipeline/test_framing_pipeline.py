@@ -59,7 +59,6 @@ def test_framing_is_switched_while_running_without_reopening_the_camera(recordin
     assert np.median(after) < np.median(before)
 
 
-
 @dataclass
 class MaskSeen:
     """Copies of one composite's arrays and of the mask view's picture drawn from it."""
