@@ -92,10 +92,18 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10)
 
 
 def start_xvfb(stack: ExitStack) -> str:
-    """Xvfb on a free display (it picks one and writes its number to a pipe: -displayfd)."""
+    """Xvfb on a free display (it picks one and writes its number to a pipe: -displayfd).
+
+    ``-noreset``: an X server resets when its last client disconnects, and a connection made
+    during the reset is refused. Our polls (each an ``xdotool`` client) can be the only client
+    before trayer or the app connects; without it trayer failed "cannot open display" in 3–7 of
+    120–150 starts beside CPU load (0 of 250 with it), and the test then waited for a panel that
+    could never come.
+    """
     r, w = os.pipe()
     proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x900x24", "-nolisten", "tcp",
+         "-noreset"],
         pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(w)
     stack.callback(stop, proc)
@@ -131,13 +139,23 @@ def xsession(tmp_path: Path) -> Iterator[dict[str, str]]:
                    XDG_DATA_HOME=str(tmp_path / "data"),
                    PYTHONPATH=os.pathsep.join(
                        p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
-        trayer = subprocess.Popen(
-            ["trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request",
-             "--height", "32", "--SetDockType", "true", "--SetPartialStrut", "true",
-             "--transparent", "true", "--alpha", "0", "--tint", "0x23272e", "--expand", "true"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        trayer_log = tmp_path / "trayer.log"
+        with trayer_log.open("wb") as out:
+            trayer = subprocess.Popen(
+                ["trayer", "--edge", "bottom", "--align", "right", "--widthtype", "request",
+                 "--height", "32", "--SetDockType", "true", "--SetPartialStrut", "true",
+                 "--transparent", "true", "--alpha", "0", "--tint", "0x23272e",
+                 "--expand", "true"],
+                env=env, stdout=out, stderr=subprocess.STDOUT)
         stack.callback(stop, trayer)
-        until(lambda: windows(env, "--name", "^panel$"), "trayer's panel", STEP_S, poll=X_POLL_S)
+
+        def panel() -> list[str]:
+            if trayer.poll() is not None:  # say why at once rather than wait for a panel
+                pytest.fail(f"trayer exited ({trayer.returncode}): "
+                            f"{trayer_log.read_text(errors='replace').strip()}")
+            return windows(env, "--name", "^panel$")
+
+        until(panel, "trayer's panel", STEP_S, poll=X_POLL_S)
         yield env
 
 
