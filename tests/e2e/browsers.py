@@ -51,7 +51,18 @@ CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--no-first-run", "--use-fake-ui-for-media-stream",
     "--enable-features=WebRtcPipeWireCamera", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-gpu", "--enable-logging=stderr",
+    # The camera's own story in the log (as MOZ_LOG gives Firefox's below): portal access,
+    # devices and formats found, the PipeWire stream's state changes and errors. A read that
+    # fails says why there (see camera_log_lines).
+    "--vmodule=*/modules/video_capture/*=1,*video_capture_device_factory_webrtc*=1",
 )
+
+# What camera_log_lines keeps of a browser's log: Chromium's camera modules above, Firefox's
+# MOZ_LOG modules, and errors, less the lines every headless run prints here (no system bus,
+# no device-ranking preference, the zygote gone at exit).
+CAMERA_LOG = re.compile(r"video_capture|camera_portal|pipewire|CamerasParent|VideoEngine|"
+                        r"MediaManager|ERROR", re.IGNORECASE)
+LOG_NOISE = re.compile(r"dbus/|capture_device_ranking|zygote")
 
 FIREFOX_PREFS = {
     "media.webrtc.camera.allow-pipewire": True,
@@ -293,6 +304,15 @@ def read_with_firefox(session: PipeWireSession, tag: str = "firefox", timeout: f
         return [FIREFOX, "--headless", "--no-remote", "--profile", str(profile), url]
     return _run_browser(session, "firefox", tag, argv, timeout, retry,
                         env={"MOZ_LOG": "CamerasParent:4,VideoEngine:4,MediaManager:4"})
+
+
+def camera_log_lines(log: Path, last: int = 60) -> str:
+    """The last ``last`` lines of a browser's log that tell about the camera (CAMERA_LOG)."""
+    if not log.is_file():
+        return "(no log)"
+    lines = [ln for ln in log.read_text(errors="replace").splitlines()
+             if CAMERA_LOG.search(ln) and not LOG_NOISE.search(ln)]
+    return "\n".join(lines[-last:]) or "(no camera lines in the log)"
 
 
 # ---- GStreamer ---------------------------------------------------------------------------------

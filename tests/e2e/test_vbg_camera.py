@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tests.e2e.browsers import gst_frames, read_with_chromium, read_with_firefox
+from tests.e2e.browsers import camera_log_lines, gst_frames, read_with_chromium, read_with_firefox
 from tests.e2e.pwsession import PipeWireSession, proc_cpu_ticks, wait_for
 
 W, H = 640, 360
@@ -156,13 +156,13 @@ def test_chromium_then_firefox_then_chromium_each_read_the_composite(pw_session)
 
 def read_failure(result: dict, vbg_log: str) -> str:
     """Everything a failed browser read leaves to go on: the whole result (which browser,
-    the track's state), the tail of the browser's own log and vbg's log."""
+    the track's state), the camera's lines of the browser's own log (the PipeWire stream's
+    states among them) and vbg's log."""
     import json
     from pathlib import Path
 
-    log = Path(result.get("log", ""))
-    browser = log.read_text(errors="replace")[-3000:] if log.is_file() else "(no log)"
-    return (f"{json.dumps(result)}\n--- {result.get('tag')} log tail:\n{browser}"
+    browser = camera_log_lines(Path(result.get("log", "")))
+    return (f"{json.dumps(result)}\n--- {result.get('tag')} camera log:\n{browser}"
             f"\n--- vbg log:\n{vbg_log}")
 
 
