@@ -231,6 +231,18 @@ def test_run_help_describes_the_command_and_every_option(capsys):
         assert after, f"{option} has no help text"
 
 
+@pytest.mark.parametrize("command", ["run", "video"])
+def test_framing_help_names_the_operators_own_zoom_limit(capsys, command):
+    # It said "up to 1.6x" for a session after the limit became 1.75x: a copy edited by hand.
+    from vbg.framing.operator import FramingParams
+
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    framing = text.split("--framing off|auto auto:", 1)[1].split(" --", 1)[0]
+    assert f"zooms up to {FramingParams().max_zoom:g}x" in framing, framing
+
+
 @pytest.mark.parametrize("argv, expect", [
     (["bench", "--frames", "0"], "argument --frames: 0 must be at least 1."),
     (["bench", "--frames", "many"], "argument --frames: 'many' is not a whole number"),

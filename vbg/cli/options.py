@@ -16,6 +16,7 @@ from vbg.config import (
     parse_size,
 )
 from vbg.errors import UserError
+from vbg.framing.operator import FramingParams
 
 D = CLI_DEFAULTS  # every option's default comes from the config dataclasses
 
@@ -82,7 +83,8 @@ def add_engine_options(p: argparse.ArgumentParser) -> None:
                    help="average with a mirrored model pass (better edges, 2x inference)")
     p.add_argument("--framing", default=D.output.framing, metavar="off|auto",
                    help="auto: a virtual camera operator keeps you framed (follows you "
-                        "calmly, zooms up to 1.6x, never cuts your head) [%(default)s]")
+                        f"calmly, zooms up to {FramingParams().max_zoom:g}x, never cuts your "
+                        "head) [%(default)s]")
     p.add_argument("--light", default=D.output.light, metavar="off|auto",
                    help="auto: low-light correction, a dim person brought up to a good "
                         "exposure, slowly and only on the person [%(default)s]")

@@ -123,7 +123,7 @@ class Framer:
 
         A colour or blurred background (``fixed_background`` False) is blended at the crop's
         own resolution, in the part of the frame around the crop, and the finished composite
-        is scaled to the frame's size once: at 1.6x that blends 39 % of the pixels, so framing
+        is scaled to the frame's size once: a 1/z crop blends 1/z² of the pixels, so framing
         costs less than the blend it saves (docs/benchmarks.md). An image or video background
         (``fixed_background``) must stay sharp and put: the person is scaled up and blended
         over it at full size (see :meth:`_compose_fixed`).
