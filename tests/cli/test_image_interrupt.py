@@ -13,7 +13,11 @@ from pathlib import Path
 import cv2
 import pytest
 
+from tests.e2e.pwsession import proc_cpu_ticks
+from tests.waiting import WAIT_S, until
+
 pytestmark = pytest.mark.slow  # a 27-megapixel cut-out takes seconds
+CPU_TICKS_IN_HAND = 30  # 0.3 s of CPU (1/100 s ticks) past the small photo's last line
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +42,17 @@ def start(photos: list[Path], out: Path) -> subprocess.Popen:
 
 
 def wait_for_first_photo(proc: subprocess.Popen) -> None:
-    """Block until the small photo's three files were printed: the big one is being cut."""
+    """Block until the small photo's three files were printed, then until the big one is in
+    hand: 0.3 s more of CPU, which only the big photo can account for (vbg reaches it in
+    microseconds and cuts it for seconds). Without that second wait a Ctrl+C sent on the
+    printed line could land between the photos on a loaded machine (as in one CI run): vbg
+    then rightly stops before the big one, and there is no photo in hand to test."""
     for _ in range(3):
         line = proc.stdout.readline()
         assert "small_" in line, line
+    t0 = proc_cpu_ticks(proc.pid)
+    until(lambda: proc_cpu_ticks(proc.pid) >= t0 + CPU_TICKS_IN_HAND,
+          "the big photo to be in hand", WAIT_S)
 
 
 def written_whole(folder: Path) -> list[str]:
