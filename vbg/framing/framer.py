@@ -163,8 +163,8 @@ class Framer:
         """The person in ``region`` (the part of the camera frame around the crop; ``rect``:
         the crop inside it) scaled up and blended over a fixed background at full size.
 
-        The foreground colour is estimated on the region, at the camera's own resolution (at
-        1.75x a third of the pixels, and the scaled-up picture has no more detail), and only
+        The foreground colour is estimated on the region, at the camera's own resolution (a
+        1/z crop has 1/z² of the pixels, and the scaled-up picture has no more detail), and only
         the person's box of the output is scaled up: the compositor reads nothing else, and
         the background stays as sharp as without framing.
         """

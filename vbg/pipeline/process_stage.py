@@ -267,9 +267,9 @@ class ProcessStage:
     @staticmethod
     def _camera_alpha(masked: Masked, slot: _Slot) -> np.ndarray | None:
         """The whole camera frame's alpha at half size, in ``slot``'s buffer: a copy of the
-        engine's exact halving when it made one (~5 µs at 640×360), else an INTER_AREA
-        halving of the alpha (~0.03 ms at 1280×720). Only while framing crops (the mask view
-        shows it with the crop drawn on)."""
+        engine's exact halving when it made one, else an INTER_AREA halving of the alpha
+        (both a few µs: docs/benchmarks.md, Auto-framing). Only while framing crops (the mask
+        view shows it with the crop drawn on)."""
         if masked.alpha is None:
             return None
         buf = slot.half()
